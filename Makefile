@@ -1,0 +1,92 @@
+# sharelog: plain make, warnings are errors.
+#
+#   make            build the three programs into build/
+#   make check      install missing packages, build, run every test, then
+#                   run the whole suite again under ASan + UBSan
+#   make run        the demo (see README.md)
+#   make bench      the benchmarks of docs/BENCHMARKS.md (slow)
+#
+# O= names the build folder; SAN=1 builds with the sanitizers.
+
+O ?= build
+CC ?= cc
+PKGS := jansson lmdb libevent libevent_openssl openssl check
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Werror
+CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-I. $(WARN) -g -pthread
+ifeq ($(SAN),1)
+CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDSAN := -fsanitize=address,undefined
+else
+CFLAGS_ALL += -O2
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs jansson lmdb libevent \
+	libevent_openssl openssl 2>/dev/null)
+LIBS = $(PKG_LIBS) -lcsv -pthread
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+
+FORMATS_SRC := $(wildcard formats/*.c)
+AUDITD_SRC := $(filter-out auditd/main.c,$(wildcard auditd/*.c))
+VERIFY_SRC := $(filter-out verify/main.c,$(wildcard verify/*.c))
+REPORTS_SRC := $(filter-out reports/main.c,$(wildcard reports/*.c))
+LIB_SRC := $(FORMATS_SRC) $(AUDITD_SRC) $(VERIFY_SRC) $(REPORTS_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+TEST_SRC := $(wildcard tests/check_*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
+
+PROGS := $(O)/sharelogd $(O)/sharelog-verify $(O)/sharelog-report
+
+all: deps-ok $(PROGS)
+
+deps-ok:
+	@pkg-config --exists $(PKGS) && test -e /usr/include/csv.h || \
+	{ echo "missing build packages: run scripts/deps.sh as root" >&2; \
+	exit 1; }
+
+$(O)/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/libsharelog.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/sharelogd: $(O)/auditd/main.o $(O)/libsharelog.a
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/sharelog-verify: $(O)/verify/main.o $(O)/libsharelog.a
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/sharelog-report: $(O)/reports/main.o $(O)/libsharelog.a
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/check_all: $(TEST_OBJ) $(O)/libsharelog.a
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
+
+# One pass of every test against the build in $(O).
+test: all $(O)/tests/check_all
+	./$(O)/tests/check_all
+	BIN=$(O) ./tests/cli_test.sh
+
+deps:
+	./scripts/deps.sh
+
+check: deps
+	$(MAKE) O=build test
+	$(MAKE) O=build-san SAN=1 test
+
+run: deps
+	$(MAKE) O=build all
+	./scripts/demo.sh
+
+bench: deps
+	$(MAKE) O=build all
+	./bench/run.sh
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps deps-ok test check run bench clean

@@ -1,0 +1,31 @@
+/*
+ * enc: the text encodings of the formats: lowercase hex and RFC 4648
+ * base64 (standard alphabet, padded). Decoders are strict: any byte
+ * outside the alphabet, bad padding or a wrong length is rejected.
+ */
+#ifndef SL_ENC_H
+#define SL_ENC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Write 2*n lowercase hex digits and a NUL to out (size >= 2n+1). */
+void sl_enc_hex(char *out, const uint8_t *p, size_t n);
+
+/** Decode exactly 2*n lowercase hex digits from s into out[n]. */
+int sl_enc_unhex(uint8_t *out, size_t n, const char *s, size_t slen);
+
+/** Length of the base64 text for n bytes (no NUL). */
+size_t sl_enc_b64len(size_t n);
+
+/** Write base64 of p[0..n) and a NUL; out must hold b64len(n)+1. */
+void sl_enc_b64(char *out, const uint8_t *p, size_t n);
+
+/**
+ * Decode padded base64 s[0..slen) into out (capacity outcap); *outlen gets
+ * the decoded size. SL_EINVAL on any malformation, SL_ETOOBIG if too long.
+ */
+int sl_enc_unb64(uint8_t *out, size_t outcap, size_t *outlen,
+    const char *s, size_t slen);
+
+#endif

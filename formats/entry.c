@@ -1,0 +1,135 @@
+#include "formats/entry.h"
+#include "formats/enc.h"
+#include "formats/jcs.h"
+#include "formats/rfc3339.h"
+
+#include <string.h>
+
+static const char *const type_names[SL_ET_COUNT] = {
+	"genesis", "decision", "amendment", "reconsideration", "outcome",
+	"inform_update", "access", "key_rotation"
+};
+
+const char *sl_entry_type_name(int type)
+{
+	if (type < 0 || type >= SL_ET_COUNT)
+		return NULL;
+	return type_names[type];
+}
+
+int sl_entry_type_parse(const char *s, size_t n)
+{
+	int i;
+
+	for (i = 0; i < SL_ET_COUNT; i++)
+		if (strlen(type_names[i]) == n && !memcmp(type_names[i], s, n))
+			return i;
+	return -1;
+}
+
+static int key_is(const struct sl_jcs_member *m, const char *k)
+{
+	size_t n = strlen(k);
+
+	return m->key_len == n && !memcmp(m->key, k, n);
+}
+
+static int is_string(const struct sl_jcs_member *m)
+{
+	return m->val_len >= 2 && m->val[0] == '"';
+}
+
+int sl_entry_scan(struct sl_entry_view *out, const uint8_t *p, size_t n,
+    struct sl_err *e)
+{
+	static const char *const keys[6] = {
+		"prev", "record", "recorded_at", "seq", "submitted_by", "type"
+	};
+	struct sl_jcs_member m[8];
+	size_t nm = 0;
+	size_t i;
+	uint64_t seq = 0;
+	int rc;
+
+	if (n > SL_ENTRY_MAX)
+		return sl_err_set(e, SL_ETOOBIG, "entry is %zu bytes, more than "
+		    "the limit of %d", n, SL_ENTRY_MAX);
+	rc = sl_jcs_scan(m, 8, &nm, p, n, e);
+	if (rc)
+		return rc;
+	if (nm != 6)
+		goto shape;
+	for (i = 0; i < 6; i++)
+		if (!key_is(&m[i], keys[i]))
+			goto shape;
+	if (!is_string(&m[0]) || sl_enc_unhex(out->prev, SL_HASH_LEN,
+	    (const char *)m[0].val + 1, m[0].val_len - 2))
+		return sl_err_set(e, SL_EINVAL, "\"prev\" is not 64 lowercase "
+		    "hex digits");
+	if (m[1].val[0] != '{')
+		return sl_err_set(e, SL_EINVAL, "\"record\" is not an object");
+	out->record = m[1].val;
+	out->record_len = m[1].val_len;
+	if (!is_string(&m[2]) || !sl_rfc3339_is_recorded(
+	    (const char *)m[2].val + 1, m[2].val_len - 2, &out->recorded_ms))
+		return sl_err_set(e, SL_EINVAL, "\"recorded_at\" is not a UTC "
+		    "time of the form YYYY-MM-DDThh:mm:ss.sssZ");
+	if (m[3].val[0] < '0' || m[3].val[0] > '9')
+		return sl_err_set(e, SL_EINVAL, "\"seq\" is not a non-negative "
+		    "integer");
+	for (i = 0; i < m[3].val_len; i++)
+		seq = seq * 10 + (uint64_t)(m[3].val[i] - '0');
+	out->seq = seq;
+	if (!is_string(&m[4]) || m[4].val_len == 2)
+		return sl_err_set(e, SL_EINVAL, "\"submitted_by\" is not a "
+		    "non-empty string");
+	out->submitted_by = m[4].val + 1;
+	out->submitted_by_len = m[4].val_len - 2;
+	out->type = is_string(&m[5]) ? sl_entry_type_parse(
+	    (const char *)m[5].val + 1, m[5].val_len - 2) : -1;
+	if (out->type < 0)
+		return sl_err_set(e, SL_EINVAL, "\"type\" is not one of genesis, "
+		    "decision, amendment, reconsideration, outcome, "
+		    "inform_update, access, key_rotation");
+	return 0;
+shape:
+	return sl_err_set(e, SL_EINVAL, "an entry has exactly the fields prev, "
+	    "record, recorded_at, seq, submitted_by, type");
+}
+
+int sl_entry_build(struct sl_buf *out, const uint8_t prev[SL_HASH_LEN],
+    const json_t *record, int64_t recorded_ms, uint64_t seq,
+    const char *submitted_by, int type, struct sl_err *e)
+{
+	char hex[2 * SL_HASH_LEN + 1];
+	char ts[SL_RFC3339_MS_LEN + 1];
+	const char *tn = sl_entry_type_name(type);
+	int rc;
+
+	if (!tn || !json_is_object(record) || !*submitted_by)
+		return sl_err_set(e, SL_EINVAL, "cannot build an entry: bad "
+		    "type, record or submitter");
+	sl_enc_hex(hex, prev, SL_HASH_LEN);
+	sl_rfc3339_format(ts, recorded_ms);
+	rc = sl_buf_adds(out, "{\"prev\":\"");
+	if (!rc)
+		rc = sl_buf_adds(out, hex);
+	if (!rc)
+		rc = sl_buf_adds(out, "\",\"record\":");
+	if (!rc)
+		rc = sl_jcs_write(out, record, e);
+	if (!rc)
+		rc = sl_buf_addf(out, ",\"recorded_at\":\"%s\",\"seq\":%llu,"
+		    "\"submitted_by\":", ts, (unsigned long long)seq);
+	if (!rc)
+		rc = sl_jcs_write_string(out, submitted_by,
+		    strlen(submitted_by));
+	if (!rc)
+		rc = sl_buf_addf(out, ",\"type\":\"%s\"}", tn);
+	if (rc == SL_ETOOBIG)
+		return sl_err_set(e, rc, "entry would be larger than %zu bytes",
+		    out->max);
+	if (rc && e && !e->code)
+		sl_err_set(e, rc, "cannot build an entry: %s", sl_strerror(rc));
+	return rc;
+}
