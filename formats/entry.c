@@ -98,15 +98,15 @@ shape:
 }
 
 int sl_entry_build(struct sl_buf *out, const uint8_t prev[SL_HASH_LEN],
-    const json_t *record, int64_t recorded_ms, uint64_t seq,
-    const char *submitted_by, int type, struct sl_err *e)
+    const uint8_t *record, size_t record_len, int64_t recorded_ms,
+    uint64_t seq, const char *submitted_by, int type, struct sl_err *e)
 {
 	char hex[2 * SL_HASH_LEN + 1];
 	char ts[SL_RFC3339_MS_LEN + 1];
 	const char *tn = sl_entry_type_name(type);
 	int rc;
 
-	if (!tn || !json_is_object(record) || !*submitted_by)
+	if (!tn || record_len < 2 || record[0] != '{' || !*submitted_by)
 		return sl_err_set(e, SL_EINVAL, "cannot build an entry: bad "
 		    "type, record or submitter");
 	sl_enc_hex(hex, prev, SL_HASH_LEN);
@@ -117,7 +117,7 @@ int sl_entry_build(struct sl_buf *out, const uint8_t prev[SL_HASH_LEN],
 	if (!rc)
 		rc = sl_buf_adds(out, "\",\"record\":");
 	if (!rc)
-		rc = sl_jcs_write(out, record, e);
+		rc = sl_buf_add(out, record, record_len);
 	if (!rc)
 		rc = sl_buf_addf(out, ",\"recorded_at\":\"%s\",\"seq\":%llu,"
 		    "\"submitted_by\":", ts, (unsigned long long)seq);

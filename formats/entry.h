@@ -60,10 +60,11 @@ int sl_entry_scan(struct sl_entry_view *out, const uint8_t *p, size_t n,
 
 /**
  * Append the canonical bytes of an entry to @out (reset by the caller).
- * @record must already be a validated record.
+ * @record/@record_len is the record already in canonical form
+ * (sl_jcs_write() of a validated record).
  */
 int sl_entry_build(struct sl_buf *out, const uint8_t prev[SL_HASH_LEN],
-    const json_t *record, int64_t recorded_ms, uint64_t seq,
-    const char *submitted_by, int type, struct sl_err *e);
+    const uint8_t *record, size_t record_len, int64_t recorded_ms,
+    uint64_t seq, const char *submitted_by, int type, struct sl_err *e);
 
 #endif

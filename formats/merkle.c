@@ -12,6 +12,13 @@ void sl_merkle_range_init(struct sl_merkle_range *r)
 int sl_merkle_range_push_node(struct sl_merkle_range *r, struct sl_hash *h,
     const uint8_t root[SL_HASH_LEN], unsigned level)
 {
+	return sl_merkle_range_push_cb(r, h, root, level, NULL, NULL);
+}
+
+int sl_merkle_range_push_cb(struct sl_merkle_range *r, struct sl_hash *h,
+    const uint8_t root[SL_HASH_LEN], unsigned level, sl_merkle_node_fn fn,
+    void *ctx)
+{
 	uint8_t cur[SL_HASH_LEN];
 	unsigned l = level;
 	int rc;
@@ -27,6 +34,11 @@ int sl_merkle_range_push_node(struct sl_merkle_range *r, struct sl_hash *h,
 			return rc;
 		r->n--;
 		l++;
+		if (fn) {
+			rc = fn(ctx, l, cur);
+			if (rc)
+				return rc;
+		}
 	}
 	memcpy(r->hash[r->n++], cur, SL_HASH_LEN);
 	r->size += UINT64_C(1) << level;

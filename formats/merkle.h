@@ -27,6 +27,18 @@ struct sl_merkle_range {
 
 void sl_merkle_range_init(struct sl_merkle_range *r);
 
+/** Called with each complete node a push creates (level >= 1). */
+typedef int (*sl_merkle_node_fn)(void *ctx, unsigned level,
+    const uint8_t hash[SL_HASH_LEN]);
+
+/**
+ * Append a node of 2^level leaves, as sl_merkle_range_push_node(), and call
+ * @fn (if not NULL) for every node above it that becomes complete.
+ */
+int sl_merkle_range_push_cb(struct sl_merkle_range *r, struct sl_hash *h,
+    const uint8_t root[SL_HASH_LEN], unsigned level, sl_merkle_node_fn fn,
+    void *ctx);
+
 /** Append one leaf hash. */
 int sl_merkle_range_push(struct sl_merkle_range *r, struct sl_hash *h,
     const uint8_t leaf[SL_HASH_LEN]);

@@ -1,0 +1,165 @@
+/*
+ * store: the append-only LMDB store.
+ *
+ * Layout (one LMDB environment in the store folder, named databases):
+ *   entries      u64be seq            -> entry bytes (canonical JSON)
+ *   tree         u64be last leaf, u8 level -> 32-byte Merkle node hash
+ *                (a node is written once, when its last leaf arrives, so
+ *                every write is an MDB_APPEND)
+ *   ids          "r:"record_id        -> u64be seq || SHA-256 of content
+ *                "d:"decision_id      -> same, for the one `decision`
+ *                                        record of a thread
+ *   threads      decision_id          -> u64be seq (sorted duplicates)
+ *   subjects     32-byte child_ref    -> u64be seq (sorted duplicates)
+ *   checkpoints  u64be tree size      -> signed checkpoint note
+ *   meta         "format", "origin"   -> text
+ *
+ * One process appends; any number of processes read at the same time.
+ * Appends are all-or-nothing per batch and durable (fsync) on return.
+ */
+#ifndef SL_STORE_H
+#define SL_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/err.h"
+#include "formats/hash.h"
+#include "formats/merkle.h"
+
+#define SL_STORE_FORMAT "sharelog-store 1"
+
+/* sl_store_open() flags */
+#define SL_STORE_RDONLY 0x1
+#define SL_STORE_CREATE 0x2   /* make a new, empty store; fails if present */
+
+struct sl_store;
+struct sl_store_txn;
+
+/**
+ * Open (or with SL_STORE_CREATE create) the store in folder @dir.
+ * Caller closes with sl_store_close().
+ */
+int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
+    struct sl_err *e);
+void sl_store_close(struct sl_store *s);
+
+/** Entries in the store as this handle last saw it (writer's view). */
+uint64_t sl_store_size(const struct sl_store *s);
+
+/** The store's origin (from meta), valid while @s is open. */
+const char *sl_store_origin(const struct sl_store *s);
+
+/** One item of an append batch. */
+struct sl_store_item {
+	/* in: either a record to build an entry from ... */
+	const json_t *record;      /* validated record */
+	int type;                  /* SL_ET_* */
+	const char *submitted_by;
+	/* ... or the exact bytes of an existing entry (restoring a bundle):
+	 * its seq and prev must continue the store. */
+	const uint8_t *raw;
+	size_t raw_len;
+	/* out */
+	uint64_t seq;
+	uint8_t leaf[SL_HASH_LEN];
+	int64_t recorded_ms;
+	int duplicate;             /* 1: an identical earlier submission */
+};
+
+/**
+ * Append @n items as one transaction, fsync'd before return. An item whose
+ * record_id is already stored with identical content is not appended
+ * again: it gets the original seq and duplicate = 1. A record_id stored
+ * with different content, or a second `decision` record in one thread, is
+ * SL_ECONFLICT and nothing of the batch is stored; @e names the item.
+ */
+int sl_store_append(struct sl_store *s, struct sl_store_item *items,
+    size_t n, struct sl_err *e);
+
+/**
+ * Append entries given as exact bytes (items[i].raw), as when a store is
+ * restored from a bundle. Each must continue the chain of the store.
+ */
+int sl_store_append_raw(struct sl_store *s, struct sl_store_item *items,
+    size_t n, const char *origin, struct sl_err *e);
+
+/** Create the store's first entry (genesis) and set the origin. */
+int sl_store_genesis(struct sl_store *s, const char *origin,
+    const json_t *record, struct sl_err *e);
+
+/** Store a signed checkpoint note for tree size @size. */
+int sl_store_put_checkpoint(struct sl_store *s, uint64_t size,
+    const char *note, size_t n, struct sl_err *e);
+
+/** The compact range of the writer's view (for signing checkpoints). */
+int sl_store_root(uint8_t out[SL_HASH_LEN], struct sl_store *s,
+    uint64_t *size);
+
+/* ---- reading -------------------------------------------------------- */
+
+/**
+ * Begin a read snapshot. Pointers handed out below stay valid until
+ * sl_store_read_end(). Works while another process appends.
+ */
+int sl_store_read_begin(struct sl_store_txn **out, struct sl_store *s,
+    struct sl_err *e);
+void sl_store_read_end(struct sl_store_txn *t);
+
+/** Number of entries in the snapshot. */
+uint64_t sl_store_txn_size(const struct sl_store_txn *t);
+
+/** Entry @seq; *p and *n borrow from the snapshot. SL_ENOTFOUND past end. */
+int sl_store_get(const uint8_t **p, size_t *n, struct sl_store_txn *t,
+    uint64_t seq);
+
+/** A stored Merkle node; usable as an sl_merkle_get_fn with ctx = txn. */
+int sl_store_node(uint8_t out[SL_HASH_LEN], void *txn, unsigned level,
+    uint64_t index);
+
+typedef int (*sl_store_entry_fn)(void *ctx, uint64_t seq, const uint8_t *p,
+    size_t n);
+
+/* sl_store_scan() flags */
+#define SL_STORE_SCAN_RELEASE 0x1 /* drop mapped pages once passed */
+
+/**
+ * Call @fn for every entry from @start on, in seq order, with the stored
+ * key (which a damaged store may not keep contiguous). A non-zero return
+ * from @fn stops the scan and is returned. SL_STORE_SCAN_RELEASE keeps
+ * the resident memory bounded on large stores; then @fn must copy what it
+ * keeps.
+ */
+int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
+    void *ctx, unsigned flags);
+
+typedef int (*sl_store_note_fn)(void *ctx, uint64_t size, const char *note,
+    size_t n);
+
+/** Every stored checkpoint, in size order. */
+int sl_store_checkpoints(struct sl_store_txn *t, sl_store_note_fn fn,
+    void *ctx);
+
+/** The newest stored checkpoint; SL_ENOTFOUND when there is none. */
+int sl_store_latest_checkpoint(const char **note, size_t *n, uint64_t *size,
+    struct sl_store_txn *t);
+
+/** seq of the record with @record_id; SL_ENOTFOUND. */
+int sl_store_find_record(uint64_t *seq, struct sl_store_txn *t,
+    const char *record_id);
+
+typedef int (*sl_store_seq_fn)(void *ctx, uint64_t seq);
+
+/** Every seq whose record has child_ref @ref (64 hex), in order. */
+int sl_store_subject(struct sl_store_txn *t, const char *ref,
+    sl_store_seq_fn fn, void *ctx);
+
+/** Every seq of the decision thread @decision_id, in order. */
+int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
+    sl_store_seq_fn fn, void *ctx);
+
+/** Test hook: the map size new environments start with. */
+void sl_store__set_initial_map(size_t bytes);
+
+#endif
