@@ -510,8 +510,8 @@ static int raw_item(struct sl_store_item *it, struct sl_store *s,
  * negative SL_E* code (e filled), or a positive LMDB code (MDB_MAP_FULL is
  * retried by the caller after the map has grown).
  */
-static int append_once(struct sl_store *s, struct sl_store_item *items,
-    size_t n, const char *origin, struct sl_err *e)
+static int append_once(struct sl_store *s, struct sl_store_source *src,
+    uint64_t *count, const char *origin, struct sl_err *e)
 {
 	struct wstate w = { s, NULL, 0, 0 };
 	struct sl_merkle_range range = s->range;
@@ -520,10 +520,10 @@ static int append_once(struct sl_store *s, struct sl_store_item *items,
 	int64_t last_ms = s->last_ms;
 	int64_t now = sl_rfc3339_now_ms();
 	json_t *parsed = NULL;
-	size_t i;
 	int rc = 0;
 	int mrc;
 
+	*count = 0;
 	memcpy(last, s->last_leaf, SL_HASH_LEN);
 	mrc = mdb_txn_begin(s->env, NULL, 0, &w.txn);
 	/* parsed: the record of a raw item, freed at the next item or exit */
@@ -534,9 +534,9 @@ static int append_once(struct sl_store *s, struct sl_store_item *items,
 		if (mrc)
 			goto lmdb;
 	}
-	for (i = 0; i < n; i++) {
-		struct sl_store_item *it = &items[i];
-		const json_t *rec = it->record;
+	for (;;) {
+		struct sl_store_item *it = NULL;
+		const json_t *rec;
 		const char *rid;
 		const char *did;
 		const char *cref;
@@ -548,9 +548,17 @@ static int append_once(struct sl_store *s, struct sl_store_item *items,
 		MDB_val v;
 		int found;
 
-		it->duplicate = 0;
 		json_decref(parsed);
 		parsed = NULL;
+		rc = src->next(src->ctx, &it, e);
+		if (rc < 0)
+			goto out;
+		if (rc == 0)
+			break;
+		rc = 0;
+		(*count)++;
+		rec = it->record;
+		it->duplicate = 0;
 		if (it->raw) {
 			rc = raw_item(it, s, size, last, &parsed, e);
 			if (rc)
@@ -578,6 +586,7 @@ static int append_once(struct sl_store *s, struct sl_store_item *items,
 				continue;
 			}
 			if (found) {
+				it->duplicate = -1;
 				rc = sl_err_set(e, SL_ECONFLICT, "record_id %s "
 				    "is already recorded (seq %llu) with "
 				    "different content; correct a record by "
@@ -592,6 +601,7 @@ static int append_once(struct sl_store *s, struct sl_store_item *items,
 			if (found < 0)
 				goto lmdb;
 			if (found) {
+				it->duplicate = -1;
 				rc = sl_err_set(e, SL_ECONFLICT, "decision_id %s "
 				    "already has its decision record (seq "
 				    "%llu); a new decision on the same thread "
@@ -684,8 +694,8 @@ out:
 	return rc;
 }
 
-static int append(struct sl_store *s, struct sl_store_item *items, size_t n,
-    const char *origin, struct sl_err *e)
+static int append(struct sl_store *s, struct sl_store_source *src,
+    uint64_t *count, const char *origin, struct sl_err *e)
 {
 	int rc;
 
@@ -694,7 +704,7 @@ static int append(struct sl_store *s, struct sl_store_item *items, size_t n,
 	for (;;) {
 		MDB_envinfo info;
 
-		rc = append_once(s, items, n, origin, e);
+		rc = append_once(s, src, count, origin, e);
 		if (rc != MDB_MAP_FULL)
 			return rc;
 		/* No transaction is active here, as LMDB requires. */
@@ -702,13 +712,61 @@ static int append(struct sl_store *s, struct sl_store_item *items, size_t n,
 		rc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
 		if (rc)
 			return lmdb_err(e, rc, "cannot grow the store's map");
+		rc = src->rewind(src->ctx, e);
+		if (rc)
+			return rc;
 	}
+}
+
+struct array_src {
+	struct sl_store_item *items;
+	size_t n;
+	size_t i;
+};
+
+static int array_next(void *ctx, struct sl_store_item **it, struct sl_err *e)
+{
+	struct array_src *a = ctx;
+
+	(void)e;
+	if (a->i >= a->n)
+		return 0;
+	*it = &a->items[a->i++];
+	return 1;
+}
+
+static int array_rewind(void *ctx, struct sl_err *e)
+{
+	struct array_src *a = ctx;
+
+	(void)e;
+	a->i = 0;
+	return 0;
+}
+
+static int append_array(struct sl_store *s, struct sl_store_item *items,
+    size_t n, const char *origin, struct sl_err *e)
+{
+	struct array_src a = { items, n, 0 };
+	struct sl_store_source src = { array_next, array_rewind, &a };
+	uint64_t count;
+
+	return append(s, &src, &count, origin, e);
+}
+
+int sl_store_append_from(struct sl_store *s, struct sl_store_source *src,
+    uint64_t *count, struct sl_err *e)
+{
+	if (s->size == 0)
+		return sl_err_set(e, SL_EUSAGE, "the store has no genesis "
+		    "entry (run sharelogd init)");
+	return append(s, src, count, NULL, e);
 }
 
 int sl_store_append_raw(struct sl_store *s, struct sl_store_item *items,
     size_t n, const char *origin, struct sl_err *e)
 {
-	return append(s, items, n, origin, e);
+	return append_array(s, items, n, origin, e);
 }
 
 int sl_store_append(struct sl_store *s, struct sl_store_item *items,
@@ -717,7 +775,7 @@ int sl_store_append(struct sl_store *s, struct sl_store_item *items,
 	if (s->size == 0)
 		return sl_err_set(e, SL_EUSAGE, "the store has no genesis "
 		    "entry (run sharelogd init)");
-	return append(s, items, n, NULL, e);
+	return append_array(s, items, n, NULL, e);
 }
 
 int sl_store_genesis(struct sl_store *s, const char *origin,
@@ -729,7 +787,7 @@ int sl_store_genesis(struct sl_store *s, const char *origin,
 	if (s->size != 0)
 		return sl_err_set(e, SL_EEXIST, "the store already has a "
 		    "genesis entry");
-	return append(s, &it, 1, origin, e);
+	return append_array(s, &it, 1, origin, e);
 }
 
 int sl_store_put_checkpoint(struct sl_store *s, uint64_t size,

@@ -65,7 +65,8 @@ struct sl_store_item {
 	uint64_t seq;
 	uint8_t leaf[SL_HASH_LEN];
 	int64_t recorded_ms;
-	int duplicate;             /* 1: an identical earlier submission */
+	int duplicate;             /* 1: identical earlier submission,
+				      -1: the item that conflicted */
 };
 
 /**
@@ -77,6 +78,26 @@ struct sl_store_item {
  */
 int sl_store_append(struct sl_store *s, struct sl_store_item *items,
     size_t n, struct sl_err *e);
+
+/**
+ * Where a streamed batch comes from. next() hands out the next item
+ * (1), says the batch is over (0) or fails (<0, with @e filled); the item
+ * stays valid until the next call. rewind() restarts the batch from its
+ * first item (the store does so when the map had to grow).
+ */
+struct sl_store_source {
+	int (*next)(void *ctx, struct sl_store_item **it, struct sl_err *e);
+	int (*rewind)(void *ctx, struct sl_err *e);
+	void *ctx;
+};
+
+/**
+ * Append everything @src yields as ONE transaction (all or nothing),
+ * with the same rules as sl_store_append(). *count gets the number of
+ * items taken (duplicates included).
+ */
+int sl_store_append_from(struct sl_store *s, struct sl_store_source *src,
+    uint64_t *count, struct sl_err *e);
 
 /**
  * Append entries given as exact bytes (items[i].raw), as when a store is
