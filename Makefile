@@ -31,13 +31,13 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 FORMATS_SRC := $(wildcard formats/*.c)
 AUDITD_SRC := $(filter-out auditd/main.c,$(wildcard auditd/*.c))
 VERIFY_SRC := $(filter-out verify/main.c,$(wildcard verify/*.c))
-REPORTS_SRC := $(filter-out reports/main.c,$(wildcard reports/*.c))
+REPORTS_SRC :=
 LIB_SRC := $(FORMATS_SRC) $(AUDITD_SRC) $(VERIFY_SRC) $(REPORTS_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 TEST_SRC := $(wildcard tests/check_*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
 
-PROGS := $(O)/sharelogd $(O)/sharelog-verify $(O)/sharelog-report
+PROGS := $(O)/sharelogd $(O)/sharelog-verify
 
 all: deps-ok $(PROGS)
 

@@ -478,6 +478,26 @@ static int read_existing(struct sl_store_item *it, struct sl_store *s,
 	    MDB_CORRUPTED : 0;
 }
 
+static int refresh_state(struct sl_store *s, MDB_txn *txn, struct sl_err *e)
+{
+	MDB_cursor *c;
+	MDB_val k;
+	MDB_val v;
+	uint64_t tip = 0;
+	int mrc;
+
+	mrc = mdb_cursor_open(txn, s->entries, &c);
+	if (mrc)
+		return lmdb_err(e, mrc, "cannot read the store");
+	mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (!mrc && k.mv_size == 8)
+		tip = rd64(k.mv_data) + 1;
+	if (tip == s->size)
+		return 0;
+	return load_state(s, txn, e);
+}
+
 /* Check that raw entry bytes continue the chain; parse its record. */
 static int raw_item(struct sl_store_item *it, struct sl_store *s,
     uint64_t size, const uint8_t last[SL_HASH_LEN], json_t **rec,
@@ -524,11 +544,18 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 	int mrc;
 
 	*count = 0;
-	memcpy(last, s->last_leaf, SL_HASH_LEN);
 	mrc = mdb_txn_begin(s->env, NULL, 0, &w.txn);
-	/* parsed: the record of a raw item, freed at the next item or exit */
 	if (mrc)
 		return lmdb_err(e, mrc, "cannot begin a write");
+	/* Another process may have appended since we last looked: the
+	 * write lock is ours now, so re-read the tip if it moved. */
+	rc = refresh_state(s, w.txn, e);
+	if (rc)
+		goto out;
+	range = s->range;
+	size = s->size;
+	last_ms = s->last_ms;
+	memcpy(last, s->last_leaf, SL_HASH_LEN);
 	if (origin) {
 		mrc = put_meta(s, w.txn, "origin", origin);
 		if (mrc)

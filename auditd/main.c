@@ -1,0 +1,207 @@
+/*
+ * sharelogd: the only writer of a sharelog store.
+ *
+ *   sharelogd init       --store DIR --keys DIR --origin NAME
+ *   sharelogd append     --store DIR --keys DIR [--as ORG]
+ *                        [--commit-every N] FILE|-
+ *   sharelogd checkpoint --store DIR --keys DIR
+ *   sharelogd export     --store DIR --keys DIR OUTDIR
+ *   sharelogd restore    BUNDLE --store DIR [--key VKEY]
+ *
+ * Exit 0 on success, 1 when input was refused or verification failed,
+ * 2 on usage or I/O errors.
+ */
+#include "auditd/admin.h"
+#include "auditd/ingest.h"
+#include "auditd/keys.h"
+#include "auditd/seal.h"
+#include "formats/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct args {
+	const char *cmd;
+	const char *store;
+	const char *keys;
+	const char *origin;
+	const char *as;
+	const char *key;
+	const char *pos;
+	unsigned long long commit_every;
+	char keysbuf[4200];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage:\n"
+	    "  sharelogd init       --store DIR [--keys DIR] --origin NAME\n"
+	    "  sharelogd append     --store DIR [--keys DIR] [--as ORG] "
+	    "[--commit-every N] FILE|-\n"
+	    "  sharelogd checkpoint --store DIR [--keys DIR]\n"
+	    "  sharelogd export     --store DIR [--keys DIR] OUTDIR\n"
+	    "  sharelogd restore    BUNDLE --store DIR [--key VKEY]\n"
+	    "\n"
+	    "--keys defaults to DIR.keys beside the store: the signing and\n"
+	    "pseudonymisation keys are kept outside the store.\n"
+	    "append reads JSON Lines (one decision record per line); one bad\n"
+	    "line and nothing is stored, every bad line is reported.\n");
+}
+
+static int parse(struct args *a, int argc, char **argv)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	if (argc < 2)
+		return -1;
+	a->cmd = argv[1];
+	a->store = getenv("SHARELOG_STORE");
+	for (i = 2; i < argc; i++) {
+		const char *o = argv[i];
+		const char **dst = NULL;
+
+		if (!strcmp(o, "--store"))
+			dst = &a->store;
+		else if (!strcmp(o, "--keys"))
+			dst = &a->keys;
+		else if (!strcmp(o, "--origin"))
+			dst = &a->origin;
+		else if (!strcmp(o, "--as"))
+			dst = &a->as;
+		else if (!strcmp(o, "--key"))
+			dst = &a->key;
+		if (dst) {
+			if (i + 1 >= argc)
+				return -1;
+			*dst = argv[++i];
+			continue;
+		}
+		if (!strcmp(o, "--commit-every") && i + 1 < argc) {
+			char *end;
+
+			a->commit_every = strtoull(argv[++i], &end, 10);
+			if (*end)
+				return -1;
+			continue;
+		}
+		if (o[0] == '-' && o[1] != '\0')
+			return -1;
+		if (a->pos)
+			return -1;
+		a->pos = o;
+	}
+	if (!a->store)
+		return -1;
+	if (!a->keys) {
+		snprintf(a->keysbuf, sizeof(a->keysbuf), "%s.keys", a->store);
+		a->keys = a->keysbuf;
+	}
+	return 0;
+}
+
+static int cmd_append(struct args *a, struct sl_err *e)
+{
+	struct sl_ingest_stats st;
+	struct sl_store *s = NULL;
+	struct sl_keys *k = NULL;
+	FILE *in;
+	uint64_t size = 0;
+	int rc;
+
+	if (!a->pos)
+		return sl_err_set(e, SL_EUSAGE, "append needs a FILE, or - "
+		    "for standard input");
+	in = strcmp(a->pos, "-") ? fopen(a->pos, "r") : stdin;
+	if (!in)
+		return sl_err_set(e, SL_EIO, "cannot open %s", a->pos);
+	rc = sl_store_open(&s, a->store, 0, e);
+	if (!rc)
+		rc = sl_keys_open(&k, a->keys, sl_store_origin(s), e);
+	if (!rc)
+		rc = sl_ingest_jsonl(&st, in, s, k->pseudo, a->as,
+		    a->commit_every, stderr, e);
+	if (!rc)
+		rc = sl_seal_checkpoint(&size, s, k->signer, e);
+	if (!rc)
+		printf("appended %llu decision record(s) from %llu line(s); "
+		    "%llu identical retr%s not appended again; the log now "
+		    "holds %llu entries, checkpoint signed at size %llu\n",
+		    (unsigned long long)st.appended,
+		    (unsigned long long)st.lines,
+		    (unsigned long long)st.duplicates,
+		    st.duplicates == 1 ? "y" : "ies",
+		    (unsigned long long)st.size, (unsigned long long)size);
+	if (in != stdin)
+		fclose(in);
+	sl_keys_close(k);
+	sl_store_close(s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	struct sl_err e = { 0, "" };
+	uint64_t size = 0;
+	int rc;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (parse(&a, argc, argv)) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(a.cmd, "init")) {
+		if (!a.origin) {
+			usage(stderr);
+			return 2;
+		}
+		rc = sl_admin_init(a.store, a.keys, a.origin, &e);
+		if (!rc)
+			printf("created store %s for log %s; keys in %s (keep "
+			    "them outside the store; give %s/log.vkey to "
+			    "inspectors)\n", a.store, a.origin, a.keys, a.keys);
+	} else if (!strcmp(a.cmd, "append")) {
+		rc = cmd_append(&a, &e);
+	} else if (!strcmp(a.cmd, "checkpoint")) {
+		rc = sl_admin_checkpoint(&size, a.store, a.keys, &e);
+		if (!rc)
+			printf("checkpoint signed at size %llu\n",
+			    (unsigned long long)size);
+	} else if (!strcmp(a.cmd, "export")) {
+		if (!a.pos) {
+			usage(stderr);
+			return 2;
+		}
+		rc = sl_admin_export(&size, a.store, a.keys, a.pos, &e);
+		if (!rc)
+			printf("exported %llu entries to %s; an inspector "
+			    "checks it with: sharelog-verify %s --key "
+			    "%s/log.vkey\n", (unsigned long long)size, a.pos,
+			    a.pos, a.keys);
+	} else if (!strcmp(a.cmd, "restore")) {
+		if (!a.pos) {
+			usage(stderr);
+			return 2;
+		}
+		rc = sl_admin_restore(&size, a.pos, a.store, a.key, &e);
+		if (!rc)
+			printf("restored %llu entries from %s into %s\n",
+			    (unsigned long long)size, a.pos, a.store);
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	if (rc) {
+		fprintf(stderr, "sharelogd %s: %s\n", a.cmd, e.msg);
+		return rc == SL_EINVAL || rc == SL_ECONFLICT ||
+		    rc == SL_EINTEGRITY ? 1 : 2;
+	}
+	return 0;
+}

@@ -1,0 +1,1192 @@
+#include "verify/integrity.h"
+#include "formats/bundle.h"
+#include "formats/checkpoint.h"
+#include "formats/entry.h"
+#include "formats/merkle.h"
+#include "formats/note.h"
+#include "formats/rfc3339.h"
+#include "formats/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * Entries are verified in chunks of 2^CHUNK_LOG aligned on the tree, so a
+ * full chunk is one perfect Merkle subtree a worker can hash on its own.
+ */
+#define CHUNK_LOG 11
+#define CHUNK (1u << CHUNK_LOG)
+#define SLOTS 6
+#define READ_BLOCK (4u << 20)
+#define MAX_CPS 100000
+#define MAX_KEYS 64
+
+enum anomaly { A_NONE, A_SCAN, A_SEQ, A_PREV, A_TIME, A_TYPE, A_EOL };
+
+struct chunk {
+	uint64_t index;
+	uint32_t n;
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	uint32_t off[CHUNK];
+	uint32_t lens[CHUNK];
+	uint64_t key[CHUNK];
+	uint8_t type[CHUNK];
+	uint8_t noeol;                     /* last entry had no newline */
+	uint8_t (*nodes)[SL_HASH_LEN];     /* 2 * CHUNK, level by level */
+	uint8_t first_prev[SL_HASH_LEN];
+	int64_t first_ms;
+	int64_t last_ms;
+	int anomaly;
+	uint32_t anomaly_at;
+	int state;                         /* 0 free, 1 filled, 2 done */
+	struct sl_hash *hash;              /* worker's, set when taken */
+};
+
+/* Offset of level l in a chunk's node array. */
+static size_t lvl_base(unsigned l)
+{
+	size_t b = 0;
+	unsigned i;
+
+	for (i = 0; i < l; i++)
+		b += CHUNK >> i;
+	return b;
+}
+
+struct cpinfo {
+	struct sl_verify_cp cp;
+	char *note;
+	size_t notelen;
+	int newest;        /* the log's newest checkpoint */
+	char origin[SL_ORIGIN_MAX + 1];
+};
+
+struct verifier {
+	const struct sl_verify_opts *o;
+	struct sl_verify_result *r;
+	struct sl_err *e;
+	const char *path;
+	/* source */
+	int is_store;
+	struct sl_store *store;
+	struct sl_store_txn *txn;
+	int fd;
+	/* pipeline */
+	struct chunk slots[SLOTS];
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work;
+	pthread_cond_t cv_done;
+	uint64_t next_fill;       /* chunk number main fills next */
+	uint64_t next_work;       /* chunk number workers take next */
+	int stop;
+	pthread_t *threads;
+	int nthreads;
+	/* in-order state (main thread) */
+	uint64_t consumed;        /* entries consumed */
+	struct sl_merkle_range range;
+	uint8_t last_leaf[SL_HASH_LEN];
+	int64_t last_ms;
+	struct sl_hash *hash;
+	int failed;               /* an entry anomaly was found */
+	uint64_t fail_at;
+	/* fill state (main thread) */
+	struct chunk *cur;
+	uint64_t pos;
+	/* checkpoints, sorted by size */
+	struct cpinfo *cps;
+	size_t ncps;
+	size_t cp_next;
+	/* keys */
+	struct sl_verifier *keys[MAX_KEYS];
+	size_t nkeys;
+	int genesis_ok;
+	char genesis_problem[300];
+};
+
+/* ---- worker ---------------------------------------------------------- */
+
+static void work_chunk(struct chunk *c, struct sl_hash *h)
+{
+	uint64_t base = c->index * CHUNK;
+	int64_t prev_ms = 0;
+	uint32_t i;
+	unsigned l;
+
+	c->anomaly = A_NONE;
+	for (i = 0; i < c->n; i++) {
+		struct sl_entry_view ev;
+		const uint8_t *p = c->data + c->off[i];
+		uint64_t pos = base + i;
+
+		if (sl_entry_scan(&ev, p, c->lens[i], NULL)) {
+			c->anomaly = A_SCAN;
+			break;
+		}
+		if (ev.seq != pos || c->key[i] != pos) {
+			c->anomaly = A_SEQ;
+			break;
+		}
+		if ((pos == 0) != (ev.type == SL_ET_GENESIS)) {
+			c->anomaly = A_TYPE;
+			break;
+		}
+		c->type[i] = (uint8_t)ev.type;
+		sl_hash_leaf(c->nodes[i], h, p, c->lens[i]);
+		if (i == 0) {
+			memcpy(c->first_prev, ev.prev, SL_HASH_LEN);
+			c->first_ms = ev.recorded_ms;
+		} else {
+			if (memcmp(ev.prev, c->nodes[i - 1], SL_HASH_LEN)) {
+				c->anomaly = A_PREV;
+				break;
+			}
+			if (ev.recorded_ms < prev_ms) {
+				c->anomaly = A_TIME;
+				break;
+			}
+		}
+		prev_ms = ev.recorded_ms;
+	}
+	if (c->anomaly == A_NONE && c->noeol) {
+		c->anomaly = A_EOL;
+		i = c->n - 1;
+	}
+	if (c->anomaly != A_NONE) {
+		c->anomaly_at = i;
+		return;
+	}
+	c->last_ms = prev_ms;
+	for (l = 1; l <= CHUNK_LOG; l++) {
+		size_t b = lvl_base(l);
+		size_t pb = lvl_base(l - 1);
+		uint32_t k;
+
+		for (k = 0; k < (c->n >> l); k++)
+			sl_hash_node(c->nodes[b + k], h, c->nodes[pb + 2 * k],
+			    c->nodes[pb + 2 * k + 1]);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct verifier *v = arg;
+	struct sl_hash *h = NULL;
+
+	if (sl_hash_new(&h))
+		return NULL;
+	pthread_mutex_lock(&v->mu);
+	for (;;) {
+		struct chunk *c;
+
+		while (!v->stop && (v->next_work >= v->next_fill ||
+		    v->slots[v->next_work % SLOTS].state != 1))
+			pthread_cond_wait(&v->cv_work, &v->mu);
+		if (v->stop && v->next_work >= v->next_fill)
+			break;
+		c = &v->slots[v->next_work % SLOTS];
+		v->next_work++;
+		c->state = 3; /* being worked on */
+		pthread_mutex_unlock(&v->mu);
+		work_chunk(c, h);
+		pthread_mutex_lock(&v->mu);
+		c->state = 2;
+		pthread_cond_broadcast(&v->cv_done);
+	}
+	pthread_mutex_unlock(&v->mu);
+	sl_hash_free(h);
+	return NULL;
+}
+
+/* ---- in-order join (main thread) ------------------------------------ */
+
+static void root_at(uint8_t out[SL_HASH_LEN], struct verifier *v,
+    const struct chunk *c, uint64_t m)
+{
+	struct sl_merkle_range r = v->range;
+	uint64_t rest = m - c->index * CHUNK;
+	uint64_t o = 0;
+	int l;
+
+	for (l = CHUNK_LOG; l >= 0; l--) {
+		if (!(rest & (UINT64_C(1) << l)))
+			continue;
+		sl_merkle_range_push_node(&r, v->hash,
+		    c->nodes[lvl_base((unsigned)l) + (o >> l)], (unsigned)l);
+		o += UINT64_C(1) << l;
+	}
+	sl_merkle_range_root(out, &r, v->hash);
+}
+
+static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i);
+
+static void join_chunk(struct verifier *v, struct chunk *c)
+{
+	uint64_t base = c->index * CHUNK;
+	uint32_t i;
+
+	if (v->failed)
+		return;
+	if (c->anomaly != A_NONE) {
+		v->failed = 1;
+		v->fail_at = base + c->anomaly_at;
+		return;
+	}
+	if (base > 0 && (memcmp(c->first_prev, v->last_leaf, SL_HASH_LEN) ||
+	    c->first_ms < v->last_ms)) {
+		v->failed = 1;
+		v->fail_at = base;
+		return;
+	}
+	for (i = 0; i < c->n; i++)
+		if (c->type[i] == SL_ET_GENESIS ||
+		    c->type[i] == SL_ET_KEY_ROTATION)
+			note_keys(v, c, i);
+	/* Roots at the checkpoint sizes that end inside this chunk. */
+	while (v->cp_next < v->ncps &&
+	    v->cps[v->cp_next].cp.size <= base + c->n) {
+		struct cpinfo *ci = &v->cps[v->cp_next++];
+		uint8_t root[SL_HASH_LEN];
+
+		if (ci->cp.size <= base) {
+			/* size 0, or a size already passed */
+			if (ci->cp.size == 0)
+				memcpy(root, sl_hash_empty, SL_HASH_LEN);
+			else
+				continue;
+		} else {
+			root_at(root, v, c, ci->cp.size);
+		}
+		ci->cp.matched = !memcmp(root, ci->cp.root, SL_HASH_LEN);
+	}
+	if (c->n == CHUNK) {
+		sl_merkle_range_push_node(&v->range, v->hash,
+		    c->nodes[lvl_base(CHUNK_LOG)], CHUNK_LOG);
+	} else {
+		uint64_t o = 0;
+		int l;
+
+		for (l = CHUNK_LOG; l >= 0; l--) {
+			if (!(c->n & (1u << l)))
+				continue;
+			sl_merkle_range_push_node(&v->range, v->hash,
+			    c->nodes[lvl_base((unsigned)l) + (o >> l)],
+			    (unsigned)l);
+			o += UINT64_C(1) << l;
+		}
+	}
+	memcpy(v->last_leaf, c->nodes[c->n - 1], SL_HASH_LEN);
+	v->last_ms = c->last_ms;
+	v->consumed += c->n;
+	v->r->bytes += c->len;
+}
+
+/* Take genesis / key_rotation keys from an entry's record. */
+static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
+{
+	struct sl_entry_view ev;
+	json_t *rec;
+	json_t *keys;
+	json_t *k;
+	size_t j;
+
+	if (sl_entry_scan(&ev, c->data + c->off[i], c->lens[i], NULL))
+		return;
+	rec = json_loadb((const char *)ev.record, ev.record_len, 0, NULL);
+	if (!rec)
+		return;
+	if (ev.type == SL_ET_GENESIS) {
+		const char *o = json_string_value(json_object_get(rec,
+		    "origin"));
+
+		keys = json_object_get(rec, "checkpoint_keys");
+		if (!o || !sl_checkpoint_origin_ok(o) || !json_is_array(keys) ||
+		    !json_array_size(keys)) {
+			snprintf(v->genesis_problem, sizeof(v->genesis_problem),
+			    "the genesis entry (seq 0) does not name the log's "
+			    "origin and checkpoint keys");
+		} else {
+			snprintf(v->r->origin, sizeof(v->r->origin), "%s", o);
+			v->genesis_ok = 1;
+		}
+	} else {
+		keys = json_pack("[O]", json_object_get(rec, "new_key"));
+		json_object_set_new(rec, "_keys", keys);
+	}
+	json_array_foreach(keys, j, k) {
+		struct sl_verifier *vk;
+
+		if (!json_is_string(k) || v->nkeys >= MAX_KEYS)
+			continue;
+		if (!sl_note_verifier_parse(&vk, json_string_value(k),
+		    json_string_length(k), NULL))
+			v->keys[v->nkeys++] = vk;
+	}
+	json_decref(rec);
+}
+
+/* ---- pipeline (main thread fills) ----------------------------------- */
+
+static void consume_oldest(struct verifier *v)
+{
+	uint64_t oldest = v->next_fill - (uint64_t)SLOTS;
+	struct chunk *c = &v->slots[oldest % SLOTS];
+
+	while (c->state != 2)
+		pthread_cond_wait(&v->cv_done, &v->mu);
+	pthread_mutex_unlock(&v->mu);
+	join_chunk(v, c);
+	pthread_mutex_lock(&v->mu);
+	c->state = 0;
+}
+
+static void submit_chunk(struct verifier *v)
+{
+	pthread_mutex_lock(&v->mu);
+	v->cur->state = 1;
+	v->next_fill++;
+	pthread_cond_broadcast(&v->cv_work);
+	/* The next slot must be free before main fills it. */
+	if (v->next_fill >= SLOTS)
+		consume_oldest(v);
+	pthread_mutex_unlock(&v->mu);
+	v->cur = NULL;
+}
+
+static int add_entry(struct verifier *v, uint64_t key, const uint8_t *p,
+    size_t n, int noeol)
+{
+	struct chunk *c = v->cur;
+
+	if (!c) {
+		c = &v->slots[v->next_fill % SLOTS];
+		c->index = v->next_fill;
+		c->n = 0;
+		c->len = 0;
+		c->noeol = 0;
+		v->cur = c;
+	}
+	if (c->len + n > c->cap) {
+		size_t cap = c->cap ? c->cap : (1u << 20);
+		uint8_t *d;
+
+		while (cap < c->len + n)
+			cap *= 2;
+		d = realloc(c->data, cap);
+		if (!d)
+			return sl_err_set(v->e, SL_ENOMEM, "out of memory");
+		c->data = d;
+		c->cap = cap;
+	}
+	memcpy(c->data + c->len, p, n);
+	c->off[c->n] = (uint32_t)c->len;
+	c->lens[c->n] = (uint32_t)n;
+	c->key[c->n] = key;
+	c->n++;
+	c->len += n;
+	c->noeol = (uint8_t)noeol;
+	v->pos++;
+	if (c->n == CHUNK)
+		submit_chunk(v);
+	return v->failed ? 1 : 0;
+}
+
+/* ---- sources ---------------------------------------------------------- */
+
+typedef int (*entry_fn)(void *ctx, uint64_t key, const uint8_t *p, size_t n,
+    int noeol);
+
+struct bundle_iter {
+	entry_fn fn;
+	void *ctx;
+};
+
+/* Every line of entries.jsonl, in order; key = line position. */
+static int bundle_each(struct verifier *v, entry_fn fn, void *ctx)
+{
+	char path[4200];
+	uint8_t *buf;
+	size_t have = 0;
+	uint64_t pos = 0;
+	int fd;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/entries.jsonl", v->path);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return sl_err_set(v->e, SL_EIO, "cannot open %s: %s", path,
+		    strerror(errno));
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	buf = malloc(READ_BLOCK + SL_ENTRY_MAX + 2);
+	if (!buf) {
+		close(fd);
+		return sl_err_set(v->e, SL_ENOMEM, "out of memory");
+	}
+	for (;;) {
+		ssize_t got = read(fd, buf + have, READ_BLOCK);
+		size_t start = 0;
+		uint8_t *nl;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = sl_err_set(v->e, SL_EIO, "cannot read %s: %s",
+			    path, strerror(errno));
+			break;
+		}
+		have += (size_t)got;
+		while ((nl = memchr(buf + start, '\n', have - start))) {
+			rc = fn(ctx, pos++, buf + start,
+			    (size_t)(nl - (buf + start)), 0);
+			if (rc)
+				goto out;
+			start = (size_t)(nl - buf) + 1;
+		}
+		if (got == 0) {
+			if (have > start)
+				rc = fn(ctx, pos++, buf + start, have - start,
+				    1);
+			break;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have > SL_ENTRY_MAX + 1) {
+			/* A line longer than any entry may be: hand it over
+			 * truncated; the scan names it. */
+			rc = fn(ctx, pos++, buf, SL_ENTRY_MAX + 1, 0);
+			if (rc)
+				goto out;
+			have = 0;
+			/* skip to the next newline */
+			for (;;) {
+				got = read(fd, buf, READ_BLOCK);
+				if (got <= 0)
+					goto out;
+				nl = memchr(buf, '\n', (size_t)got);
+				if (nl) {
+					have = (size_t)got - (size_t)(nl - buf)
+					    - 1;
+					memmove(buf, nl + 1, have);
+					break;
+				}
+			}
+		}
+	}
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+struct store_iter {
+	entry_fn fn;
+	void *ctx;
+};
+
+static int store_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
+{
+	struct store_iter *it = ctx;
+
+	return it->fn(it->ctx, seq, p, n, 0);
+}
+
+static int store_each(struct verifier *v, entry_fn fn, void *ctx)
+{
+	struct store_iter it = { fn, ctx };
+
+	return sl_store_scan(v->txn, 0, store_cb, &it, SL_STORE_SCAN_RELEASE);
+}
+
+static int source_each(struct verifier *v, entry_fn fn, void *ctx)
+{
+	return v->is_store ? store_each(v, fn, ctx) : bundle_each(v, fn, ctx);
+}
+
+static int fill_cb(void *ctx, uint64_t key, const uint8_t *p, size_t n,
+    int noeol)
+{
+	struct verifier *v = ctx;
+
+	if (n > SL_ENTRY_MAX)
+		n = SL_ENTRY_MAX + 1;  /* the scan refuses it */
+	return add_entry(v, key, p, n, noeol);
+}
+
+/* ---- diagnosis of the first bad entry (slow path) --------------------- */
+
+struct wentry {
+	int present;
+	int scan_ok;
+	char scan_msg[SL_ERR_MAX];
+	uint64_t key;
+	uint64_t seq;
+	int type;
+	uint8_t prev[SL_HASH_LEN];
+	uint8_t leaf[SL_HASH_LEN];
+	int64_t ms;
+	int noeol;
+};
+
+struct window {
+	uint64_t center;
+	struct wentry w[5];   /* positions center-2 .. center+2 */
+	struct sl_hash *h;
+};
+
+static int window_cb(void *ctx, uint64_t key, const uint8_t *p, size_t n,
+    int noeol)
+{
+	struct window *x = ctx;
+	struct wentry *w;
+	struct sl_entry_view ev;
+	struct sl_err se = { 0, "" };
+	int64_t idx;
+
+	idx = (int64_t)key - (int64_t)x->center + 2;
+	if (idx < 0)
+		return 0;
+	if (idx > 4)
+		return 1;
+	w = &x->w[idx];
+	w->present = 1;
+	w->key = key;
+	w->noeol = noeol;
+	w->scan_ok = !sl_entry_scan(&ev, p, n > SL_ENTRY_MAX ?
+	    SL_ENTRY_MAX + 1 : n, &se);
+	snprintf(w->scan_msg, sizeof(w->scan_msg), "%s", se.msg);
+	if (w->scan_ok) {
+		w->seq = ev.seq;
+		w->type = ev.type;
+		memcpy(w->prev, ev.prev, SL_HASH_LEN);
+		w->ms = ev.recorded_ms;
+	}
+	sl_hash_leaf(w->leaf, x->h, p, n);
+	return 0;
+}
+
+/* The bundle's "key" is the position; the store's is its stored seq, so
+ * for the store the window is built by counting positions. */
+struct posctx {
+	struct window *x;
+	uint64_t pos;
+};
+
+static int pos_cb(void *ctx, uint64_t key, const uint8_t *p, size_t n,
+    int noeol)
+{
+	struct posctx *pc = ctx;
+	int rc;
+	int64_t idx = (int64_t)pc->pos - (int64_t)pc->x->center + 2;
+
+	if (idx > 4)
+		return 1;
+	rc = window_cb(pc->x, pc->pos, p, n, noeol);
+	if (idx >= 0)
+		pc->x->w[idx].key = key;
+	pc->pos++;
+	return rc;
+}
+
+static void where(char *out, size_t cap, struct verifier *v, uint64_t pos)
+{
+	if (v->is_store)
+		snprintf(out, cap, "entry %llu", (unsigned long long)pos);
+	else
+		snprintf(out, cap, "entry %llu (line %llu of entries.jsonl)",
+		    (unsigned long long)pos, (unsigned long long)pos + 1);
+}
+
+static void problem(struct verifier *v, uint64_t from, uint64_t to,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void problem(struct verifier *v, uint64_t from, uint64_t to,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->r->problem[0])
+		return;  /* the first problem is the one reported */
+	v->r->bad_from = from;
+	v->r->bad_to = to;
+	va_start(ap, fmt);
+	vsnprintf(v->r->problem, sizeof(v->r->problem), fmt, ap);
+	va_end(ap);
+}
+
+static void diagnose(struct verifier *v, uint64_t p)
+{
+	struct window x;
+	struct posctx pc = { &x, 0 };
+	struct wentry *w;
+	struct wentry *prev1;
+	struct wentry *prev2;
+	struct wentry *next1;
+	char at[96];
+	char at1[96];
+
+	memset(&x, 0, sizeof(x));
+	x.center = p;
+	x.h = v->hash;
+	source_each(v, pos_cb, &pc);
+	w = &x.w[2];
+	prev1 = &x.w[1];
+	prev2 = &x.w[0];
+	next1 = &x.w[3];
+	where(at, sizeof(at), v, p);
+	where(at1, sizeof(at1), v, p ? p - 1 : 0);
+	if (!w->present) {
+		problem(v, p, p, "%s could not be read again", at);
+		return;
+	}
+	if (!w->scan_ok) {
+		problem(v, p, p, "%s is damaged or was re-encoded: %s", at,
+		    w->scan_msg);
+		return;
+	}
+	if (w->noeol) {
+		problem(v, p, p, "%s does not end in a newline: the file was "
+		    "cut short", at);
+		return;
+	}
+	if (v->is_store && w->key != w->seq) {
+		problem(v, p, p, "%s is stored under seq %llu but says seq "
+		    "%llu: entries were moved", at,
+		    (unsigned long long)w->key, (unsigned long long)w->seq);
+		return;
+	}
+	if (w->seq != p) {
+		if (w->seq == p + 1 && next1->present && next1->scan_ok &&
+		    next1->seq == p) {
+			problem(v, p, p + 1, "entries %llu and %llu are in "
+			    "each other's place (swapped): %s carries seq "
+			    "%llu", (unsigned long long)p,
+			    (unsigned long long)p + 1, at,
+			    (unsigned long long)w->seq);
+		} else if (w->seq > p) {
+			problem(v, p, w->seq - 1, "entry %llu is missing: %s "
+			    "carries seq %llu, so %llu entr%s deleted before "
+			    "it", (unsigned long long)p, at,
+			    (unsigned long long)w->seq,
+			    (unsigned long long)(w->seq - p),
+			    w->seq - p == 1 ? "y was" : "ies were");
+		} else if (prev1->present && prev2->present &&
+		    !memcmp(w->prev, prev2->leaf, SL_HASH_LEN)) {
+			problem(v, p - 1, p - 1, "%s was inserted: it is not "
+			    "part of the chain (the entry after it, seq %llu, "
+			    "links to the entry before it)", at1,
+			    (unsigned long long)w->seq);
+		} else {
+			problem(v, p, p, "%s carries seq %llu, which came "
+			    "before: an entry was inserted or moved here", at,
+			    (unsigned long long)w->seq);
+		}
+		return;
+	}
+	if ((p == 0) != (w->type == SL_ET_GENESIS)) {
+		problem(v, p, p, p == 0 ? "%s is not the genesis entry" :
+		    "%s claims to be a second genesis entry", at);
+		return;
+	}
+	if (p > 0 && prev1->present && memcmp(w->prev, prev1->leaf,
+	    SL_HASH_LEN)) {
+		if (next1->present && !memcmp(next1->prev, w->leaf,
+		    SL_HASH_LEN))
+			problem(v, p - 1, p - 1, "%s was altered after it was "
+			    "recorded: its hash no longer matches the hash "
+			    "that entry %llu recorded for it", at1,
+			    (unsigned long long)p);
+		else if (next1->present)
+			problem(v, p, p, "%s was altered after it was recorded: "
+			    "its link to entry %llu is wrong and entry %llu "
+			    "does not link to it", at,
+			    (unsigned long long)p - 1,
+			    (unsigned long long)p + 1);
+		else
+			problem(v, p - 1, p, "%s (or the link stored in entry "
+			    "%llu, the last one) was altered after it was "
+			    "recorded", at1, (unsigned long long)p);
+		return;
+	}
+	if (p > 0 && prev1->present && w->ms < prev1->ms) {
+		char t1[32];
+		char t0[32];
+
+		sl_rfc3339_format(t1, w->ms);
+		sl_rfc3339_format(t0, prev1->ms);
+		problem(v, p, p, "%s is recorded at %s, before entry %llu (%s): "
+		    "time in the log went backwards", at, t1,
+		    (unsigned long long)p - 1, t0);
+		return;
+	}
+	problem(v, p, p, "%s does not fit the chain", at);
+}
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+static int add_cp(struct verifier *v, const char *note, size_t n,
+    const char *from, int held, int newest)
+{
+	struct sl_note_verdict nv;
+	struct sl_checkpoint c;
+	struct cpinfo *ci;
+	struct sl_err se = { 0, "" };
+	char *copy;
+
+	if (v->ncps >= MAX_CPS)
+		return sl_err_set(v->e, SL_ETOOBIG, "more than %d checkpoints",
+		    MAX_CPS);
+	/* Parse only the text here; signatures once the keys are known. */
+	int rc = sl_note_open(&nv, note, n, NULL, 0, &se);
+
+	if ((rc && rc != SL_EINTEGRITY) ||
+	    sl_checkpoint_parse(&c, note, nv.text_len, &se)) {
+		problem(v, 0, 0, "checkpoint %s is malformed: %s", from, se.msg);
+		return 0;
+	}
+	copy = malloc(n);
+	if (!copy)
+		return sl_err_set(v->e, SL_ENOMEM, "out of memory");
+	memcpy(copy, note, n);
+	ci = &v->cps[v->ncps++];
+	memset(ci, 0, sizeof(*ci));
+	ci->note = copy;
+	ci->notelen = n;
+	ci->newest = newest;
+	ci->cp.size = c.size;
+	memcpy(ci->cp.root, c.root, SL_HASH_LEN);
+	ci->cp.held = held;
+	snprintf(ci->cp.from, sizeof(ci->cp.from), "%s", from);
+	snprintf(ci->origin, sizeof(ci->origin), "%s", c.origin);
+	return 0;
+}
+
+struct storecp {
+	struct verifier *v;
+	uint64_t newest;
+};
+
+static int store_cp_cb(void *ctx, uint64_t size, const char *note, size_t n)
+{
+	struct storecp *sc = ctx;
+	char from[64];
+
+	snprintf(from, sizeof(from), "stored at size %llu",
+	    (unsigned long long)size);
+	return add_cp(sc->v, note, n, from, 0, size == sc->newest);
+}
+
+static int cmp_cp(const void *a, const void *b)
+{
+	const struct cpinfo *x = a;
+	const struct cpinfo *y = b;
+
+	return x->cp.size < y->cp.size ? -1 : x->cp.size > y->cp.size;
+}
+
+static int load_cps(struct verifier *v)
+{
+	size_t i;
+	int rc = 0;
+
+	v->cps = calloc(MAX_CPS, sizeof(*v->cps));
+	if (!v->cps)
+		return sl_err_set(v->e, SL_ENOMEM, "out of memory");
+	if (v->is_store) {
+		struct storecp sc = { v, 0 };
+		const char *note;
+		size_t n;
+
+		if (!sl_store_latest_checkpoint(&note, &n, &sc.newest, v->txn))
+			rc = sl_store_checkpoints(v->txn, store_cp_cb, &sc);
+	} else {
+		char path[4200];
+		char *note;
+		size_t n;
+		DIR *d;
+		struct dirent *de;
+
+		snprintf(path, sizeof(path), "%s/checkpoint", v->path);
+		rc = sl_bundle_slurp(&note, &n, path, SL_NOTE_MAX, v->e);
+		if (rc == SL_ENOTFOUND) {
+			problem(v, 0, 0, "the bundle has no checkpoint file: "
+			    "nothing signed covers its entries");
+			rc = 0;
+		} else if (!rc) {
+			rc = add_cp(v, note, n, "checkpoint", 0, 1);
+			free(note);
+		}
+		snprintf(path, sizeof(path), "%s/checkpoints", v->path);
+		d = opendir(path);
+		while (!rc && d && (de = readdir(d)) != NULL) {
+			char from[300];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/checkpoints/%.200s",
+			    v->path, de->d_name);
+			snprintf(from, sizeof(from), "checkpoints/%.200s",
+			    de->d_name);
+			rc = sl_bundle_slurp(&note, &n, path, SL_NOTE_MAX, v->e);
+			if (!rc) {
+				rc = add_cp(v, note, n, from, 0, 0);
+				free(note);
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	for (i = 0; !rc && i < v->o->nheld; i++) {
+		char *note;
+		size_t n;
+
+		rc = sl_bundle_slurp(&note, &n, v->o->held[i], SL_NOTE_MAX,
+		    v->e);
+		if (rc)
+			break;
+		rc = add_cp(v, note, n, v->o->held[i], 1, 0);
+		free(note);
+	}
+	if (!rc)
+		qsort(v->cps, v->ncps, sizeof(*v->cps), cmp_cp);
+	return rc;
+}
+
+/* ---- after the stream: signatures, roots, sizes ----------------------- */
+
+static void fmt_key(char *out, size_t cap, const struct sl_verifier *k)
+{
+	snprintf(out, cap, "%s+%08x", sl_note_verifier_name(k),
+	    (unsigned)sl_note_verifier_id(k));
+}
+
+static int check_bundle_vkey(struct verifier *v)
+{
+	char path[4200];
+	char *text = NULL;
+	size_t n;
+	char *line;
+	char *save = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/log.vkey", v->path);
+	rc = sl_bundle_slurp(&text, &n, path, 65536, v->e);
+	if (rc == SL_ENOTFOUND) {
+		problem(v, 0, 0, "the bundle has no log.vkey file");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	for (line = strtok_r(text, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		struct sl_verifier *k;
+		size_t i;
+		int known = 0;
+
+		if (sl_note_verifier_parse(&k, line, strlen(line), NULL)) {
+			problem(v, 0, 0, "log.vkey holds a line that is not a "
+			    "verifier key");
+			break;
+		}
+		for (i = 0; i < v->nkeys; i++)
+			if (sl_note_verifier_id(v->keys[i]) ==
+			    sl_note_verifier_id(k) &&
+			    !strcmp(sl_note_verifier_name(v->keys[i]),
+			    sl_note_verifier_name(k)))
+				known = 1;
+		if (!known) {
+			char kn[300];
+
+			fmt_key(kn, sizeof(kn), k);
+			problem(v, 0, 0, "log.vkey names key %s, which the "
+			    "log's genesis entry does not list: the key file "
+			    "was replaced", kn);
+		}
+		sl_note_verifier_free(k);
+	}
+	free(text);
+	return 0;
+}
+
+static int check_cps(struct verifier *v, uint64_t n)
+{
+	struct sl_verifier *trusted[MAX_KEYS];
+	struct sl_verifier *mine[MAX_KEYS];
+	size_t nt = 0;
+	size_t nmine = 0;
+	size_t i;
+	struct cpinfo *newest = NULL;
+	int rc = 0;
+
+	for (i = 0; i < v->o->nkeys && nmine < MAX_KEYS; i++) {
+		rc = sl_note_verifier_parse(&mine[nmine], v->o->keys[i],
+		    strlen(v->o->keys[i]), v->e);
+		if (rc) {
+			sl_err_prefix(v->e, "--key %s", v->o->keys[i]);
+			goto out;
+		}
+		nmine++;
+	}
+	if (nmine) {
+		memcpy(trusted, mine, nmine * sizeof(*trusted));
+		nt = nmine;
+	} else {
+		memcpy(trusted, v->keys, v->nkeys * sizeof(*trusted));
+		nt = v->nkeys;
+		v->r->trust_from_log = 1;
+	}
+	for (i = 0; i < v->ncps; i++) {
+		struct cpinfo *ci = &v->cps[i];
+		struct sl_note_verdict nv;
+		struct sl_err se = { 0, "" };
+
+		v->r->checkpoints++;
+		if (ci->newest)
+			newest = ci;
+		if (sl_note_open(&nv, ci->note, ci->notelen, trusted, nt,
+		    &se)) {
+			problem(v, ci->cp.size ? ci->cp.size - 1 : 0,
+			    ci->cp.size ? ci->cp.size - 1 : 0,
+			    "checkpoint %s (size %llu) is not signed by %s: %s",
+			    ci->cp.from, (unsigned long long)ci->cp.size,
+			    nmine ? "a key you trust" : "the log's key (named "
+			    "in its genesis entry)", se.msg);
+			continue;
+		}
+		fmt_key(ci->cp.key, sizeof(ci->cp.key),
+		    trusted[nv.first_key]);
+		if (strcmp(ci->origin, v->r->origin))
+			problem(v, 0, 0, "checkpoint %s is for log \"%s\", not "
+			    "this log (\"%s\")", ci->cp.from, ci->origin,
+			    v->r->origin);
+	}
+	/* Sizes and roots, smallest first: the first mismatch names the
+	 * earliest range that can hold the changed entry. */
+	for (i = 0; i < v->ncps; i++) {
+		struct cpinfo *ci = &v->cps[i];
+
+		if (ci->cp.size > n) {
+			problem(v, n, ci->cp.size - 1, "the log holds %llu "
+			    "entries, but checkpoint %s, signed at size %llu, "
+			    "shows it once held more: entries %llu to %llu were "
+			    "removed from its end", (unsigned long long)n,
+			    ci->cp.from, (unsigned long long)ci->cp.size,
+			    (unsigned long long)n,
+			    (unsigned long long)ci->cp.size - 1);
+		} else if (!ci->cp.matched) {
+			uint64_t from = 0;
+			size_t j;
+
+			for (j = 0; j < i; j++)
+				if (v->cps[j].cp.matched &&
+				    v->cps[j].cp.size > from)
+					from = v->cps[j].cp.size;
+			problem(v, from, ci->cp.size - 1, "the first %llu "
+			    "entries are not what checkpoint %s signed: one "
+			    "or more of entries %llu to %llu were changed and "
+			    "the hash chain recomputed to hide it",
+			    (unsigned long long)ci->cp.size, ci->cp.from,
+			    (unsigned long long)from,
+			    (unsigned long long)ci->cp.size - 1);
+		}
+	}
+	if (!newest) {
+		problem(v, 0, n ? n - 1 : 0, "the log has no signed checkpoint: "
+		    "nothing proves its size or content");
+	} else {
+		v->r->newest = newest->cp;
+		snprintf(v->r->trusted_key, sizeof(v->r->trusted_key), "%s",
+		    newest->cp.key);
+		if (newest->cp.size < n) {
+			if (v->is_store)
+				v->r->unsealed = n - newest->cp.size;
+			else
+				problem(v, newest->cp.size, n - 1, "entries "
+				    "%llu to %llu are not covered by the "
+				    "bundle's signed checkpoint (size %llu)",
+				    (unsigned long long)newest->cp.size,
+				    (unsigned long long)n - 1,
+				    (unsigned long long)newest->cp.size);
+		}
+	}
+	for (i = 0; i < v->ncps && v->r->nheld < 16; i++)
+		if (v->cps[i].cp.held)
+			v->r->held[v->r->nheld++] = v->cps[i].cp;
+out:
+	for (i = 0; i < nmine; i++)
+		sl_note_verifier_free(mine[i]);
+	return rc;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int sl_verify_log(struct sl_verify_result *r, const char *path,
+    const struct sl_verify_opts *o, struct sl_err *e)
+{
+	struct verifier *v;
+	char probe[4200];
+	struct stat st;
+	double t0 = now_s();
+	long ncpu;
+	int rc = 0;
+	int i;
+	int started = 0;
+
+	memset(r, 0, sizeof(*r));
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	v->o = o;
+	v->r = r;
+	v->e = e;
+	v->path = path;
+	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->cv_work, NULL);
+	pthread_cond_init(&v->cv_done, NULL);
+	sl_merkle_range_init(&v->range);
+	rc = sl_hash_new(&v->hash);
+	if (rc) {
+		sl_err_set(e, rc, "cannot set up SHA-256");
+		goto out;
+	}
+	snprintf(probe, sizeof(probe), "%s/data.mdb", path);
+	if (!stat(probe, &st)) {
+		v->is_store = 1;
+		r->source = SL_SRC_STORE;
+		rc = sl_store_open(&v->store, path, SL_STORE_RDONLY, e);
+		if (!rc)
+			rc = sl_store_read_begin(&v->txn, v->store, e);
+		if (rc)
+			goto out;
+	} else {
+		snprintf(probe, sizeof(probe), "%s/entries.jsonl", path);
+		if (stat(probe, &st)) {
+			rc = sl_err_set(e, SL_ENOTFOUND, "%s is neither a store "
+			    "(no data.mdb) nor a bundle (no entries.jsonl)",
+			    path);
+			goto out;
+		}
+		r->source = SL_SRC_BUNDLE;
+	}
+	rc = load_cps(v);
+	if (rc)
+		goto out;
+	for (i = 0; i < SLOTS; i++) {
+		v->slots[i].nodes = malloc(2 * CHUNK * SL_HASH_LEN);
+		if (!v->slots[i].nodes) {
+			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	v->nthreads = o->threads > 0 ? o->threads : (ncpu > 0 ? (int)ncpu : 1);
+	if (v->nthreads > 16)
+		v->nthreads = 16;
+	v->threads = calloc((size_t)v->nthreads, sizeof(*v->threads));
+	if (!v->threads) {
+		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < v->nthreads; i++) {
+		if (pthread_create(&v->threads[i], NULL, worker, v)) {
+			rc = sl_err_set(e, SL_EIO, "cannot start a thread");
+			goto stop;
+		}
+		started++;
+	}
+	rc = source_each(v, fill_cb, v);
+	if (rc == 1)
+		rc = 0;  /* stopped early at a bad entry */
+	if (!rc && v->cur)
+		submit_chunk(v);
+	/* Join whatever is still in flight, in order. */
+	pthread_mutex_lock(&v->mu);
+	{
+		uint64_t k = v->next_fill > SLOTS ? v->next_fill - SLOTS : 0;
+
+		for (; k < v->next_fill; k++) {
+			struct chunk *c = &v->slots[k % SLOTS];
+
+			if (c->state == 0)
+				continue;
+			while (c->state != 2)
+				pthread_cond_wait(&v->cv_done, &v->mu);
+			pthread_mutex_unlock(&v->mu);
+			join_chunk(v, c);
+			pthread_mutex_lock(&v->mu);
+			c->state = 0;
+		}
+	}
+	pthread_mutex_unlock(&v->mu);
+stop:
+	pthread_mutex_lock(&v->mu);
+	v->stop = 1;
+	pthread_cond_broadcast(&v->cv_work);
+	pthread_mutex_unlock(&v->mu);
+	for (i = 0; i < started; i++)
+		pthread_join(v->threads[i], NULL);
+	if (rc)
+		goto out;
+
+	if (v->failed) {
+		diagnose(v, v->fail_at);
+		r->entries = v->consumed;
+	} else {
+		r->entries = v->consumed;
+		sl_merkle_range_root(r->root, &v->range, v->hash);
+		if (r->entries == 0)
+			problem(v, 0, 0, "the log has no entries, not even its "
+			    "genesis entry");
+		else if (!v->genesis_ok)
+			problem(v, 0, 0, "%s", v->genesis_problem[0] ?
+			    v->genesis_problem : "the genesis entry is "
+			    "malformed");
+		if (!v->is_store) {
+			rc = check_bundle_vkey(v);
+			if (rc)
+				goto out;
+		}
+		rc = check_cps(v, r->entries);
+		if (rc)
+			goto out;
+	}
+	r->verified = r->problem[0] == '\0';
+out:
+	r->seconds = now_s() - t0;
+	for (i = 0; i < SLOTS; i++) {
+		free(v->slots[i].data);
+		free(v->slots[i].nodes);
+	}
+	for (size_t k = 0; k < v->ncps; k++)
+		free(v->cps[k].note);
+	free(v->cps);
+	for (size_t k = 0; k < v->nkeys; k++)
+		sl_note_verifier_free(v->keys[k]);
+	free(v->threads);
+	sl_store_read_end(v->txn);
+	sl_store_close(v->store);
+	sl_hash_free(v->hash);
+	pthread_mutex_destroy(&v->mu);
+	pthread_cond_destroy(&v->cv_work);
+	pthread_cond_destroy(&v->cv_done);
+	free(v);
+	if (rc)
+		return rc;
+	return r->verified ? 0 : SL_EINTEGRITY;
+}

@@ -1,0 +1,71 @@
+/*
+ * integrity: prove a log (a store or an exported bundle) complete and
+ * unaltered, trusting nothing in it.
+ *
+ * Re-checks every entry's canonical form and envelope, seq contiguity,
+ * every prev link, recorded_at never going back, the genesis entry, the
+ * RFC 6962 root against the newest signed checkpoint and its signature,
+ * every other checkpoint the log carries, and consistency with every
+ * checkpoint the inspector holds (which exposes a truncated tail or a
+ * rewritten history). Streams: memory stays bounded whatever the size.
+ */
+#ifndef SL_INTEGRITY_H
+#define SL_INTEGRITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/err.h"
+#include "formats/hash.h"
+
+struct sl_verify_opts {
+	const char *const *held;   /* checkpoint files the inspector holds */
+	size_t nheld;
+	const char *const *keys;   /* verifier keys the inspector trusts */
+	size_t nkeys;
+	int threads;               /* workers; 0 = one per core */
+};
+
+enum sl_verify_source { SL_SRC_STORE, SL_SRC_BUNDLE };
+
+/* A checkpoint as the verifier saw it. */
+struct sl_verify_cp {
+	uint64_t size;
+	uint8_t root[SL_HASH_LEN];
+	int held;          /* 1: given by the inspector */
+	int matched;       /* 1: the log's root at that size is this root */
+	char key[300];     /* name+id of the key whose signature verified */
+	char from[300];    /* file or "store" */
+};
+
+struct sl_verify_result {
+	int verified;                 /* 1: everything holds */
+	enum sl_verify_source source;
+	char origin[256];
+	uint64_t entries;
+	uint64_t bytes;
+	uint8_t root[SL_HASH_LEN];    /* recomputed over all entries */
+	int trust_from_log;           /* no --key: the log's own key trusted */
+	char trusted_key[300];        /* the key that signed the newest cp */
+	struct sl_verify_cp newest;   /* newest checkpoint of the log */
+	uint64_t unsealed;            /* store: entries after newest cp */
+	size_t checkpoints;           /* checkpoints checked in all */
+	struct sl_verify_cp held[16]; /* the inspector's, first 16 */
+	size_t nheld;
+	/* the first problem, when not verified */
+	uint64_t bad_from;            /* first entry concerned */
+	uint64_t bad_to;              /* last entry concerned (range) */
+	char problem[1024];
+	double seconds;
+};
+
+/**
+ * Verify the log at @path (a store folder or a bundle folder).
+ * Returns 0 when verified, SL_EINTEGRITY when the log fails (r->problem
+ * says what, naming the first bad entry), or another SL_E* code for
+ * usage and I/O errors (@e says what).
+ */
+int sl_verify_log(struct sl_verify_result *r, const char *path,
+    const struct sl_verify_opts *o, struct sl_err *e);
+
+#endif
