@@ -34,7 +34,7 @@ VERIFY_SRC := $(filter-out verify/main.c,$(wildcard verify/*.c))
 REPORTS_SRC :=
 LIB_SRC := $(FORMATS_SRC) $(AUDITD_SRC) $(VERIFY_SRC) $(REPORTS_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
-TEST_SRC := $(wildcard tests/check_*.c)
+TEST_SRC := $(wildcard tests/check_*.c) tests/testutil.c
 TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
 
 PROGS := $(O)/sharelogd $(O)/sharelog-verify

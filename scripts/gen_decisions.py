@@ -71,6 +71,9 @@ def text(rng, lo, hi):
     return s[0].upper() + s[1:] + "."
 
 
+LEAN = False   # --lean: the shortest realistic records (about 700 bytes)
+
+
 def decision(rng, i, t, orgs):
     agency = rng.choice(list(orgs))
     dec = rng.choices(["share", "partial", "not_share"], [65, 12, 23])[0]
@@ -107,10 +110,12 @@ def decision(rng, i, t, orgs):
         "criminal_offence_data": rng.random() < 0.2,
         "consent_status": consent,
         "family_informed": fam,
-        "advice_sought": rng.random() < 0.55,
+        "advice_sought": rng.random() < (0.2 if LEAN else 0.55),
         "identities_at_risk": rng.random() < 0.12,
-        "rationale": text(rng, 200, 600),
+        "rationale": text(rng, 45, 120) if LEAN else text(rng, 200, 600),
     }
+    if LEAN and trig == "request_received":
+        trig = r["trigger"] = "proactive_concern"
     if trig == "request_received":
         req = rng.choice([a for a in AGENCY if a != agency])
         r.update(requester_agency_type=req, requester_org=ORGS.get(req, "ORG-X"),
@@ -118,17 +123,21 @@ def decision(rng, i, t, orgs):
                  request_received_at=ts(t - dt.timedelta(hours=rng.randrange(1, 72))),
                  information_requested="School attendance and any welfare concerns")
     if sharing:
-        rec = rng.sample([a for a in AGENCY if a != agency], rng.randint(1, 3))
-        r.update(information_shared="Attendance record and summary of concerns",
-                 info_categories=rng.sample(CATS, rng.randint(1, 3)),
-                 recipients=[{"agency_type": a, "org": ORGS[a], "role": "duty team"}
+        rec = rng.sample([a for a in AGENCY if a != agency],
+                         1 if LEAN else rng.randint(1, 3))
+        r.update(information_shared="Summary of concerns" if LEAN else
+                 "Attendance record and summary of concerns",
+                 info_categories=rng.sample(CATS, 1 if LEAN else rng.randint(1, 3)),
+                 recipients=[{"agency_type": a, "org": ORGS[a]} if LEAN else
+                             {"agency_type": a, "org": ORGS[a], "role": "duty team"}
                              for a in rec],
                  shared_at=ts(t + dt.timedelta(minutes=rng.randrange(5, 600))),
                  method=rng.choice(["secure_email", "secure_portal", "case_system",
                                     "phone", "multi_agency_meeting"]),
                  lawful_basis=rng.choice(BASES),
-                 necessity_statement="Needed by the recipient to assess risk; only "
-                                     "the minimum relevant to the concern was shared.")
+                 necessity_statement="Needed to assess risk." if LEAN else
+                 "Needed by the recipient to assess risk; only "
+                 "the minimum relevant to the concern was shared.")
         if r["special_category"] or r["criminal_offence_data"]:
             r["sc_condition"] = "sch1_p18_safeguarding"
             r["sch_consent_reason"] = "would_prejudice_protection"
@@ -191,8 +200,12 @@ def main():
     ap.add_argument("-n", type=int, default=1000, help="number of records")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--orgs", help="comma-separated organisation ids to use only")
+    ap.add_argument("--lean", action="store_true",
+                    help="shortest realistic records (about 700 bytes)")
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
+    global LEAN
+    LEAN = a.lean
     rng = random.Random(a.seed)
     orgs = dict(ORGS)
     if a.orgs:

@@ -1,0 +1,2 @@
+#include "tests/testutil.h"
+Suite *sl_bundle_suite(void) { return suite_create("bundle"); }

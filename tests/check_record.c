@@ -1,0 +1,85 @@
+#include "tests/testutil.h"
+#include "formats/pseudo.h"
+#include "formats/record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(test_record_pseudonymises_child_id)
+{
+	char dir[256];
+	char path[300];
+	struct sl_pseudo *p;
+	struct sl_err e;
+	json_t *in = tu_record(5);
+	json_t *out = NULL;
+	char ref[65];
+	const char *id = json_string_value(json_object_get(in, "child_id"));
+
+	tu_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/p.key", dir);
+	ck_assert_int_eq(sl_pseudo_generate(path, &e), 0);
+	ck_assert_int_eq(sl_pseudo_generate(path, &e), SL_EEXIST);
+	ck_assert_int_eq(sl_pseudo_load(&p, path, &e), 0);
+	ck_assert_uint_eq(strlen(sl_pseudo_key_id(p)), 8);
+	ck_assert_int_eq(sl_record_prepare(&out, in, p, "", &e), 0);
+	ck_assert_ptr_null(json_object_get(out, "child_id"));
+	sl_pseudo_child(ref, p, id, strlen(id));
+	ck_assert_str_eq(json_string_value(json_object_get(out, "child_ref")),
+	    ref);
+	/* the raw id appears nowhere in the stored record */
+	{
+		char *s = json_dumps(out, 0);
+
+		ck_assert_ptr_null(strstr(s, id));
+		free(s);
+	}
+	ck_assert_ptr_nonnull(json_object_get(in, "child_id"));
+	json_decref(out);
+	json_decref(in);
+	sl_pseudo_free(p);
+	tu_rmdir(dir);
+}
+END_TEST
+
+START_TEST(test_pseudo_is_keyed)
+{
+	char dir[256];
+	char a[300];
+	char b[300];
+	struct sl_pseudo *pa;
+	struct sl_pseudo *pb;
+	struct sl_err e;
+	char ra[65];
+	char rb[65];
+	char ra2[65];
+
+	tu_tmpdir(dir, sizeof(dir));
+	snprintf(a, sizeof(a), "%s/a.key", dir);
+	snprintf(b, sizeof(b), "%s/b.key", dir);
+	ck_assert_int_eq(sl_pseudo_generate(a, &e), 0);
+	ck_assert_int_eq(sl_pseudo_generate(b, &e), 0);
+	ck_assert_int_eq(sl_pseudo_load(&pa, a, &e), 0);
+	ck_assert_int_eq(sl_pseudo_load(&pb, b, &e), 0);
+	sl_pseudo_child(ra, pa, "LA-42", 5);
+	sl_pseudo_child(ra2, pa, "LA-42", 5);
+	sl_pseudo_child(rb, pb, "LA-42", 5);
+	ck_assert_str_eq(ra, ra2);
+	ck_assert_str_ne(ra, rb);
+	sl_pseudo_free(pa);
+	sl_pseudo_free(pb);
+	tu_rmdir(dir);
+}
+END_TEST
+
+Suite *sl_record_suite(void)
+{
+	Suite *s = suite_create("record");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_record_pseudonymises_child_id);
+	tcase_add_test(tc, test_pseudo_is_keyed);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,357 @@
+#include "tests/testutil.h"
+#include "formats/entry.h"
+#include "formats/merkle.h"
+#include "formats/pseudo.h"
+#include "formats/record.h"
+#include "formats/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256];
+static char sdir[300];
+static struct sl_pseudo *pk;
+
+static void setup(void)
+{
+	char kp[320];
+	struct sl_err e;
+
+	tu_tmpdir(dir, sizeof(dir));
+	snprintf(sdir, sizeof(sdir), "%s/store", dir);
+	snprintf(kp, sizeof(kp), "%s/p.key", dir);
+	ck_assert_int_eq(sl_pseudo_generate(kp, &e), 0);
+	ck_assert_int_eq(sl_pseudo_load(&pk, kp, &e), 0);
+}
+
+static void teardown(void)
+{
+	sl_pseudo_free(pk);
+	tu_rmdir(dir);
+}
+
+static struct sl_store *new_store(void)
+{
+	struct sl_store *s;
+	struct sl_err e;
+	json_t *g = json_pack("{s:s}", "origin", "test.example/log");
+
+	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_CREATE, &e), 0);
+	ck_assert_int_eq(sl_store_genesis(s, "test.example/log", g, &e), 0);
+	json_decref(g);
+	return s;
+}
+
+static json_t *prepared(unsigned i)
+{
+	json_t *in = tu_record(i);
+	json_t *out;
+	struct sl_err e;
+
+	ck_assert_msg(sl_record_prepare(&out, in, pk, "", &e) == 0, "%s",
+	    e.msg);
+	json_decref(in);
+	return out;
+}
+
+static int append_range(struct sl_store *s, unsigned from, unsigned n,
+    struct sl_err *e)
+{
+	struct sl_store_item *it = calloc(n, sizeof(*it));
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		it[i].record = prepared(from + i);
+		it[i].type = SL_ET_DECISION;
+		it[i].submitted_by = "URN-118832";
+	}
+	rc = sl_store_append(s, it, n, e);
+	for (i = 0; i < n; i++)
+		json_decref((json_t *)it[i].record);
+	free(it);
+	return rc;
+}
+
+START_TEST(test_store_append_read_contiguous)
+{
+	struct sl_store *s = new_store();
+	struct sl_store_txn *t;
+	struct sl_err e;
+	uint64_t i;
+
+	ck_assert_int_eq(append_range(s, 0, 50, &e), 0);
+	ck_assert_int_eq(append_range(s, 50, 50, &e), 0);
+	ck_assert_uint_eq(sl_store_size(s), 101);
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	ck_assert_uint_eq(sl_store_txn_size(t), 101);
+	for (i = 0; i < 101; i++) {
+		const uint8_t *p;
+		size_t n;
+		struct sl_entry_view ev;
+
+		ck_assert_int_eq(sl_store_get(&p, &n, t, i), 0);
+		ck_assert_int_eq(sl_entry_scan(&ev, p, n, &e), 0);
+		ck_assert_uint_eq(ev.seq, i);
+		ck_assert_int_eq(ev.type, i ? SL_ET_DECISION : SL_ET_GENESIS);
+	}
+	ck_assert_int_eq(sl_store_get(NULL, NULL, t, 101) == SL_ENOTFOUND, 1);
+	sl_store_read_end(t);
+	sl_store_close(s);
+	/* reopening recovers size and root */
+	{
+		uint8_t r1[32];
+		uint8_t r2[32];
+		uint64_t n;
+
+		ck_assert_int_eq(sl_store_open(&s, sdir, 0, &e), 0);
+		ck_assert_uint_eq(sl_store_size(s), 101);
+		sl_store_root(r1, s, &n);
+		ck_assert_int_eq(append_range(s, 100, 1, &e), 0);
+		sl_store_root(r2, s, &n);
+		ck_assert_uint_eq(n, 102);
+		ck_assert_int_ne(memcmp(r1, r2, 32), 0);
+		sl_store_close(s);
+	}
+}
+END_TEST
+
+START_TEST(test_store_idempotent_retry_and_conflict)
+{
+	struct sl_store *s = new_store();
+	struct sl_store_item it[2];
+	struct sl_err e;
+	json_t *a = prepared(7);
+	json_t *b = prepared(8);
+	uint64_t seq;
+
+	memset(it, 0, sizeof(it));
+	it[0].record = a;
+	it[0].type = SL_ET_DECISION;
+	it[0].submitted_by = "URN-118832";
+	ck_assert_int_eq(sl_store_append(s, it, 1, &e), 0);
+	seq = it[0].seq;
+	ck_assert_int_eq(it[0].duplicate, 0);
+	/* identical retry: same answer, nothing new */
+	ck_assert_int_eq(sl_store_append(s, it, 1, &e), 0);
+	ck_assert_int_eq(it[0].duplicate, 1);
+	ck_assert_uint_eq(it[0].seq, seq);
+	ck_assert_uint_eq(sl_store_size(s), 2);
+	/* same record_id, other content, in a batch with a good record:
+	 * the whole batch is refused */
+	json_object_set_new(a, "rationale", json_string("Changed afterwards "
+	    "to look better than it was at the time."));
+	it[0].record = b;
+	it[1] = it[0];
+	it[1].record = a;
+	ck_assert_int_eq(sl_store_append(s, it, 2, &e), SL_ECONFLICT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "record_id"));
+	ck_assert_int_eq(it[1].duplicate, -1);
+	ck_assert_uint_eq(sl_store_size(s), 2);
+	/* a second decision record in a thread is a conflict */
+	json_object_set_new(b, "decision_id", json_string("D-000007"));
+	it[0].record = b;
+	ck_assert_int_eq(sl_store_append(s, it, 1, &e), SL_ECONFLICT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "reconsideration"));
+	json_decref(a);
+	json_decref(b);
+	sl_store_close(s);
+}
+END_TEST
+
+static int collect(void *ctx, uint64_t seq)
+{
+	uint64_t *v = ctx;
+
+	v[++v[0]] = seq;
+	return 0;
+}
+
+START_TEST(test_store_subject_and_thread_index)
+{
+	struct sl_store *s = new_store();
+	struct sl_store_txn *t;
+	struct sl_err e;
+	uint64_t got[64] = { 0 };
+	char ref[65];
+	uint64_t seq;
+
+	ck_assert_int_eq(append_range(s, 0, 200, &e), 0);
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	/* tu_record(i) uses child LA881-<i % 97>: i = 3, 100, 197 */
+	sl_pseudo_child(ref, pk, "LA881-000003", 12);
+	ck_assert_int_eq(sl_store_subject(t, ref, collect, got), 0);
+	ck_assert_uint_eq(got[0], 3);
+	ck_assert_uint_eq(got[1], 4);
+	ck_assert_uint_eq(got[2], 101);
+	ck_assert_uint_eq(got[3], 198);
+	got[0] = 0;
+	ck_assert_int_eq(sl_store_thread(t, "D-000150", collect, got), 0);
+	ck_assert_uint_eq(got[0], 1);
+	ck_assert_uint_eq(got[1], 151);
+	ck_assert_int_eq(sl_store_find_record(&seq, t,
+	    json_string_value(json_object_get(tu_record(42), "record_id"))),
+	    0);
+	ck_assert_uint_eq(seq, 43);
+	sl_store_read_end(t);
+	sl_store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_proofs_from_stored_nodes)
+{
+	struct sl_store *s = new_store();
+	struct sl_store_txn *t;
+	struct sl_err e;
+	struct sl_hash *h;
+	uint8_t path[64][32];
+	uint8_t root[32];
+	uint8_t old[32];
+	uint64_t n;
+	uint64_t i;
+	size_t np;
+
+	ck_assert_int_eq(sl_hash_new(&h), 0);
+	ck_assert_int_eq(append_range(s, 0, 36, &e), 0);
+	sl_store_root(old, s, &n);
+	ck_assert_uint_eq(n, 37);
+	ck_assert_int_eq(append_range(s, 36, 100, &e), 0);
+	sl_store_root(root, s, &n);
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	for (i = 0; i < n; i++) {
+		const uint8_t *p;
+		size_t len;
+		uint8_t leaf[32];
+
+		sl_store_get(&p, &len, t, i);
+		sl_hash_leaf(leaf, h, p, len);
+		ck_assert_int_eq(sl_merkle_inclusion(path, &np, h,
+		    sl_store_node, t, i, n), 0);
+		ck_assert_int_eq(sl_merkle_verify_inclusion(h, i, n, leaf,
+		    (const uint8_t (*)[32])path, np, root), 0);
+	}
+	ck_assert_int_eq(sl_merkle_consistency(path, &np, h, sl_store_node, t,
+	    37, n), 0);
+	ck_assert_int_eq(sl_merkle_verify_consistency(h, 37, n, old, root,
+	    (const uint8_t (*)[32])path, np), 0);
+	sl_store_read_end(t);
+	sl_store_close(s);
+	sl_hash_free(h);
+}
+END_TEST
+
+START_TEST(test_store_map_grows)
+{
+	struct sl_store *s;
+	struct sl_err e;
+	unsigned i;
+
+	sl_store__set_initial_map(256 * 1024);
+	s = new_store();
+	for (i = 0; i < 10; i++)
+		ck_assert_msg(append_range(s, i * 200, 200, &e) == 0, "%s",
+		    e.msg);
+	ck_assert_uint_eq(sl_store_size(s), 2001);
+	sl_store_close(s);
+	sl_store__set_initial_map((size_t)1 << 30);
+}
+END_TEST
+
+START_TEST(test_store_reader_in_other_process)
+{
+	struct sl_store *s;
+	struct sl_err e;
+	pid_t pid;
+	int st;
+	unsigned i;
+
+	sl_store__set_initial_map(256 * 1024);
+	s = new_store();
+	sl_store_close(s);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		/* A reader process with its own environment: it must see
+		 * whole batches only, and follow the map as it grows. */
+		struct sl_store *r;
+		uint64_t last = 0;
+		int rounds = 0;
+
+		if (sl_store_open(&r, sdir, SL_STORE_RDONLY, &e))
+			_exit(10);
+		while (last < 1201 && rounds++ < 20000) {
+			struct sl_store_txn *t;
+			uint64_t n;
+			uint64_t k;
+
+			if (sl_store_read_begin(&t, r, &e))
+				_exit(11);
+			n = sl_store_txn_size(t);
+			if (n < last || (n - 1) % 100 != 0)
+				_exit(12);
+			for (k = 0; k < n; k += 37) {
+				const uint8_t *p;
+				size_t len;
+				struct sl_entry_view ev;
+
+				if (sl_store_get(&p, &len, t, k) ||
+				    sl_entry_scan(&ev, p, len, NULL) ||
+				    ev.seq != k)
+					_exit(13);
+			}
+			last = n;
+			sl_store_read_end(t);
+			usleep(500);
+		}
+		sl_store_close(r);
+		_exit(last == 1201 ? 0 : 14);
+	}
+	ck_assert_int_eq(sl_store_open(&s, sdir, 0, &e), 0);
+	for (i = 0; i < 12; i++)
+		ck_assert_int_eq(append_range(s, i * 100, 100, &e), 0);
+	sl_store_close(s);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "reader process failed with %d", WEXITSTATUS(st));
+	sl_store__set_initial_map((size_t)1 << 30);
+}
+END_TEST
+
+START_TEST(test_store_two_writers_stay_contiguous)
+{
+	struct sl_store *a = new_store();
+	struct sl_store *b;
+	struct sl_err e;
+
+	ck_assert_int_eq(sl_store_open(&b, sdir, 0, &e), 0);
+	ck_assert_int_eq(append_range(a, 0, 10, &e), 0);
+	/* b's view is stale; its write re-reads the tip first */
+	ck_assert_int_eq(append_range(b, 10, 10, &e), 0);
+	ck_assert_uint_eq(sl_store_size(b), 21);
+	ck_assert_int_eq(append_range(a, 20, 1, &e), 0);
+	ck_assert_uint_eq(sl_store_size(a), 22);
+	sl_store_close(b);
+	sl_store_close(a);
+}
+END_TEST
+
+Suite *sl_store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_store_append_read_contiguous);
+	tcase_add_test(tc, test_store_idempotent_retry_and_conflict);
+	tcase_add_test(tc, test_store_subject_and_thread_index);
+	tcase_add_test(tc, test_store_proofs_from_stored_nodes);
+	tcase_add_test(tc, test_store_map_grows);
+	tcase_add_test(tc, test_store_reader_in_other_process);
+	tcase_add_test(tc, test_store_two_writers_stay_contiguous);
+	suite_add_tcase(s, tc);
+	return s;
+}

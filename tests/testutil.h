@@ -1,0 +1,45 @@
+/*
+ * testutil: helpers shared by the Check suites (temporary folders, sample
+ * records, a small store with keys).
+ */
+#ifndef SL_TESTUTIL_H
+#define SL_TESTUTIL_H
+
+#include <check.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stddef.h>
+
+Suite *sl_enc_suite(void);
+Suite *sl_jcs_suite(void);
+Suite *sl_json_suite(void);
+Suite *sl_rfc3339_suite(void);
+Suite *sl_schema_suite(void);
+Suite *sl_record_suite(void);
+Suite *sl_entry_suite(void);
+Suite *sl_merkle_suite(void);
+Suite *sl_note_suite(void);
+Suite *sl_store_suite(void);
+Suite *sl_bundle_suite(void);
+Suite *sl_ingest_suite(void);
+Suite *sl_integrity_suite(void);
+
+/** A new empty folder under $TMPDIR; path into out (cap >= 256). */
+void tu_tmpdir(char *out, size_t cap);
+
+/** rm -rf a folder made by tu_tmpdir(). */
+void tu_rmdir(const char *path);
+
+/** A valid client decision record number @i (new reference). */
+json_t *tu_record(unsigned i);
+
+/** Hex of 32 bytes into out[65]. */
+void tu_hex(char out[65], const uint8_t *h);
+
+/** Decode 64 hex digits into out[32]. */
+void tu_unhex(uint8_t out[32], const char *hex);
+
+/** Run a shell command; its exit status. */
+int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
