@@ -297,9 +297,13 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 		}
 		get_meta(s, txn, "origin", s->origin, sizeof(s->origin));
 	}
-	rc = load_state(s, txn, e);
-	if (rc)
-		goto fail;
+	/* Only a writer needs the tip and the compact range; a reader (the
+	 * verifier above all) must open even a damaged store. */
+	if (!(flags & SL_STORE_RDONLY)) {
+		rc = load_state(s, txn, e);
+		if (rc)
+			goto fail;
+	}
 	/* Commit (even read-only) so the table handles stay open. */
 	mrc = mdb_txn_commit(txn);
 	txn = NULL;

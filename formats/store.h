@@ -45,7 +45,7 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
     struct sl_err *e);
 void sl_store_close(struct sl_store *s);
 
-/** Entries in the store as this handle last saw it (writer's view). */
+/** Entries as this handle last wrote or saw them (0 when read-only). */
 uint64_t sl_store_size(const struct sl_store *s);
 
 /** The store's origin (from meta), valid while @s is open. */

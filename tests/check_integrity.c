@@ -1,2 +1,557 @@
+/*
+ * The tamper suite: a 10,000-entry log, as a store and as a bundle, is
+ * altered the ways an insider could, and the verifier must catch each one
+ * and name the entry.
+ */
 #include "tests/testutil.h"
-Suite *sl_integrity_suite(void) { return suite_create("integrity"); }
+#include "auditd/admin.h"
+#include "auditd/ingest.h"
+#include "auditd/keys.h"
+#include "auditd/seal.h"
+#include "formats/bundle.h"
+#include "formats/buf.h"
+#include "formats/checkpoint.h"
+#include "formats/enc.h"
+#include "formats/entry.h"
+#include "formats/hash.h"
+#include "formats/note.h"
+#include "formats/store.h"
+#include "verify/integrity.h"
+
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_ENTRIES 10000
+#define EVERY 100
+
+static char base[256];      /* pristine log */
+static char work[256];      /* per-test copy */
+static char vkey[SL_NOTE_VKEY_MAX];
+
+static void build_pristine(void)
+{
+	char store[300];
+	char keys[300];
+	char bundle[300];
+	char lines[300];
+	struct sl_err e = { 0, "" };
+	struct sl_store *s;
+	struct sl_keys *k;
+	unsigned done = 1;
+	uint64_t size;
+
+	tu_tmpdir(base, sizeof(base));
+	snprintf(store, sizeof(store), "%s/store", base);
+	snprintf(keys, sizeof(keys), "%s/keys", base);
+	snprintf(bundle, sizeof(bundle), "%s/bundle", base);
+	snprintf(lines, sizeof(lines), "%s/batch.jsonl", base);
+	ck_assert_msg(sl_admin_init(store, keys, "tamper.test/log", &e) == 0,
+	    "%s", e.msg);
+	ck_assert_int_eq(sl_store_open(&s, store, 0, &e), 0);
+	ck_assert_int_eq(sl_keys_open(&k, keys, "tamper.test/log", &e), 0);
+	snprintf(vkey, sizeof(vkey), "%s", k->vkey);
+	while (done < N_ENTRIES) {
+		struct sl_ingest_stats st;
+		unsigned n = N_ENTRIES - done < EVERY ? N_ENTRIES - done : EVERY;
+		FILE *f = fopen(lines, "w+");
+		unsigned i;
+
+		for (i = 0; i < n; i++) {
+			json_t *r = tu_record(done + i);
+			char *t = json_dumps(r, JSON_COMPACT);
+
+			fprintf(f, "%s\n", t);
+			free(t);
+			json_decref(r);
+		}
+		rewind(f);
+		ck_assert_msg(sl_ingest_jsonl(&st, f, s, k->pseudo, NULL, 0,
+		    stderr, &e) == 0, "%s", e.msg);
+		fclose(f);
+		ck_assert_int_eq(sl_seal_checkpoint(&size, s, k->signer, &e),
+		    0);
+		done += n;
+	}
+	sl_keys_close(k);
+	sl_store_close(s);
+	ck_assert_msg(sl_admin_export(&size, store, keys, bundle, &e) == 0,
+	    "%s", e.msg);
+	ck_assert_uint_eq(size, N_ENTRIES);
+}
+
+static void unbuild(void)
+{
+	tu_rmdir(base);
+}
+
+static void copy_log(void)
+{
+	tu_tmpdir(work, sizeof(work));
+	ck_assert_int_eq(tu_sh("cp -a '%s/store' '%s/bundle' '%s/keys' '%s/'",
+	    base, base, base, work), 0);
+}
+
+static void drop_copy(void)
+{
+	tu_rmdir(work);
+}
+
+/* ---- the log as a list of entries ---------------------------------- */
+
+struct list {
+	char **e;
+	size_t *len;
+	size_t n;
+};
+
+static void list_load(struct list *l)
+{
+	char path[400];
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%s/bundle/entries.jsonl", work);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	l->e = calloc(N_ENTRIES + 10, sizeof(*l->e));
+	l->len = calloc(N_ENTRIES + 10, sizeof(*l->len));
+	l->n = 0;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		l->e[l->n] = strndup(line, (size_t)len - 1);
+		l->len[l->n] = (size_t)len - 1;
+		l->n++;
+	}
+	free(line);
+	fclose(f);
+	ck_assert_uint_eq(l->n, N_ENTRIES);
+}
+
+static void list_free(struct list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->e[i]);
+	free(l->e);
+	free(l->len);
+}
+
+/* Write the list back: as the bundle's entries and as the store's. */
+static void list_save(struct list *l)
+{
+	char path[400];
+	FILE *f;
+	size_t i;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	snprintf(path, sizeof(path), "%s/bundle/entries.jsonl", work);
+	f = fopen(path, "w");
+	for (i = 0; i < l->n; i++)
+		fprintf(f, "%s\n", l->e[i]);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/store", work);
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 8);
+	mdb_env_set_mapsize(env, (size_t)1 << 30);
+	ck_assert_int_eq(mdb_env_open(env, path, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
+	ck_assert_int_eq(mdb_drop(txn, dbi, 0), 0);
+	for (i = 0; i < l->n; i++) {
+		uint8_t kb[8];
+		MDB_val k = { 8, kb };
+		MDB_val v = { l->len[i], l->e[i] };
+		int b;
+
+		for (b = 0; b < 8; b++)
+			kb[b] = (uint8_t)((uint64_t)i >> (56 - 8 * b));
+		ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, MDB_APPEND), 0);
+	}
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* Keep only checkpoints of size <= @keep, in store and bundle (what a
+ * forger who cannot sign must do to hide a shorter or rewritten log). */
+static void drop_checkpoints_above(uint64_t keep)
+{
+	char path[400];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *c;
+	MDB_val k;
+	MDB_val v;
+	uint64_t s;
+
+	snprintf(path, sizeof(path), "%s/store", work);
+	mdb_env_create(&env);
+	mdb_env_set_maxdbs(env, 8);
+	mdb_env_set_mapsize(env, (size_t)1 << 30);
+	ck_assert_int_eq(mdb_env_open(env, path, 0, 0600), 0);
+	mdb_txn_begin(env, NULL, 0, &txn);
+	ck_assert_int_eq(mdb_dbi_open(txn, "checkpoints", 0, &dbi), 0);
+	mdb_cursor_open(txn, dbi, &c);
+	while (!mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		int b;
+
+		for (s = 0, b = 0; b < 8; b++)
+			s = s << 8 | p[b];
+		if (s > keep)
+			mdb_cursor_del(c, 0);
+	}
+	mdb_cursor_close(c);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	for (s = keep + 1; s <= N_ENTRIES; s++) {
+		snprintf(path, sizeof(path), "%s/bundle/checkpoints/%llu", work,
+		    (unsigned long long)s);
+		remove(path);
+	}
+	ck_assert_int_eq(tu_sh("cp '%s/bundle/checkpoints/%llu' "
+	    "'%s/bundle/checkpoint'", work, (unsigned long long)keep, work), 0);
+}
+
+static void leaf(uint8_t out[32], const char *p, size_t n)
+{
+	struct sl_hash *h;
+
+	sl_hash_new(&h);
+	sl_hash_leaf(out, h, p, n);
+	sl_hash_free(h);
+}
+
+/* Replace the text @from by @to (same length) in entry @i. */
+static void edit(struct list *l, size_t i, const char *from, const char *to)
+{
+	char *p = strstr(l->e[i], from);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(strlen(from), strlen(to));
+	memcpy(p, to, strlen(to));
+}
+
+/* Re-link every entry after @from: what a forger with write access does. */
+static void relink(struct list *l, size_t from)
+{
+	size_t i;
+
+	for (i = from + 1; i < l->n; i++) {
+		uint8_t h[32];
+		char hex[65];
+
+		leaf(h, l->e[i - 1], l->len[i - 1]);
+		sl_enc_hex(hex, h, 32);
+		ck_assert_int_eq(memcmp(l->e[i], "{\"prev\":\"", 9), 0);
+		memcpy(l->e[i] + 9, hex, 64);
+	}
+}
+
+/* ---- running the verifier ------------------------------------------- */
+
+static struct sl_verify_result res;
+
+static int verify(const char *which, const char *held, int with_key)
+{
+	char path[400];
+	const char *h[1] = { held };
+	const char *k[1] = { vkey };
+	struct sl_verify_opts o = { h, held ? 1 : 0, k, with_key ? 1 : 0, 0 };
+	struct sl_err e = { 0, "" };
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", work, which);
+	rc = sl_verify_log(&res, path, &o, &e);
+	ck_assert_msg(rc == 0 || rc == SL_EINTEGRITY, "verify %s: %s", which,
+	    e.msg);
+	return rc;
+}
+
+static void expect_bad(const char *which, const char *held,
+    uint64_t from, uint64_t to, const char *words)
+{
+	ck_assert_msg(verify(which, held, 0) == SL_EINTEGRITY,
+	    "%s: tampering not detected", which);
+	ck_assert_msg(res.bad_from == from && res.bad_to == to,
+	    "%s: named entries %llu..%llu, expected %llu..%llu: %s", which,
+	    (unsigned long long)res.bad_from, (unsigned long long)res.bad_to,
+	    (unsigned long long)from, (unsigned long long)to, res.problem);
+	ck_assert_msg(strstr(res.problem, words), "%s: \"%s\" lacks \"%s\"",
+	    which, res.problem, words);
+}
+
+static const char *held_copy(void)
+{
+	static char path[400];
+
+	/* The inspector kept the bundle's checkpoint from an earlier visit. */
+	snprintf(path, sizeof(path), "%s/held-checkpoint", work);
+	ck_assert_int_eq(tu_sh("cp '%s/bundle/checkpoint' '%s'", work, path),
+	    0);
+	return path;
+}
+
+START_TEST(test_integrity_pristine_verifies)
+{
+	const char *held = held_copy();
+
+	ck_assert_int_eq(verify("store", held, 1), 0);
+	ck_assert_uint_eq(res.entries, N_ENTRIES);
+	ck_assert_uint_eq(res.newest.size, N_ENTRIES);
+	ck_assert_uint_eq(res.nheld, 1);
+	ck_assert_uint_ge(res.checkpoints, N_ENTRIES / EVERY);
+	ck_assert_int_eq(verify("bundle", held, 1), 0);
+	ck_assert_int_eq(res.trust_from_log, 0);
+	ck_assert_int_eq(verify("bundle", NULL, 0), 0);
+	ck_assert_int_eq(res.trust_from_log, 1);
+}
+END_TEST
+
+START_TEST(test_integrity_flipped_byte)
+{
+	struct list l;
+
+	list_load(&l);
+	edit(&l, 5000, "disclosed", "disclosad");
+	list_save(&l);
+	expect_bad("store", NULL, 5000, 5000, "altered");
+	expect_bad("bundle", NULL, 5000, 5000, "altered");
+	list_free(&l);
+}
+END_TEST
+
+START_TEST(test_integrity_flipped_byte_in_link)
+{
+	struct list l;
+
+	list_load(&l);
+	/* one hex digit of "prev" changed to another hex digit */
+	l.e[4321][20] = l.e[4321][20] == '0' ? '1' : '0';
+	list_save(&l);
+	expect_bad("store", NULL, 4321, 4321, "altered");
+	expect_bad("bundle", NULL, 4321, 4321, "altered");
+	list_free(&l);
+}
+END_TEST
+
+START_TEST(test_integrity_deleted_entry)
+{
+	struct list l;
+
+	list_load(&l);
+	free(l.e[777]);
+	memmove(&l.e[777], &l.e[778], (l.n - 778) * sizeof(*l.e));
+	memmove(&l.len[777], &l.len[778], (l.n - 778) * sizeof(*l.len));
+	l.n--;
+	list_save(&l);
+	expect_bad("store", NULL, 777, 777, "missing");
+	expect_bad("bundle", NULL, 777, 777, "missing");
+	list_free(&l);
+}
+END_TEST
+
+START_TEST(test_integrity_inserted_entry)
+{
+	struct list l;
+	char *forged;
+
+	list_load(&l);
+	/* A forged entry with the right seq and a valid link to the one
+	 * before, slipped in ahead of the real entry 6000. */
+	forged = strdup(l.e[6000]);
+	memmove(&l.e[6001], &l.e[6000], (l.n - 6000) * sizeof(*l.e));
+	memmove(&l.len[6001], &l.len[6000], (l.n - 6000) * sizeof(*l.len));
+	l.e[6000] = forged;
+	l.n++;
+	edit(&l, 6000, "disclosed", "confided.");
+	l.len[6000] = strlen(l.e[6000]);
+	list_save(&l);
+	expect_bad("store", NULL, 6000, 6000, "inserted");
+	expect_bad("bundle", NULL, 6000, 6000, "inserted");
+	list_free(&l);
+}
+END_TEST
+
+START_TEST(test_integrity_swapped_entries)
+{
+	struct list l;
+	char *t;
+	size_t n;
+
+	list_load(&l);
+	t = l.e[2500];
+	l.e[2500] = l.e[2501];
+	l.e[2501] = t;
+	n = l.len[2500];
+	l.len[2500] = l.len[2501];
+	l.len[2501] = n;
+	list_save(&l);
+	expect_bad("store", NULL, 2500, 2501, "swapped");
+	expect_bad("bundle", NULL, 2500, 2501, "swapped");
+	list_free(&l);
+}
+END_TEST
+
+START_TEST(test_integrity_truncated_tail)
+{
+	const char *held = held_copy();
+	struct list l;
+	size_t i;
+
+	list_load(&l);
+	for (i = 9501; i < l.n; i++)
+		free(l.e[i]);
+	l.n = 9501;
+	list_save(&l);
+	drop_checkpoints_above(9501);
+	/* Without outside evidence the shorter log is self-consistent ... */
+	ck_assert_int_eq(verify("bundle", NULL, 0), 0);
+	ck_assert_uint_eq(res.entries, 9501);
+	/* ... the checkpoint the inspector kept exposes it. */
+	expect_bad("store", held, 9501, 9999, "removed");
+	expect_bad("bundle", held, 9501, 9999, "removed");
+	list_free(&l);
+}
+END_TEST
+
+START_TEST(test_integrity_checkpoint_resigned_other_key)
+{
+	char kp[400];
+	struct sl_signer *other;
+	struct sl_err e;
+	struct sl_checkpoint c;
+	struct sl_buf body;
+	struct sl_buf note;
+	char *old;
+	size_t n;
+	struct sl_note_verdict nv;
+	FILE *f;
+	char path[400];
+
+	snprintf(kp, sizeof(kp), "%s/other.key", work);
+	ck_assert_int_eq(sl_note_keygen(kp, &e), 0);
+	ck_assert_int_eq(sl_note_signer_load(&other, kp, "tamper.test/log",
+	    &e), 0);
+	snprintf(path, sizeof(path), "%s/bundle/checkpoint", work);
+	ck_assert_int_eq(sl_bundle_slurp(&old, &n, path, 65536, &e), 0);
+	sl_note_open(&nv, old, n, NULL, 0, &e);
+	ck_assert_int_eq(sl_checkpoint_parse(&c, old, nv.text_len, &e), 0);
+	sl_buf_init(&body, 4096);
+	sl_buf_init(&note, 4096);
+	sl_checkpoint_body(&body, &c);
+	ck_assert_int_eq(sl_note_sign(&note, (char *)body.data, body.len,
+	    &other, 1, &e), 0);
+	f = fopen(path, "w");
+	fwrite(note.data, 1, note.len, f);
+	fclose(f);
+	ck_assert_int_eq(verify("bundle", NULL, 0), SL_EINTEGRITY);
+	ck_assert_uint_eq(res.bad_from, N_ENTRIES - 1);
+	ck_assert_ptr_nonnull(strstr(res.problem, "checkpoint"));
+	ck_assert_ptr_nonnull(strstr(res.problem, "not signed by"));
+	/* Replacing log.vkey too does not help: genesis names the key. */
+	{
+		char v2[SL_NOTE_VKEY_MAX];
+
+		sl_note_signer_vkey(v2, sizeof(v2), other);
+		snprintf(path, sizeof(path), "%s/bundle/log.vkey", work);
+		f = fopen(path, "w");
+		fprintf(f, "%s\n", v2);
+		fclose(f);
+	}
+	ck_assert_int_eq(verify("bundle", NULL, 0), SL_EINTEGRITY);
+	ck_assert_ptr_nonnull(strstr(res.problem, "genesis"));
+	ck_assert_int_eq(verify("bundle", NULL, 1), SL_EINTEGRITY);
+	free(old);
+	sl_buf_free(&body);
+	sl_buf_free(&note);
+	sl_note_signer_free(other);
+}
+END_TEST
+
+START_TEST(test_integrity_non_canonical_reencoding)
+{
+	struct list l;
+	json_t *v;
+	char *s;
+
+	list_load(&l);
+	/* Same content, other bytes: what a careless rewrite produces. */
+	v = json_loads(l.e[3333], 0, NULL);
+	s = json_dumps(v, JSON_PRESERVE_ORDER);
+	free(l.e[3333]);
+	l.e[3333] = s;
+	l.len[3333] = strlen(s);
+	json_decref(v);
+	list_save(&l);
+	expect_bad("store", NULL, 3333, 3333, "re-encoded");
+	expect_bad("bundle", NULL, 3333, 3333, "re-encoded");
+	list_free(&l);
+}
+END_TEST
+
+START_TEST(test_integrity_forged_with_recomputed_chain)
+{
+	const char *held = held_copy();
+	struct list l;
+
+	list_load(&l);
+	edit(&l, 7123, "disclosed", "disclosad");
+	relink(&l, 7123);
+	list_save(&l);
+	/* The forger cannot sign, so drops every checkpoint after 7123. */
+	drop_checkpoints_above(7101);
+	/* The chain itself is now perfect; the held checkpoint says the
+	 * first 10,000 entries were something else. */
+	expect_bad("store", held, 7101, 9999, "changed");
+	expect_bad("bundle", held, 7101, 9999, "changed");
+	ck_assert_uint_le(res.bad_from, 7123);
+	ck_assert_uint_ge(res.bad_to, 7123);
+	list_free(&l);
+}
+END_TEST
+
+START_TEST(test_integrity_forged_caught_by_own_checkpoints)
+{
+	struct list l;
+
+	list_load(&l);
+	edit(&l, 7123, "disclosed", "disclosad");
+	relink(&l, 7123);
+	list_save(&l);
+	/* Left in place, the log's own signed checkpoints narrow it down
+	 * to one interval of 100 entries. */
+	expect_bad("store", NULL, 7101, 7200, "changed");
+	expect_bad("bundle", NULL, 7101, 7200, "changed");
+	list_free(&l);
+}
+END_TEST
+
+Suite *sl_integrity_suite(void)
+{
+	Suite *s = suite_create("integrity");
+	TCase *tc = tcase_create("tamper");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_unchecked_fixture(tc, build_pristine, unbuild);
+	tcase_add_checked_fixture(tc, copy_log, drop_copy);
+	tcase_add_test(tc, test_integrity_pristine_verifies);
+	tcase_add_test(tc, test_integrity_flipped_byte);
+	tcase_add_test(tc, test_integrity_flipped_byte_in_link);
+	tcase_add_test(tc, test_integrity_deleted_entry);
+	tcase_add_test(tc, test_integrity_inserted_entry);
+	tcase_add_test(tc, test_integrity_swapped_entries);
+	tcase_add_test(tc, test_integrity_truncated_tail);
+	tcase_add_test(tc, test_integrity_checkpoint_resigned_other_key);
+	tcase_add_test(tc, test_integrity_non_canonical_reencoding);
+	tcase_add_test(tc, test_integrity_forged_with_recomputed_chain);
+	tcase_add_test(tc, test_integrity_forged_caught_by_own_checkpoints);
+	suite_add_tcase(s, tc);
+	return s;
+}

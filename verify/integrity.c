@@ -659,12 +659,6 @@ static void diagnose(struct verifier *v, uint64_t p)
 		    "cut short", at);
 		return;
 	}
-	if (v->is_store && w->key != w->seq) {
-		problem(v, p, p, "%s is stored under seq %llu but says seq "
-		    "%llu: entries were moved", at,
-		    (unsigned long long)w->key, (unsigned long long)w->seq);
-		return;
-	}
 	if (w->seq != p) {
 		if (w->seq == p + 1 && next1->present && next1->scan_ok &&
 		    next1->seq == p) {
@@ -691,6 +685,11 @@ static void diagnose(struct verifier *v, uint64_t p)
 			    "before: an entry was inserted or moved here", at,
 			    (unsigned long long)w->seq);
 		}
+		return;
+	}
+	if (v->is_store && w->key != p) {
+		problem(v, p, p, "%s is stored under seq %llu: the store's keys "
+		    "were changed", at, (unsigned long long)w->key);
 		return;
 	}
 	if ((p == 0) != (w->type == SL_ET_GENESIS)) {
