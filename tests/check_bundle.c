@@ -3,6 +3,7 @@
 #include "auditd/ingest.h"
 #include "auditd/keys.h"
 #include "formats/bundle.h"
+#include "formats/hash.h"
 #include "formats/store.h"
 #include "verify/integrity.h"
 
@@ -149,6 +150,53 @@ START_TEST(test_bundle_restore_refuses_tampered)
 }
 END_TEST
 
+/* The vectors of docs/FORMAT.md, recomputed and verified. */
+START_TEST(test_bundle_format_vectors)
+{
+	static const char *const want[3] = {
+		"a7724fe09c95b938e17b88659142d68982351afdfb0f339bf6d39019f1b0c919",
+		"903be3d3e75fdccdab948ab932abecee7d229f89835d7d38f0b4ce91eb8051ae",
+		"12e2e23197981d2e460428bce93eefeb32ae00aa7908dc84f0a6f9e053eb4e0d",
+	};
+	const char *root =
+	    "833f45d38d6f30d0a0a13ecd4049bb47384da06592f577650c12bd5a90621886";
+	const char *vk = "example.lscp.gov.uk/sharelog+66be455d+AbF48birV9EPvF"
+	    "SdSwZuy/2J/nh0M3af5vwc2fem+CaX";
+	struct sl_verify_result *r = calloc(1, sizeof(*r));
+	struct sl_verify_opts o = { NULL, 0, &vk, 1, 0 };
+	struct sl_err e;
+	struct sl_hash *h;
+	char hex[65];
+	FILE *f = fopen("tests/data/vectors/bundle/entries.jsonl", "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int i = 0;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(sl_hash_new(&h), 0);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		uint8_t lh[32];
+
+		ck_assert_int_lt(i, 3);
+		sl_hash_leaf(lh, h, line, (size_t)len - 1);
+		tu_hex(hex, lh);
+		ck_assert_str_eq(hex, want[i]);
+		i++;
+	}
+	ck_assert_int_eq(i, 3);
+	ck_assert_int_eq(sl_verify_log(r, "tests/data/vectors/bundle", &o, &e),
+	    0);
+	tu_hex(hex, r->root);
+	ck_assert_str_eq(hex, root);
+	ck_assert_int_eq(r->trust_from_log, 0);
+	free(line);
+	fclose(f);
+	sl_hash_free(h);
+	free(r);
+}
+END_TEST
+
 Suite *sl_bundle_suite(void)
 {
 	Suite *s = suite_create("bundle");
@@ -159,6 +207,7 @@ Suite *sl_bundle_suite(void)
 	tcase_add_test(tc, test_bundle_layout_and_bytes);
 	tcase_add_test(tc, test_bundle_restore_roundtrip);
 	tcase_add_test(tc, test_bundle_restore_refuses_tampered);
+	tcase_add_test(tc, test_bundle_format_vectors);
 	suite_add_tcase(s, tc);
 	return s;
 }
