@@ -102,6 +102,20 @@ static int parse(struct args *a, int argc, char **argv)
 	return 0;
 }
 
+/* --key takes a verifier key, or a file whose first line is one. */
+static const char *vkey_arg(const char *arg, char *buf, size_t cap)
+{
+	FILE *f = arg ? fopen(arg, "r") : NULL;
+
+	if (!f)
+		return arg;
+	if (!fgets(buf, (int)cap, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf;
+}
+
 static int cmd_append(struct args *a, struct sl_err *e)
 {
 	struct sl_ingest_stats st;
@@ -190,7 +204,10 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		rc = sl_admin_restore(&size, a.pos, a.store, a.key, &e);
+		char vk[1024];
+
+		rc = sl_admin_restore(&size, a.pos, a.store,
+		    vkey_arg(a.key, vk, sizeof(vk)), &e);
 		if (!rc)
 			printf("restored %llu entries from %s into %s\n",
 			    (unsigned long long)size, a.pos, a.store);

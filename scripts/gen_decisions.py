@@ -71,6 +71,7 @@ def text(rng, lo, hi):
     return s[0].upper() + s[1:] + "."
 
 
+SEED = 0       # part of every decision_id, so runs with other seeds never collide
 LEAN = False   # --lean: the shortest realistic records (about 700 bytes)
 
 
@@ -91,7 +92,7 @@ def decision(rng, i, t, orgs):
         "schema_version": "1",
         "record_id": ulid(rng, ms),
         "record_type": "decision",
-        "decision_id": "D-%s-%07d" % (orgs[agency], i),
+        "decision_id": "D-%s-%d-%07d" % (orgs[agency], SEED, i),
         "decided_at": ts(t),
         "organisation_id": orgs[agency],
         "deciding_agency_type": agency,
@@ -204,8 +205,9 @@ def main():
                     help="shortest realistic records (about 700 bytes)")
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
-    global LEAN
+    global LEAN, SEED
     LEAN = a.lean
+    SEED = a.seed
     rng = random.Random(a.seed)
     orgs = dict(ORGS)
     if a.orgs:

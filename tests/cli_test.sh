@@ -1,0 +1,135 @@
+#!/bin/sh
+# Integration tests of the programs as an operator and an inspector use
+# them: sharelogd init/append/checkpoint/export/restore, sharelog-verify,
+# and the independent script of docs/FORMAT.md. Ends with "N passed, N
+# failed"; exits non-zero when anything failed.
+set -u
+BIN=${BIN:-build}
+D=$(mktemp -d "${TMPDIR:-/tmp}/sl-cli-XXXXXX")
+trap 'rm -rf "$D"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# expect STATUS CMD...: run CMD, compare its exit status
+expect() {
+	want=$1; shift
+	"$@" >"$D/out" 2>"$D/err"
+	got=$?
+	if [ "$got" = "$want" ]; then ok; else
+		bad "$* exited $got, expected $want"; cat "$D/out" "$D/err"; fi
+}
+has() { # has FILE TEXT
+	if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks: $2"; cat "$1"; fi
+}
+
+SD="$BIN/sharelogd"
+SV="$BIN/sharelog-verify"
+S="$D/store"
+K="$D/store.keys"
+python3 scripts/gen_decisions.py -n 500 --seed 7 -o "$D/d.jsonl"
+
+# --- usage errors are exit 2, with a usage text
+expect 2 "$SD"
+expect 2 "$SD" frobnicate --store "$S"
+expect 2 "$SV"
+expect 2 "$SV" "$D/nothing-here"
+has "$D/err" "neither a store"
+expect 2 "$SD" init --store "$S" --origin "has space"
+has "$D/err" "origin"
+
+# --- init, append, verify
+expect 0 "$SD" init --store "$S" --origin cli.test/log
+expect 2 "$SD" init --store "$S" --origin cli.test/log
+has "$D/err" "already holds a store"
+expect 0 "$SD" append --store "$S" "$D/d.jsonl"
+has "$D/out" "appended 500 decision record(s)"
+expect 0 "$SV" "$S"
+has "$D/out" "VERIFIED"
+has "$D/out" "entries:      501"
+
+# --- bad input: every bad line named, nothing stored
+head -3 "$D/d.jsonl" > "$D/bad.jsonl"
+echo '{"schema_version":"1","record_type":"decision","decision":"perhaps"}' >> "$D/bad.jsonl"
+echo '{"a":1,' >> "$D/bad.jsonl"
+sed -n 10p "$D/d.jsonl" | sed 's/"decided_at":"[^"]*"/"decided_at":"2026-02-30T10:00:00Z"/' >> "$D/bad.jsonl"
+expect 1 "$SD" append --store "$S" "$D/bad.jsonl"
+has "$D/err" "line 4: field /decision: not one of: share, not_share, partial"
+has "$D/err" "line 5: JSON syntax error"
+has "$D/err" "line 6: field /decided_at"
+has "$D/err" "nothing was stored"
+expect 0 "$SV" "$S" --json
+has "$D/out" '"entries": 501'
+# retrying the same file changes nothing
+expect 0 "$SD" append --store "$S" "$D/d.jsonl"
+has "$D/out" "500 identical retries"
+# the wrong submitter is refused
+expect 1 "$SD" append --store "$S" --as POL-ESX "$D/d.jsonl"
+has "$D/err" "field /organisation_id"
+
+# --- export and verify the bundle three ways
+expect 0 "$SD" export --store "$S" "$D/b1"
+expect 0 "$SV" "$D/b1" --key "$K/log.vkey"
+has "$D/out" "a key you trust"
+expect 0 "$SV" "$D/b1" --key "$(cat "$K/log.vkey")"
+sed -n '/<!-- verify-bundle.py begins -->/,/<!-- verify-bundle.py ends -->/p' \
+	docs/FORMAT.md | sed '1,2d;$d' | sed '$d' > "$D/verify-bundle.py"
+expect 0 python3 "$D/verify-bundle.py" "$D/b1"
+has "$D/out" "OK cli.test/log: 501 entries"
+root=$("$SV" "$D/b1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["root"])')
+has "$D/out" "$root"
+expect 0 python3 "$D/verify-bundle.py" tests/data/vectors/bundle
+python3 scripts/mkformat.py "$D/FORMAT.md"
+if cmp -s "$D/FORMAT.md" docs/FORMAT.md; then ok; else
+	bad "docs/FORMAT.md differs from scripts/mkformat.py output"; fi
+
+# --- a held checkpoint: the log only grows; truncation is caught
+cp "$D/b1/checkpoint" "$D/held"
+python3 scripts/gen_decisions.py -n 50 --seed 8 -o "$D/more.jsonl"
+expect 0 "$SD" append --store "$S" "$D/more.jsonl"
+expect 0 "$SV" "$S" --checkpoint "$D/held"
+has "$D/out" "only been appended to since"
+expect 0 "$SD" export --store "$S" "$D/b2"
+expect 0 python3 "$D/verify-bundle.py" "$D/b2" "$D/held"
+cp -r "$D/b2" "$D/trunc"
+head -n 400 "$D/b2/entries.jsonl" > "$D/trunc/entries.jsonl"
+ls "$D/trunc/checkpoints" | while read -r n; do
+	[ "$n" -gt 400 ] && rm "$D/trunc/checkpoints/$n"; done
+cp "$D/trunc/checkpoints/1" "$D/trunc/checkpoint"
+expect 1 "$SV" "$D/trunc" --checkpoint "$D/held"
+has "$D/out" "removed from its end"
+expect 1 python3 "$D/verify-bundle.py" "$D/trunc" "$D/held"
+
+# --- tampering with a bundle: exit 1, the entry named, in JSON too
+cp -r "$D/b2" "$D/t"
+sed -i '123s/"decision":"share"/"decision":"sharf"/' "$D/t/entries.jsonl"
+expect 1 "$SV" "$D/t"
+has "$D/out" "FAILED"
+has "$D/out" "entry 122 (line 123 of entries.jsonl) was altered"
+expect 1 "$SV" "$D/t" --json
+has "$D/out" '"bad_from": 122'
+expect 1 python3 "$D/verify-bundle.py" "$D/t"
+has "$D/out" "entry 123: prev does not match"
+
+# --- restore: a verified bundle becomes a store with the same bytes
+expect 0 "$SD" restore "$D/b2" --store "$D/restored" --key "$K/log.vkey"
+expect 0 "$SV" "$D/restored" --key "$K/log.vkey"
+expect 1 "$SD" restore "$D/t" --store "$D/restored2"
+has "$D/err" "nothing restored"
+if [ ! -e "$D/restored2/data.mdb" ]; then ok; else bad "restored a bad bundle"; fi
+
+# --- verify runs while appends continue (readers in other processes)
+python3 scripts/gen_decisions.py -n 3000 --seed 9 -o "$D/big.jsonl"
+"$SD" append --store "$S" --commit-every 50 "$D/big.jsonl" >/dev/null 2>&1 &
+apid=$!
+i=0
+while [ $i -lt 5 ]; do
+	expect 0 "$SV" "$S"
+	i=$((i + 1))
+done
+wait $apid
+expect 0 "$SV" "$S"
+has "$D/out" "entries:      3551"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
