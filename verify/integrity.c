@@ -239,8 +239,14 @@ static void join_chunk(struct verifier *v, struct chunk *c)
 	if (v->failed)
 		return;
 	if (c->anomaly != A_NONE) {
+		/* The entries before the problem were checked: count them,
+		 * and learn the log's origin if the genesis entry is here. */
+		for (i = 0; i < c->anomaly_at; i++)
+			if (c->type[i] == SL_ET_GENESIS)
+				note_keys(v, c, i);
 		v->failed = 1;
 		v->fail_at = base + c->anomaly_at;
+		v->consumed += c->anomaly_at;
 		return;
 	}
 	if (base > 0 && (memcmp(c->first_prev, v->last_leaf, SL_HASH_LEN) ||

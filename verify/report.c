@@ -18,10 +18,11 @@ void sl_report_text(FILE *out, const char *path,
 	    "FAILED");
 	fprintf(out, "  log:          %s (%s %s)\n", r->origin[0] ? r->origin :
 	    "?", src_name(r), path);
-	fprintf(out, "  entries:      %llu (%.1f MB) checked in %.2f s\n",
-	    (unsigned long long)r->entries, (double)r->bytes / 1e6,
-	    r->seconds);
 	if (!r->verified) {
+		fprintf(out, "  entries:      %llu checked and sound before the "
+		    "first problem (%.2f s)\n", (unsigned long long)
+		    (r->entries < r->bad_from ? r->entries : r->bad_from),
+		    r->seconds);
 		if (r->bad_from == r->bad_to)
 			fprintf(out, "  first bad entry: %llu\n",
 			    (unsigned long long)r->bad_from);
@@ -35,6 +36,9 @@ void sl_report_text(FILE *out, const char *path,
 		    "checkpoint taken earlier.\n");
 		return;
 	}
+	fprintf(out, "  entries:      %llu (%.1f MB) checked in %.2f s\n",
+	    (unsigned long long)r->entries, (double)r->bytes / 1e6,
+	    r->seconds);
 	sl_enc_hex(hex, r->root, 32);
 	fprintf(out, "  chain:        every entry is canonical JSON, seq runs "
 	    "0..%llu without gaps, every prev links to the entry before\n",
