@@ -192,9 +192,13 @@ START_TEST(test_store_subject_and_thread_index)
 	ck_assert_int_eq(sl_store_thread(t, "D-000150", collect, got), 0);
 	ck_assert_uint_eq(got[0], 1);
 	ck_assert_uint_eq(got[1], 151);
-	ck_assert_int_eq(sl_store_find_record(&seq, t,
-	    json_string_value(json_object_get(tu_record(42), "record_id"))),
-	    0);
+	{
+		json_t *r42 = tu_record(42);
+
+		ck_assert_int_eq(sl_store_find_record(&seq, t,
+		    json_string_value(json_object_get(r42, "record_id"))), 0);
+		json_decref(r42);
+	}
 	ck_assert_uint_eq(seq, 43);
 	sl_store_read_end(t);
 	sl_store_close(s);
