@@ -16,30 +16,30 @@ void sl_enc_hex(char *out, const uint8_t *p, size_t n)
 	out[2 * n] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+/* 1 + the value of a lowercase hex digit, 0 for any other byte: a table,
+ * because the verifier decodes a "prev" link for every entry. */
+static const uint8_t hexval[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
 
 int sl_enc_unhex(uint8_t *out, size_t n, const char *s, size_t slen)
 {
+	const uint8_t *u = (const uint8_t *)s;
+	int bad = 0;
 	size_t i;
 
 	if (slen != 2 * n)
 		return SL_EINVAL;
 	for (i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]);
-		int lo = hexval(s[2 * i + 1]);
+		uint8_t hi = hexval[u[2 * i]];
+		uint8_t lo = hexval[u[2 * i + 1]];
 
-		if (hi < 0 || lo < 0)
-			return SL_EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
+		bad |= !hi | !lo;
+		out[i] = (uint8_t)((hi - 1) << 4 | ((lo - 1) & 15));
 	}
-	return 0;
+	return bad ? SL_EINVAL : 0;
 }
 
 size_t sl_enc_b64len(size_t n)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* Sparse on Linux, so a large start costs nothing and growth is rare. */
@@ -41,6 +42,10 @@ struct sl_store {
 	struct sl_hash *hash;
 	struct sl_buf rec;
 	struct sl_buf ent;
+	/* data.mdb's mapping in this process, found on first use */
+	uintptr_t map_lo;
+	uintptr_t map_hi;
+	char path[4096];
 };
 
 struct sl_store_txn {
@@ -244,6 +249,7 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 	if (!s)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
 	s->flags = flags;
+	snprintf(s->path, sizeof(s->path), "%s", path);
 	sl_buf_init(&s->rec, SL_ENTRY_MAX);
 	sl_buf_init(&s->ent, SL_ENTRY_MAX);
 	rc = sl_hash_new(&s->hash);
@@ -942,8 +948,54 @@ int sl_store_node(uint8_t out[SL_HASH_LEN], void *txn, unsigned level,
 	return mrc ? SL_ESTORE : 0;
 }
 
+/* Find data.mdb's mapping in /proc/self/maps (by device and inode). */
+static int find_map(struct sl_store *s)
+{
+	struct stat st;
+	char line[4608];
+	FILE *f;
+
+	if (stat(s->path, &st))
+		return -1;
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return -1;
+	s->map_lo = s->map_hi = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo;
+		unsigned long hi;
+		unsigned long off;
+		unsigned int maj;
+		unsigned int min;
+		unsigned long ino;
+		char perm[8];
+
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perm,
+		    &off, &maj, &min, &ino) != 7)
+			continue;
+		if (ino == (unsigned long)st.st_ino &&
+		    makedev(maj, min) == st.st_dev && hi - lo > s->map_hi -
+		    s->map_lo) {
+			s->map_lo = lo;
+			s->map_hi = hi;
+		}
+	}
+	fclose(f);
+	return s->map_hi ? 0 : -1;
+}
+
+void sl_store_drop_pages(struct sl_store *s)
+{
+	if (!s->map_hi && find_map(s))
+		return;
+	/* A read-only MAP_SHARED file mapping: dropping pages only forgets
+	 * them here; the next touch reads the page cache again. */
+	if (madvise((void *)s->map_lo, s->map_hi - s->map_lo, MADV_DONTNEED))
+		s->map_hi = 0;  /* the map moved (it grew): look again */
+}
+
 /* Resident pages released per step when scanning with RELEASE. */
-#define RELEASE_STEP ((size_t)32 << 20)
+#define RELEASE_STEP ((size_t)8 << 20)
 
 int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
     void *ctx, unsigned flags)
@@ -952,10 +1004,7 @@ int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
 	uint8_t kb[8];
 	MDB_val k = { 8, kb };
 	MDB_val v;
-	uintptr_t lo = UINTPTR_MAX;
-	uintptr_t hi = 0;
 	size_t since = 0;
-	long pg = sysconf(_SC_PAGESIZE);
 	int mrc;
 	int rc = 0;
 
@@ -970,25 +1019,10 @@ int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
 		rc = fn(ctx, seq, v.mv_data, v.mv_size);
 		if (rc)
 			break;
-		if (flags & SL_STORE_SCAN_RELEASE) {
-			uintptr_t a = (uintptr_t)v.mv_data;
-
-			if (a < lo)
-				lo = a;
-			if (a + v.mv_size > hi)
-				hi = a + v.mv_size;
-			since += v.mv_size;
-			if (since >= RELEASE_STEP) {
-				/* The map is a read-only MAP_SHARED file
-				 * mapping: dropping pages only forgets them
-				 * here, a later touch reads the page cache. */
-				uintptr_t a0 = lo & ~((uintptr_t)pg - 1);
-
-				madvise((void *)a0, hi - a0, MADV_DONTNEED);
-				lo = UINTPTR_MAX;
-				hi = 0;
-				since = 0;
-			}
+		since += v.mv_size;
+		if ((flags & SL_STORE_SCAN_RELEASE) && since >= RELEASE_STEP) {
+			sl_store_drop_pages(t->s);
+			since = 0;
 		}
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}

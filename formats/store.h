@@ -180,6 +180,14 @@ int sl_store_subject(struct sl_store_txn *t, const char *ref,
 int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
     sl_store_seq_fn fn, void *ctx);
 
+/**
+ * Drop this process's resident pages of the store's memory map (the data
+ * stays in the page cache). Pointers into the map stay valid and read the
+ * same bytes again; a long sequential read calls this to keep its resident
+ * memory bounded. Linux only; a no-op where the map cannot be found.
+ */
+void sl_store_drop_pages(struct sl_store *s);
+
 /** Test hook: the map size new environments start with. */
 void sl_store__set_initial_map(size_t bytes);
 

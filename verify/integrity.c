@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +28,6 @@
 #define CHUNK_LOG 11
 #define CHUNK (1u << CHUNK_LOG)
 #define SLOTS 6
-#define READ_BLOCK (4u << 20)
 #define MAX_CPS 100000
 #define MAX_KEYS 64
 
@@ -36,11 +36,13 @@ enum anomaly { A_NONE, A_SCAN, A_SEQ, A_PREV, A_TIME, A_TYPE, A_EOL };
 struct chunk {
 	uint64_t index;
 	uint32_t n;
-	uint8_t *data;
-	size_t len;
+	size_t len;                        /* bytes of entries */
+	const uint8_t *ptr[CHUNK];         /* the entries' bytes */
+	uint8_t *buf;                      /* copies, for the store source */
 	size_t cap;
-	uint32_t off[CHUNK];
 	uint32_t lens[CHUNK];
+	uintptr_t lo;                      /* bundle: the mapped bytes it */
+	uintptr_t hi;                      /* spans, released once joined */
 	uint64_t key[CHUNK];
 	uint8_t type[CHUNK];
 	uint8_t noeol;                     /* last entry had no newline */
@@ -82,7 +84,8 @@ struct verifier {
 	int is_store;
 	struct sl_store *store;
 	struct sl_store_txn *txn;
-	int fd;
+	const uint8_t *map;       /* the mapped bundle, unmapped at the end */
+	size_t maplen;
 	/* pipeline */
 	struct chunk slots[SLOTS];
 	pthread_mutex_t mu;
@@ -127,7 +130,7 @@ static void work_chunk(struct chunk *c, struct sl_hash *h)
 	c->anomaly = A_NONE;
 	for (i = 0; i < c->n; i++) {
 		struct sl_entry_view ev;
-		const uint8_t *p = c->data + c->off[i];
+		const uint8_t *p = c->ptr[i];
 		uint64_t pos = base + i;
 
 		if (sl_entry_scan(&ev, p, c->lens[i], NULL)) {
@@ -307,7 +310,7 @@ static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
 	json_t *k;
 	size_t j;
 
-	if (sl_entry_scan(&ev, c->data + c->off[i], c->lens[i], NULL))
+	if (sl_entry_scan(&ev, c->ptr[i], c->lens[i], NULL))
 		return;
 	rec = json_loadb((const char *)ev.record, ev.record_len, 0, NULL);
 	if (!rec)
@@ -344,6 +347,25 @@ static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
 
 /* ---- pipeline (main thread fills) ----------------------------------- */
 
+/*
+ * Forget the pages a joined chunk spanned. Both sources are read-only file
+ * mappings, so this only drops them from this process (a later touch
+ * reads the page cache again): resident memory stays bounded however
+ * large the log.
+ */
+static void release(const struct chunk *c)
+{
+	/* The kernel maps the aligned 64 KiB around each page fault
+	 * ("fault-around"): release whole windows. A neighbour chunk still
+	 * in use just reads its page from the page cache again. */
+	const uintptr_t win = (uintptr_t)64 << 10;
+	uintptr_t a = c->lo & ~(win - 1);
+	uintptr_t b = (c->hi + win - 1) & ~(win - 1);
+
+	if (c->hi > c->lo)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 static void consume_oldest(struct verifier *v)
 {
 	uint64_t oldest = v->next_fill - (uint64_t)SLOTS;
@@ -353,12 +375,22 @@ static void consume_oldest(struct verifier *v)
 		pthread_cond_wait(&v->cv_done, &v->mu);
 	pthread_mutex_unlock(&v->mu);
 	join_chunk(v, c);
+	release(c);
 	pthread_mutex_lock(&v->mu);
 	c->state = 0;
 }
 
 static void submit_chunk(struct verifier *v)
 {
+	struct chunk *c = v->cur;
+
+	if (v->is_store) {
+		uint32_t i;
+
+		/* copies: turn offsets into pointers, let the map go now */
+		for (i = 0; i < c->n; i++)
+			c->ptr[i] = c->buf + (uintptr_t)c->ptr[i];
+	}
 	pthread_mutex_lock(&v->mu);
 	v->cur->state = 1;
 	v->next_fill++;
@@ -374,6 +406,7 @@ static int add_entry(struct verifier *v, uint64_t key, const uint8_t *p,
     size_t n, int noeol)
 {
 	struct chunk *c = v->cur;
+	size_t off = 0;
 
 	if (!c) {
 		c = &v->slots[v->next_fill % SLOTS];
@@ -381,22 +414,43 @@ static int add_entry(struct verifier *v, uint64_t key, const uint8_t *p,
 		c->n = 0;
 		c->len = 0;
 		c->noeol = 0;
+		c->lo = UINTPTR_MAX;
+		c->hi = 0;
 		v->cur = c;
 	}
-	if (c->len + n > c->cap) {
-		size_t cap = c->cap ? c->cap : (1u << 20);
-		uint8_t *d;
+	if (v->is_store) {
+		/*
+		 * LMDB spreads a store's entry pages between pages of its other
+		 * tables, and the kernel maps those neighbours too; copying the
+		 * entries and dropping the map's pages as soon as a chunk is
+		 * full keeps the verifier's memory bounded.
+		 */
+		if (c->len + n > c->cap) {
+			size_t cap = c->cap ? c->cap : (size_t)1 << 22;
+			uint8_t *nb;
 
-		while (cap < c->len + n)
-			cap *= 2;
-		d = realloc(c->data, cap);
-		if (!d)
-			return sl_err_set(v->e, SL_ENOMEM, "out of memory");
-		c->data = d;
-		c->cap = cap;
+			while (cap < c->len + n)
+				cap *= 2;
+			nb = realloc(c->buf, cap);
+			if (!nb)
+				return sl_err_set(v->e, SL_ENOMEM,
+				    "out of memory");
+			c->buf = nb;
+			c->cap = cap;
+		}
+		memcpy(c->buf + c->len, p, n);
+		off = c->len;
+		p = NULL;
+		if ((c->n & 511) == 511)
+			sl_store_drop_pages(v->store);
 	}
-	memcpy(c->data + c->len, p, n);
-	c->off[c->n] = (uint32_t)c->len;
+	if (p) {
+		if ((uintptr_t)p < c->lo)
+			c->lo = (uintptr_t)p;
+		if ((uintptr_t)p + n > c->hi)
+			c->hi = (uintptr_t)p + n;
+	}
+	c->ptr[c->n] = p ? p : (const uint8_t *)(uintptr_t)off;
 	c->lens[c->n] = (uint32_t)n;
 	c->key[c->n] = key;
 	c->n++;
@@ -418,80 +472,58 @@ struct bundle_iter {
 	void *ctx;
 };
 
-/* Every line of entries.jsonl, in order; key = line position. */
+/* Every line of entries.jsonl, in order; key = line position. The file
+ * is mapped, so entries are handed over without a copy. */
 static int bundle_each(struct verifier *v, entry_fn fn, void *ctx)
 {
 	char path[4200];
-	uint8_t *buf;
-	size_t have = 0;
+	struct stat st;
+	const uint8_t *map;
+	const uint8_t *p;
+	const uint8_t *end;
 	uint64_t pos = 0;
 	int fd;
 	int rc = 0;
 
+	if (v->map) {
+		/* a second pass (the diagnosis): the first has drained */
+		munmap((void *)v->map, v->maplen);
+		v->map = NULL;
+	}
 	snprintf(path, sizeof(path), "%s/entries.jsonl", v->path);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return sl_err_set(v->e, SL_EIO, "cannot open %s: %s", path,
 		    strerror(errno));
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	buf = malloc(READ_BLOCK + SL_ENTRY_MAX + 2);
-	if (!buf) {
+	if (fstat(fd, &st)) {
 		close(fd);
-		return sl_err_set(v->e, SL_ENOMEM, "out of memory");
+		return sl_err_set(v->e, SL_EIO, "cannot read %s", path);
 	}
-	for (;;) {
-		ssize_t got = read(fd, buf + have, READ_BLOCK);
-		size_t start = 0;
-		uint8_t *nl;
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			rc = sl_err_set(v->e, SL_EIO, "cannot read %s: %s",
-			    path, strerror(errno));
-			break;
-		}
-		have += (size_t)got;
-		while ((nl = memchr(buf + start, '\n', have - start))) {
-			rc = fn(ctx, pos++, buf + start,
-			    (size_t)(nl - (buf + start)), 0);
-			if (rc)
-				goto out;
-			start = (size_t)(nl - buf) + 1;
-		}
-		if (got == 0) {
-			if (have > start)
-				rc = fn(ctx, pos++, buf + start, have - start,
-				    1);
-			break;
-		}
-		memmove(buf, buf + start, have - start);
-		have -= start;
-		if (have > SL_ENTRY_MAX + 1) {
-			/* A line longer than any entry may be: hand it over
-			 * truncated; the scan names it. */
-			rc = fn(ctx, pos++, buf, SL_ENTRY_MAX + 1, 0);
-			if (rc)
-				goto out;
-			have = 0;
-			/* skip to the next newline */
-			for (;;) {
-				got = read(fd, buf, READ_BLOCK);
-				if (got <= 0)
-					goto out;
-				nl = memchr(buf, '\n', (size_t)got);
-				if (nl) {
-					have = (size_t)got - (size_t)(nl - buf)
-					    - 1;
-					memmove(buf, nl + 1, have);
-					break;
-				}
-			}
-		}
+	if (st.st_size == 0) {
+		close(fd);
+		return 0;
 	}
-out:
-	free(buf);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
+	if (map == MAP_FAILED)
+		return sl_err_set(v->e, SL_EIO, "cannot map %s: %s", path,
+		    strerror(errno));
+	madvise((void *)map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	p = map;
+	end = map + st.st_size;
+	while (p < end) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		rc = fn(ctx, pos++, p, n, !nl);
+		if (rc)
+			break;
+		p += n + 1;
+	}
+	/* Pointers into the map live in the chunks until they are joined;
+	 * the caller unmaps after the pipeline drained. */
+	v->map = map;
+	v->maplen = (size_t)st.st_size;
 	return rc;
 }
 
@@ -511,7 +543,7 @@ static int store_each(struct verifier *v, entry_fn fn, void *ctx)
 {
 	struct store_iter it = { fn, ctx };
 
-	return sl_store_scan(v->txn, 0, store_cb, &it, SL_STORE_SCAN_RELEASE);
+	return sl_store_scan(v->txn, 0, store_cb, &it, 0);
 }
 
 static int source_each(struct verifier *v, entry_fn fn, void *ctx)
@@ -522,11 +554,7 @@ static int source_each(struct verifier *v, entry_fn fn, void *ctx)
 static int fill_cb(void *ctx, uint64_t key, const uint8_t *p, size_t n,
     int noeol)
 {
-	struct verifier *v = ctx;
-
-	if (n > SL_ENTRY_MAX)
-		n = SL_ENTRY_MAX + 1;  /* the scan refuses it */
-	return add_entry(v, key, p, n, noeol);
+	return add_entry(ctx, key, p, n, noeol);
 }
 
 /* ---- diagnosis of the first bad entry (slow path) --------------------- */
@@ -1134,6 +1162,7 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 				pthread_cond_wait(&v->cv_done, &v->mu);
 			pthread_mutex_unlock(&v->mu);
 			join_chunk(v, c);
+			release(c);
 			pthread_mutex_lock(&v->mu);
 			c->state = 0;
 		}
@@ -1175,9 +1204,11 @@ stop:
 out:
 	r->seconds = now_s() - t0;
 	for (i = 0; i < SLOTS; i++) {
-		free(v->slots[i].data);
 		free(v->slots[i].nodes);
+		free(v->slots[i].buf);
 	}
+	if (v->map)
+		munmap((void *)v->map, v->maplen);
 	for (size_t k = 0; k < v->ncps; k++)
 		free(v->cps[k].note);
 	free(v->cps);
