@@ -1,13 +1,22 @@
+/*
+ * The low-level SHA256_* calls are deprecated in OpenSSL 3 in favour of
+ * EVP, but they run the same SHA-NI block code without EVP's per-call
+ * dispatch (~0.1 us per call); the verifier makes two calls per entry, so
+ * this is the difference between matching `openssl dgst` and not.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "formats/hash.h"
 #include "formats/err.h"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/hmac.h>
-#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct sl_hash {
-	EVP_MD_CTX *ctx;
+	SHA256_CTX c;
 };
 
 const uint8_t sl_hash_empty[SL_HASH_LEN] = {
@@ -17,65 +26,42 @@ const uint8_t sl_hash_empty[SL_HASH_LEN] = {
 	0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55
 };
 
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static EVP_MD *md_sha256;
-
-static void md_fetch(void)
-{
-	/* Never freed: one fetch for the life of the process is the point. */
-	md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-}
 
 int sl_hash_new(struct sl_hash **out)
 {
 	struct sl_hash *h;
 
-	pthread_once(&md_once, md_fetch);
-	if (!md_sha256)
-		return SL_ECRYPTO;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return SL_ENOMEM;
-	h->ctx = EVP_MD_CTX_new();
-	if (!h->ctx) {
-		free(h);
-		return SL_ENOMEM;
-	}
 	*out = h;
 	return 0;
 }
 
 void sl_hash_free(struct sl_hash *h)
 {
-	if (!h)
-		return;
-	EVP_MD_CTX_free(h->ctx);
 	free(h);
 }
 
-static int digest2(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
+static int digest3(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
     const void *a, size_t an, const void *b, size_t bn,
     const void *c, size_t cn)
 {
-	unsigned int len = 0;
-
-	if (EVP_DigestInit_ex2(h->ctx, md_sha256, NULL) != 1)
+	if (SHA256_Init(&h->c) != 1)
 		return SL_ECRYPTO;
-	if (an && EVP_DigestUpdate(h->ctx, a, an) != 1)
-		return SL_ECRYPTO;
-	if (bn && EVP_DigestUpdate(h->ctx, b, bn) != 1)
-		return SL_ECRYPTO;
-	if (cn && EVP_DigestUpdate(h->ctx, c, cn) != 1)
-		return SL_ECRYPTO;
-	if (EVP_DigestFinal_ex(h->ctx, out, &len) != 1 || len != SL_HASH_LEN)
-		return SL_ECRYPTO;
-	return 0;
+	if (an)
+		SHA256_Update(&h->c, a, an);
+	if (bn)
+		SHA256_Update(&h->c, b, bn);
+	if (cn)
+		SHA256_Update(&h->c, c, cn);
+	return SHA256_Final(out, &h->c) == 1 ? 0 : SL_ECRYPTO;
 }
 
 int sl_hash_sha256(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
     const void *p, size_t n)
 {
-	return digest2(out, h, p, n, NULL, 0, NULL, 0);
+	return digest3(out, h, p, n, NULL, 0, NULL, 0);
 }
 
 int sl_hash_leaf(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
@@ -83,16 +69,19 @@ int sl_hash_leaf(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
 {
 	static const uint8_t zero = 0x00;
 
-	return digest2(out, h, &zero, 1, entry, n, NULL, 0);
+	return digest3(out, h, &zero, 1, entry, n, NULL, 0);
 }
 
 int sl_hash_node(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
     const uint8_t left[SL_HASH_LEN], const uint8_t right[SL_HASH_LEN])
 {
-	static const uint8_t one = 0x01;
+	uint8_t buf[1 + 2 * SL_HASH_LEN];
 
-	return digest2(out, h, &one, 1, left, SL_HASH_LEN, right,
-	    SL_HASH_LEN);
+	/* one contiguous update: the 65 bytes fill two blocks directly */
+	buf[0] = 0x01;
+	memcpy(buf + 1, left, SL_HASH_LEN);
+	memcpy(buf + 1 + SL_HASH_LEN, right, SL_HASH_LEN);
+	return digest3(out, h, buf, sizeof(buf), NULL, 0, NULL, 0);
 }
 
 int sl_hash_hmac(uint8_t out[SL_HASH_LEN], const void *key, size_t keylen,
@@ -100,7 +89,6 @@ int sl_hash_hmac(uint8_t out[SL_HASH_LEN], const void *key, size_t keylen,
 {
 	size_t len = 0;
 
-	pthread_once(&md_once, md_fetch);
 	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA2-256", NULL, key, keylen,
 	    msg, n, out, SL_HASH_LEN, &len) || len != SL_HASH_LEN)
 		return SL_ECRYPTO;

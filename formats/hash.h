@@ -1,8 +1,8 @@
 /*
  * hash: SHA-256 and the RFC 6962 leaf and node hashes.
  *
- * The digest is fetched from OpenSSL once per process (an implicit fetch
- * per call costs ~1.8x); each thread uses its own struct sl_hash.
+ * Each thread uses its own struct sl_hash (OpenSSL's SHA-256, SHA-NI
+ * where the CPU has it).
  */
 #ifndef SL_HASH_H
 #define SL_HASH_H

@@ -395,7 +395,8 @@ static const uint8_t *skip_plain(const uint8_t *p, const uint8_t *end)
  * *plain (if not NULL) is set when the string had no escape and no
  * non-ASCII byte, so its raw bytes compare like its UTF-16 units.
  */
-static int scan_string_p(struct scan *s, int *plain)
+static inline __attribute__((always_inline)) int scan_string_p(
+    struct scan *s, int *plain)
 {
 	int pl = 1;
 

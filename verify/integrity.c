@@ -353,16 +353,27 @@ static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
  * reads the page cache again): resident memory stays bounded however
  * large the log.
  */
-static void release(const struct chunk *c)
+static void release(const struct verifier *v, const struct chunk *c)
 {
 	/* The kernel maps the aligned 64 KiB around each page fault
-	 * ("fault-around"): release whole windows. A neighbour chunk still
-	 * in use just reads its page from the page cache again. */
+	 * ("fault-around"): release whole windows, but never past the
+	 * file's own mapping, since MADV_DONTNEED would zero a neighbouring
+	 * anonymous mapping. A neighbour chunk still in use just reads its
+	 * page from the page cache again. */
 	const uintptr_t win = (uintptr_t)64 << 10;
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = (uintptr_t)v->map;
+	uintptr_t hi = (lo + v->maplen + pg - 1) & ~(pg - 1);
 	uintptr_t a = c->lo & ~(win - 1);
 	uintptr_t b = (c->hi + win - 1) & ~(win - 1);
 
-	if (c->hi > c->lo)
+	if (!v->map || c->hi <= c->lo)
+		return;
+	if (a < lo)
+		a = lo;
+	if (b > hi)
+		b = hi;
+	if (b > a)
 		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
@@ -375,7 +386,7 @@ static void consume_oldest(struct verifier *v)
 		pthread_cond_wait(&v->cv_done, &v->mu);
 	pthread_mutex_unlock(&v->mu);
 	join_chunk(v, c);
-	release(c);
+	release(v, c);
 	pthread_mutex_lock(&v->mu);
 	c->state = 0;
 }
@@ -509,6 +520,10 @@ static int bundle_each(struct verifier *v, entry_fn fn, void *ctx)
 		return sl_err_set(v->e, SL_EIO, "cannot map %s: %s", path,
 		    strerror(errno));
 	madvise((void *)map, (size_t)st.st_size, MADV_SEQUENTIAL);
+	/* Chunks point into the map until joined; it is unmapped at the
+	 * end, or by the next pass. */
+	v->map = map;
+	v->maplen = (size_t)st.st_size;
 	p = map;
 	end = map + st.st_size;
 	while (p < end) {
@@ -520,10 +535,6 @@ static int bundle_each(struct verifier *v, entry_fn fn, void *ctx)
 			break;
 		p += n + 1;
 	}
-	/* Pointers into the map live in the chunks until they are joined;
-	 * the caller unmaps after the pipeline drained. */
-	v->map = map;
-	v->maplen = (size_t)st.st_size;
 	return rc;
 }
 
@@ -1162,7 +1173,7 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 				pthread_cond_wait(&v->cv_done, &v->mu);
 			pthread_mutex_unlock(&v->mu);
 			join_chunk(v, c);
-			release(c);
+			release(v, c);
 			pthread_mutex_lock(&v->mu);
 			c->state = 0;
 		}
