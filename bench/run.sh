@@ -1,0 +1,76 @@
+#!/bin/sh
+# Benchmarks of issue 2 (foundation), each beside its peer in the same run:
+#   - verification of a 1,000,000-entry log: sharelog-verify on the bundle
+#     and on the store, against openssl dgst -sha256 and sha256sum over the
+#     same entries.jsonl bytes, and a naive python chain re-hash;
+#   - append from a file, durable commits;
+#   - peak memory of each.
+# Writes bench/out/results.md (copied into docs/BENCHMARKS.md by hand).
+# Knobs: N (entries, default 1000000), RUNS (default 3).
+set -eu
+cd "$(dirname "$0")/.."
+N=${N:-1000000}
+RUNS=${RUNS:-3}
+BIN=build
+DATA=bench/data
+OUT=bench/out
+mkdir -p "$DATA" "$OUT"
+command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
+RES="$OUT/results.md"
+
+# run LABEL CMD...: RUNS timed runs; appends "label wall_median rss_median"
+run() {
+	label=$1; shift
+	walls=""; rsss=""
+	i=0
+	while [ $i -lt "$RUNS" ]; do
+		/usr/bin/time -f '%e %M' -o "$OUT/.t" "$@" >/dev/null 2>"$OUT/.err" || {
+			echo "$label failed:"; cat "$OUT/.err"; exit 1; }
+		walls="$walls $(cut -d' ' -f1 "$OUT/.t")"
+		rsss="$rsss $(cut -d' ' -f2 "$OUT/.t")"
+		i=$((i + 1))
+	done
+	w=$(echo $walls | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+	r=$(echo $rsss | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+	echo "$label|$w|$r|$walls" >> "$OUT/raw"
+	echo "  $label: median $w s, peak RSS $r KiB (runs:$walls)" >&2
+}
+
+: > "$OUT/raw"
+if [ ! -s "$DATA/decisions-$N.jsonl" ]; then
+	echo "generating $N decisions ..." >&2
+	python3 scripts/gen_decisions.py -n "$N" --lean --seed 42 \
+		-o "$DATA/decisions-$N.jsonl"
+fi
+
+echo "append ..." >&2
+rm -rf "$DATA/store" "$DATA/store.keys" "$DATA/bundle"
+"$BIN/sharelogd" init --store "$DATA/store" --origin bench.sharelog/log >/dev/null
+RUNS=1 run "append --commit-every 1000 (durable)" \
+	"$BIN/sharelogd" append --store "$DATA/store" --commit-every 1000 \
+	"$DATA/decisions-$N.jsonl"
+"$BIN/sharelogd" export --store "$DATA/store" "$DATA/bundle" >/dev/null
+E="$DATA/bundle/entries.jsonl"
+entries=$(wc -l < "$E")
+bytes=$(stat -c %s "$E")
+cat "$E" > /dev/null  # warm the page cache for everyone alike
+
+echo "verify ..." >&2
+run "sharelog-verify BUNDLE" "$BIN/sharelog-verify" "$DATA/bundle"
+run "sharelog-verify STORE" "$BIN/sharelog-verify" "$DATA/store"
+run "openssl dgst -sha256 entries.jsonl" openssl dgst -sha256 "$E"
+run "sha256sum entries.jsonl" sha256sum "$E"
+RUNS=1 run "python naive chain" python3 bench/naive_chain.py "$E"
+
+{
+	echo "Measured $(date -u +%FT%TZ) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(openssl version | cut -d' ' -f1-2)."
+	echo "Log: $entries entries, $bytes bytes of entries.jsonl ($((bytes / entries)) bytes per entry); store $(du -sh "$DATA/store" | cut -f1)."
+	echo
+	echo "| what | median wall (s) | entries/s | MB/s | peak RSS (MiB) | runs (s) |"
+	echo "|---|---|---|---|---|---|"
+	while IFS='|' read -r label w r walls; do
+		awk -v l="$label" -v w="$w" -v r="$r" -v n="$entries" -v b="$bytes" -v rs="$walls" \
+			'BEGIN{printf "| %s | %.2f | %.0f | %.0f | %.1f |%s |\n", l, w, n/w, b/w/1e6, r/1024, rs}'
+	done < "$OUT/raw"
+} > "$RES"
+cat "$RES"
