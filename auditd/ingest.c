@@ -35,16 +35,28 @@ static int read_line(FILE *in, struct sl_buf *b, int *toolong)
 	return any;
 }
 
-/* Spool record: u64 line, u32 len, canonical record, u32 len, submitter */
-static int spool_put(FILE *f, uint64_t line, const struct sl_buf *rec,
-    const char *by)
-{
-	uint32_t rl = (uint32_t)rec->len;
-	uint32_t bl = (uint32_t)strlen(by);
+/*
+ * The spool holds each validated record ready to append: u64 line,
+ * u8 type, then five strings as u32 length + bytes: canonical record,
+ * submitter, record_id, decision_id, child_ref. The append pass does no
+ * JSON work at all.
+ */
+#define SPOOL_STRS 5
 
-	return fwrite(&line, 8, 1, f) != 1 || fwrite(&rl, 4, 1, f) != 1 ||
-	    fwrite(rec->data, 1, rl, f) != rl || fwrite(&bl, 4, 1, f) != 1 ||
-	    fwrite(by, 1, bl, f) != bl ? SL_EIO : 0;
+static int spool_put(FILE *f, uint64_t line, uint8_t type,
+    const char *const str[SPOOL_STRS], const size_t len[SPOOL_STRS])
+{
+	int i;
+
+	if (fwrite(&line, 8, 1, f) != 1 || fwrite(&type, 1, 1, f) != 1)
+		return SL_EIO;
+	for (i = 0; i < SPOOL_STRS; i++) {
+		uint32_t n = (uint32_t)len[i];
+
+		if (fwrite(&n, 4, 1, f) != 1 || fwrite(str[i], 1, n, f) != n)
+			return SL_EIO;
+	}
+	return 0;
 }
 
 struct spool_src {
@@ -54,48 +66,49 @@ struct spool_src {
 	uint64_t taken;
 	uint64_t line;       /* line of the current item */
 	struct sl_store_item item;
-	json_t *rec;
-	char by[SL_SCHEMA_ID_MAX + 1];
-	struct sl_buf buf;
+	struct sl_buf str[SPOOL_STRS];
 };
 
 static int spool_next(void *ctx, struct sl_store_item **it, struct sl_err *e)
 {
 	struct spool_src *x = ctx;
-	json_error_t je;
-	uint32_t rl;
-	uint32_t bl;
+	uint8_t type;
+	int i;
 
-	json_decref(x->rec);
-	x->rec = NULL;
 	if (x->limit && x->taken >= x->limit)
 		return 0;
 	if (fread(&x->line, 8, 1, x->f) != 1)
 		return 0;
-	if (fread(&rl, 4, 1, x->f) != 1 || rl > SL_ENTRY_MAX)
+	if (fread(&type, 1, 1, x->f) != 1)
 		goto bad;
-	sl_buf_reset(&x->buf);
-	while (rl) {
-		uint8_t tmp[4096];
-		size_t k = rl < sizeof(tmp) ? rl : sizeof(tmp);
+	for (i = 0; i < SPOOL_STRS; i++) {
+		uint32_t n;
 
-		if (fread(tmp, 1, k, x->f) != k || sl_buf_add(&x->buf, tmp, k))
+		sl_buf_reset(&x->str[i]);
+		if (fread(&n, 4, 1, x->f) != 1 || n > x->str[i].max)
 			goto bad;
-		rl -= (uint32_t)k;
+		/* allocated and NUL-terminated even when empty */
+		if (sl_buf_add(&x->str[i], "", 0))
+			goto bad;
+		while (n) {
+			uint8_t tmp[8192];
+			size_t k = n < sizeof(tmp) ? n : sizeof(tmp);
+
+			if (fread(tmp, 1, k, x->f) != k ||
+			    sl_buf_add(&x->str[i], tmp, k))
+				goto bad;
+			n -= (uint32_t)k;
+		}
 	}
-	if (fread(&bl, 4, 1, x->f) != 1 || bl >= sizeof(x->by) ||
-	    fread(x->by, 1, bl, x->f) != bl)
-		goto bad;
-	x->by[bl] = '\0';
-	x->rec = json_loadb((const char *)x->buf.data, x->buf.len, 0, &je);
-	if (!x->rec)
-		goto bad;
 	memset(&x->item, 0, sizeof(x->item));
-	x->item.record = x->rec;
-	x->item.submitted_by = x->by;
-	x->item.type = sl_entry_type_parse(json_string_value(
-	    json_object_get(x->rec, "record_type")), strlen(json_string_value(
-	    json_object_get(x->rec, "record_type"))));
+	x->item.type = type;
+	x->item.canon = x->str[0].data;
+	x->item.canon_len = x->str[0].len;
+	x->item.submitted_by = (const char *)x->str[1].data;
+	x->item.record_id = x->str[2].len ? (const char *)x->str[2].data : NULL;
+	x->item.decision_id = x->str[3].len ? (const char *)x->str[3].data :
+	    NULL;
+	x->item.child_ref = x->str[4].len ? (const char *)x->str[4].data : NULL;
 	x->taken++;
 	*it = &x->item;
 	return 1;
@@ -108,12 +121,18 @@ static int spool_rewind(void *ctx, struct sl_err *e)
 {
 	struct spool_src *x = ctx;
 
-	json_decref(x->rec);
-	x->rec = NULL;
 	x->taken = 0;
 	if (fseek(x->f, x->start, SEEK_SET))
 		return sl_err_set(e, SL_EIO, "cannot rewind the spool file");
 	return 0;
+}
+
+static const char *opt_str(const json_t *rec, const char *k, size_t *n)
+{
+	const json_t *v = json_object_get(rec, k);
+
+	*n = json_is_string(v) ? json_string_length(v) : 0;
+	return *n ? json_string_value(v) : "";
 }
 
 /* Validate one line; on success append its prepared record to the spool. */
@@ -121,21 +140,23 @@ static int check_line(FILE *spool, struct sl_buf *line, uint64_t no,
     const struct sl_pseudo *p, const char *as, struct sl_buf *canon,
     struct sl_err *e)
 {
-	json_t *in = NULL;
 	json_t *rec = NULL;
+	const char *str[SPOOL_STRS];
+	size_t len[SPOOL_STRS];
 	const char *org;
+	const char *rt;
 	int rc;
 
-	rc = sl_json_parse(&in, (const char *)line->data, line->len,
+	rc = sl_json_parse(&rec, (const char *)line->data, line->len,
 	    SL_INGEST_LINE_MAX, e);
 	if (rc)
 		return rc;
-	if (!json_is_object(in)) {
+	if (!json_is_object(rec)) {
 		rc = sl_err_set(e, SL_EINVAL, "each line must be one JSON "
 		    "object (a record)");
 		goto out;
 	}
-	rc = sl_record_prepare(&rec, in, p, "", e);
+	rc = sl_record_prepare(rec, p, "", e);
 	if (rc)
 		goto out;
 	org = json_string_value(json_object_get(rec, "organisation_id"));
@@ -148,10 +169,20 @@ static int check_line(FILE *spool, struct sl_buf *line, uint64_t no,
 	}
 	sl_buf_reset(canon);
 	rc = sl_jcs_write(canon, rec, e);
-	if (!rc && spool_put(spool, no, canon, as ? as : org))
+	if (rc)
+		goto out;
+	rt = json_string_value(json_object_get(rec, "record_type"));
+	str[0] = (const char *)canon->data;
+	len[0] = canon->len;
+	str[1] = as ? as : org;
+	len[1] = strlen(str[1]);
+	str[2] = opt_str(rec, "record_id", &len[2]);
+	str[3] = opt_str(rec, "decision_id", &len[3]);
+	str[4] = opt_str(rec, "child_ref", &len[4]);
+	if (spool_put(spool, no, (uint8_t)sl_entry_type_parse(rt, strlen(rt)),
+	    str, len))
 		rc = sl_err_set(e, SL_EIO, "cannot write the spool file");
 out:
-	json_decref(in);
 	json_decref(rec);
 	return rc;
 }
@@ -168,12 +199,14 @@ int sl_ingest_jsonl(struct sl_ingest_stats *st, FILE *in, struct sl_store *s,
 	uint64_t no = 0;
 	int toolong;
 	int rc = 0;
+	int i;
 
 	memset(st, 0, sizeof(*st));
 	memset(&src, 0, sizeof(src));
 	sl_buf_init(&line, SL_INGEST_LINE_MAX);
 	sl_buf_init(&canon, SL_ENTRY_MAX);
-	sl_buf_init(&src.buf, SL_ENTRY_MAX);
+	for (i = 0; i < SPOOL_STRS; i++)
+		sl_buf_init(&src.str[i], SL_ENTRY_MAX);
 	/* Validated records wait in an unnamed temporary file, so a large
 	 * input costs disk, not memory, and nothing is stored before every
 	 * line has passed. */
@@ -233,8 +266,8 @@ int sl_ingest_jsonl(struct sl_ingest_stats *st, FILE *in, struct sl_store *s,
 	}
 	st->size = sl_store_size(s);
 out:
-	json_decref(src.rec);
-	sl_buf_free(&src.buf);
+	for (i = 0; i < SPOOL_STRS; i++)
+		sl_buf_free(&src.str[i]);
 	sl_buf_free(&line);
 	sl_buf_free(&canon);
 	fclose(spool);

@@ -64,6 +64,19 @@ int sl_hash_sha256(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
 	return digest3(out, h, p, n, NULL, 0, NULL, 0);
 }
 
+int sl_hash_sha256v(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
+    const struct sl_hash_part *parts, size_t n)
+{
+	size_t i;
+
+	if (SHA256_Init(&h->c) != 1)
+		return SL_ECRYPTO;
+	for (i = 0; i < n; i++)
+		if (parts[i].n)
+			SHA256_Update(&h->c, parts[i].p, parts[i].n);
+	return SHA256_Final(out, &h->c) == 1 ? 0 : SL_ECRYPTO;
+}
+
 int sl_hash_leaf(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
     const void *entry, size_t n)
 {

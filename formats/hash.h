@@ -22,6 +22,16 @@ void sl_hash_free(struct sl_hash *h);
 int sl_hash_sha256(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
     const void *p, size_t n);
 
+/** One piece of a message hashed by sl_hash_sha256v(). */
+struct sl_hash_part {
+	const void *p;
+	size_t n;
+};
+
+/** out = SHA-256 of the concatenation of @n parts. */
+int sl_hash_sha256v(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
+    const struct sl_hash_part *parts, size_t n);
+
 /** RFC 6962 leaf: out = SHA-256(0x00 || entry). */
 int sl_hash_leaf(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
     const void *entry, size_t n);

@@ -164,11 +164,17 @@ int sl_jcs_write_string(struct sl_buf *out, const char *s, size_t n)
 
 static int keysort(const void *a, const void *b)
 {
-	const char *x = *(const char *const *)a;
-	const char *y = *(const char *const *)b;
+	const uint8_t *x = *(const uint8_t *const *)a;
+	const uint8_t *y = *(const uint8_t *const *)b;
+	size_t i = 0;
 
-	return u16cmp((const uint8_t *)x, strlen(x), (const uint8_t *)y,
-	    strlen(y), 0);
+	/* Up to the first difference, ASCII is in UTF-16 order already. */
+	while (x[i] && x[i] == y[i] && x[i] < 0x80)
+		i++;
+	if (x[i] < 0x80 && y[i] < 0x80)
+		return (int)x[i] - (int)y[i];
+	return u16cmp(x, strlen((const char *)x), y, strlen((const char *)y),
+	    0);
 }
 
 static int write_value(struct sl_buf *out, const json_t *v, int depth,

@@ -86,10 +86,45 @@ static int check_value(const json_t *v, char *ptr, int depth,
 	}
 }
 
+/* Is everything within the rules? The quick walk, with no pointers. */
+static int ok_value(const json_t *v, int depth)
+{
+	const char *key;
+	json_t *m;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_REAL:
+		return 0;
+	case JSON_INTEGER:
+		return json_integer_value(v) <= SL_JSON_MAX_INT &&
+		    json_integer_value(v) >= -SL_JSON_MAX_INT;
+	case JSON_OBJECT:
+		if (depth >= SL_JSON_MAX_DEPTH)
+			return 0;
+		json_object_foreach((json_t *)v, key, m)
+			if (!ok_value(m, depth + 1))
+				return 0;
+		return 1;
+	case JSON_ARRAY:
+		if (depth >= SL_JSON_MAX_DEPTH)
+			return 0;
+		json_array_foreach((json_t *)v, i, m)
+			if (!ok_value(m, depth + 1))
+				return 0;
+		return 1;
+	default:
+		return 1;
+	}
+}
+
 int sl_json_check(const json_t *v, const char *base, struct sl_err *e)
 {
 	char ptr[PTR_MAX];
 
+	if (ok_value(v, 0))
+		return 0;
+	/* Something is wrong: walk again, naming where. */
 	snprintf(ptr, sizeof(ptr), "%s", base);
 	return check_value(v, ptr, 0, e);
 }

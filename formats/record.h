@@ -13,11 +13,12 @@
 #include "formats/pseudo.h"
 
 /**
- * Validate @in (a client record) and build the record to store in *out
- * (a new object; caller json_decref()s it). @in is not modified. @base is
- * the JSON pointer of the record in its submission, for error messages.
+ * Validate @rec (a client record) and turn it, in place, into the record
+ * to store: child_id is replaced by child_ref. On failure @rec is left as
+ * it was. @base is the JSON pointer of the record in its submission, for
+ * error messages.
  */
-int sl_record_prepare(json_t **out, const json_t *in,
-    const struct sl_pseudo *key, const char *base, struct sl_err *e);
+int sl_record_prepare(json_t *rec, const struct sl_pseudo *key,
+    const char *base, struct sl_err *e);
 
 #endif

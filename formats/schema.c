@@ -3,7 +3,9 @@
 #include "formats/rfc3339.h"
 #include "formats/enc.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -216,13 +218,45 @@ const struct sl_field *sl_schema_fields(size_t *n)
 	return fields;
 }
 
-const struct sl_field *sl_schema_find(const char *name)
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+/* The table sorted by name, built once: every key of every record is
+ * looked up, so this is a binary search rather than a scan. */
+static const struct sl_field *by_name[NFIELDS];
+static pthread_once_t by_name_once = PTHREAD_ONCE_INIT;
+
+static int cmp_field(const void *a, const void *b)
+{
+	return strcmp((*(const struct sl_field *const *)a)->name,
+	    (*(const struct sl_field *const *)b)->name);
+}
+
+static void build_index(void)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (!strcmp(fields[i].name, name))
-			return &fields[i];
+	for (i = 0; i < NFIELDS; i++)
+		by_name[i] = &fields[i];
+	qsort(by_name, NFIELDS, sizeof(by_name[0]), cmp_field);
+}
+
+const struct sl_field *sl_schema_find(const char *name)
+{
+	size_t lo = 0;
+	size_t hi = NFIELDS;
+
+	pthread_once(&by_name_once, build_index);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(name, by_name[mid]->name);
+
+		if (c == 0)
+			return by_name[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 
@@ -246,6 +280,8 @@ static int fail(struct sl_err *e, const char *ptr, const char *fmt, ...)
 	char why[SL_ERR_MAX / 2];
 	va_list ap;
 
+	if (!e)
+		return SL_EINVAL;  /* the fast pass: no message wanted */
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
@@ -285,6 +321,8 @@ static int check_enum(const char *const *values, const json_t *v,
 		return fail(e, ptr, "must be a string from the enumeration");
 	if (in_enum(values, json_string_value(v)))
 		return 0;
+	if (!e)
+		return SL_EINVAL;
 	list_values(list, sizeof(list), values);
 	return fail(e, ptr, "not one of: %s", list);
 }
@@ -357,7 +395,9 @@ static int check_recipients(const json_t *v, const char *ptr,
 		json_t *m;
 		json_t *at;
 
-		snprintf(sub, sizeof(sub), "%.200s/%zu", ptr, i);
+		sub[0] = '\0';
+		if (e)
+			snprintf(sub, sizeof(sub), "%.200s/%zu", ptr, i);
 		if (!json_is_object(r))
 			return fail(e, sub, "must be an object {agency_type, "
 			    "org, role}");
@@ -365,8 +405,11 @@ static int check_recipients(const json_t *v, const char *ptr,
 			char kp[300];
 			int rc;
 
-			snprintf(kp, sizeof(kp), "%.230s", sub);
-			sl_json_pointer_add(kp, sizeof(kp), key);
+			kp[0] = '\0';
+			if (e) {
+				snprintf(kp, sizeof(kp), "%.230s", sub);
+				sl_json_pointer_add(kp, sizeof(kp), key);
+			}
 			if (!in_enum(recipient_keys, key))
 				return fail(e, kp, "unknown field (a recipient "
 				    "has agency_type, agency_type_text, org, "
@@ -434,7 +477,11 @@ static int check_field(const struct sl_field *f, const json_t *v,
 			char sub[300];
 			int rc;
 
-			snprintf(sub, sizeof(sub), "%.200s/%zu", ptr, i);
+			if (e)
+				snprintf(sub, sizeof(sub), "%.200s/%zu", ptr,
+				    i);
+			else
+				sub[0] = '\0';
 			rc = check_enum(f->values, m, sub, e);
 			if (rc)
 				return rc;
@@ -473,7 +520,13 @@ static int check_field(const struct sl_field *f, const json_t *v,
 	return fail(e, ptr, "unsupported type");
 }
 
-int sl_schema_validate(const json_t *rec, const char *base, struct sl_err *e)
+/*
+ * fast: no JSON pointers are formatted and no message written (e is
+ * NULL); the caller re-runs in full only when something failed, so good
+ * records, nearly all of them, pay for no string formatting.
+ */
+static int validate(const json_t *rec, const char *base, struct sl_err *e,
+    int fast)
 {
 	const json_t *rt;
 	unsigned type;
@@ -486,7 +539,9 @@ int sl_schema_validate(const json_t *rec, const char *base, struct sl_err *e)
 		return sl_err_set(e, SL_EINVAL, "field %s: a record must be a "
 		    "JSON object", *base ? base : "/");
 	rt = json_object_get(rec, "record_type");
-	snprintf(ptr, sizeof(ptr), "%s/record_type", base);
+	ptr[0] = '\0';
+	if (!fast)
+		snprintf(ptr, sizeof(ptr), "%s/record_type", base);
 	if (!rt)
 		return fail(e, ptr, "required (one of: decision, amendment, "
 		    "reconsideration, outcome, inform_update)");
@@ -500,8 +555,10 @@ int sl_schema_validate(const json_t *rec, const char *base, struct sl_err *e)
 		size_t kl = strlen(key);
 		int rc;
 
-		snprintf(ptr, sizeof(ptr), "%s", base);
-		sl_json_pointer_add(ptr, sizeof(ptr), key);
+		if (!fast) {
+			snprintf(ptr, sizeof(ptr), "%s", base);
+			sl_json_pointer_add(ptr, sizeof(ptr), key);
+		}
 		if (!f && kl > 5 && !strcmp(key + kl - 5, "_text")) {
 			char stem[128];
 
@@ -533,16 +590,24 @@ int sl_schema_validate(const json_t *rec, const char *base, struct sl_err *e)
 	}
 
 	/* Fields without which the record cannot be placed. */
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (i = 0; i < NFIELDS; i++) {
 		const struct sl_field *f = &fields[i];
 
 		if (f->req != SL_REQ_STRUCT || !(f->types & type))
 			continue;
 		if (json_object_get(rec, f->name))
 			continue;
-		snprintf(ptr, sizeof(ptr), "%s/%s", base, f->name);
+		if (!fast)
+			snprintf(ptr, sizeof(ptr), "%s/%s", base, f->name);
 		return fail(e, ptr, "required for a %s record",
 		    json_string_value(rt));
 	}
 	return 0;
+}
+
+int sl_schema_validate(const json_t *rec, const char *base, struct sl_err *e)
+{
+	if (!validate(rec, base, NULL, 1))
+		return 0;
+	return validate(rec, base, e, 0);
 }

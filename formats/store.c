@@ -445,25 +445,17 @@ static const char *str_field(const json_t *rec, const char *name)
 
 /* Content hash for idempotency: type, submitter and canonical record. */
 static int content_hash(uint8_t out[SL_HASH_LEN], struct sl_store *s,
-    const struct sl_store_item *it)
+    const struct sl_store_item *it, const uint8_t *rec, size_t reclen)
 {
-	struct sl_buf b;
-	int rc;
+	const char *tn = sl_entry_type_name(it->type);
+	const struct sl_hash_part parts[5] = {
+		{ tn, strlen(tn) + 1 },              /* with its NUL */
+		{ it->submitted_by, strlen(it->submitted_by) + 1 },
+		{ rec, reclen },
+		{ NULL, 0 }, { NULL, 0 },
+	};
 
-	sl_buf_init(&b, SL_ENTRY_MAX + 512);
-	rc = sl_buf_adds(&b, sl_entry_type_name(it->type));
-	if (!rc)
-		rc = sl_buf_addc(&b, 0);
-	if (!rc)
-		rc = sl_buf_adds(&b, it->submitted_by);
-	if (!rc)
-		rc = sl_buf_addc(&b, 0);
-	if (!rc)
-		rc = sl_buf_add(&b, s->rec.data, s->rec.len);
-	if (!rc)
-		rc = sl_hash_sha256(out, s->hash, b.data, b.len);
-	sl_buf_free(&b);
-	return rc;
+	return sl_hash_sha256v(out, s->hash, parts, 3);
 }
 
 static int read_existing(struct sl_store_item *it, struct sl_store *s,
@@ -574,6 +566,8 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 	for (;;) {
 		struct sl_store_item *it = NULL;
 		const json_t *rec;
+		const uint8_t *rb;
+		size_t rl;
 		const char *rid;
 		const char *did;
 		const char *cref;
@@ -602,13 +596,23 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 				goto out;
 			rec = parsed;
 		}
-		rid = str_field(rec, "record_id");
-		did = str_field(rec, "decision_id");
-		cref = str_field(rec, "child_ref");
-		sl_buf_reset(&s->rec);
-		rc = sl_jcs_write(&s->rec, rec, e);
+		if (rec) {
+			rid = str_field(rec, "record_id");
+			did = str_field(rec, "decision_id");
+			cref = str_field(rec, "child_ref");
+			sl_buf_reset(&s->rec);
+			rc = sl_jcs_write(&s->rec, rec, e);
+			rb = s->rec.data;
+			rl = s->rec.len;
+		} else {
+			rid = it->record_id;
+			did = it->decision_id;
+			cref = it->child_ref;
+			rb = it->canon;
+			rl = it->canon_len;
+		}
 		if (!rc)
-			rc = content_hash(chash, s, it);
+			rc = content_hash(chash, s, it, rb, rl);
 		if (rc)
 			goto out;
 		if (!it->raw && is_client_type(it->type) && rid) {
@@ -651,8 +655,8 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 			it->seq = size;
 			it->recorded_ms = now > last_ms ? now : last_ms;
 			sl_buf_reset(&s->ent);
-			rc = sl_entry_build(&s->ent, last, s->rec.data,
-			    s->rec.len, it->recorded_ms, it->seq,
+			rc = sl_entry_build(&s->ent, last, rb, rl,
+			    it->recorded_ms, it->seq,
 			    it->submitted_by, it->type, e);
 			if (!rc)
 				rc = sl_hash_leaf(it->leaf, s->hash,
@@ -818,8 +822,12 @@ int sl_store_append(struct sl_store *s, struct sl_store_item *items,
 int sl_store_genesis(struct sl_store *s, const char *origin,
     const json_t *record, struct sl_err *e)
 {
-	struct sl_store_item it = { record, SL_ET_GENESIS, "sharelog", NULL, 0,
-	    0, { 0 }, 0, 0 };
+	struct sl_store_item it;
+
+	memset(&it, 0, sizeof(it));
+	it.record = record;
+	it.type = SL_ET_GENESIS;
+	it.submitted_by = "sharelog";
 
 	if (s->size != 0)
 		return sl_err_set(e, SL_EEXIST, "the store already has a "

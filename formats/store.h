@@ -57,6 +57,13 @@ struct sl_store_item {
 	const json_t *record;      /* validated record */
 	int type;                  /* SL_ET_* */
 	const char *submitted_by;
+	/* ... or (record NULL) the validated record already in canonical
+	 * form, with the values the indexes need (each may be NULL) ... */
+	const uint8_t *canon;
+	size_t canon_len;
+	const char *record_id;
+	const char *decision_id;
+	const char *child_ref;
 	/* ... or the exact bytes of an existing entry (restoring a bundle):
 	 * its seq and prev must continue the store. */
 	const uint8_t *raw;

@@ -47,13 +47,10 @@ static struct sl_store *new_store(void)
 
 static json_t *prepared(unsigned i)
 {
-	json_t *in = tu_record(i);
-	json_t *out;
+	json_t *out = tu_record(i);
 	struct sl_err e;
 
-	ck_assert_msg(sl_record_prepare(&out, in, pk, "", &e) == 0, "%s",
-	    e.msg);
-	json_decref(in);
+	ck_assert_msg(sl_record_prepare(out, pk, "", &e) == 0, "%s", e.msg);
 	return out;
 }
 
