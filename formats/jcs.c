@@ -465,6 +465,38 @@ static int scan_string(struct scan *s)
 	return scan_string_p(s, NULL);
 }
 
+/*
+ * The common case: a plain ASCII string of fewer than 16 characters,
+ * resolved with one 16-byte test. Returns 1 when it was that (s->p is
+ * then after the closing quote), 0 to fall back to scan_string_p().
+ */
+static inline __attribute__((always_inline)) int short_plain(struct scan *s)
+{
+#ifdef __SSE2__
+	if (s->end - s->p >= 17) {
+		__m128i v = _mm_loadu_si128(
+		    (const __m128i *)(const void *)(s->p + 1));
+		__m128i m = _mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+		int bits = _mm_movemask_epi8(m);
+
+		if (bits) {
+			int j = __builtin_ctz((unsigned)bits);
+
+			if (s->p[1 + j] == '"') {
+				s->p += j + 2;
+				return 1;
+			}
+		}
+	}
+#else
+	(void)s;
+#endif
+	return 0;
+}
+
 static int scan_number(struct scan *s)
 {
 	const uint8_t *start = s->p;
@@ -527,7 +559,9 @@ static int scan_object(struct scan *s, int depth, struct sl_jcs_member *top,
 		if (s->p >= s->end || *s->p != '"')
 			return bad(s, "expected a key");
 		k = s->p + 1;
-		if (scan_string_p(s, &kplain))
+		if (short_plain(s))
+			kplain = 1;
+		else if (scan_string_p(s, &kplain))
 			return SL_EINVAL;
 		klen = (size_t)(s->p - 1 - k);
 		if (pk) {
@@ -539,6 +573,17 @@ static int scan_object(struct scan *s, int depth, struct sl_jcs_member *top,
 				size_t m = pklen < klen ? pklen : klen;
 				size_t j = 0;
 
+				/* 8 bytes at a time over the common prefix */
+				while (j + 8 <= m) {
+					uint64_t a;
+					uint64_t b;
+
+					memcpy(&a, pk + j, 8);
+					memcpy(&b, k + j, 8);
+					if (a != b)
+						break;
+					j += 8;
+				}
 				while (j < m && pk[j] == k[j])
 					j++;
 				if (j < m)
@@ -562,8 +607,13 @@ static int scan_object(struct scan *s, int depth, struct sl_jcs_member *top,
 			return bad(s, "expected ':' (no whitespace allowed)");
 		s->p++;
 		val = s->p;
-		if (scan_value(s, depth, NULL, 0, NULL))
+		/* most values are strings: no detour through scan_value */
+		if (s->p < s->end && *s->p == '"') {
+			if (!short_plain(s) && scan_string_p(s, NULL))
+				return SL_EINVAL;
+		} else if (scan_value(s, depth, NULL, 0, NULL)) {
 			return SL_EINVAL;
+		}
 		if (top) {
 			if (count >= cap)
 				return bad(s, "too many members");
