@@ -1,6 +1,7 @@
 #include "formats/entry.h"
 #include "formats/enc.h"
 #include "formats/jcs.h"
+#include "formats/json.h"
 #include "formats/rfc3339.h"
 
 #include <string.h>
@@ -39,6 +40,73 @@ static int is_string(const struct sl_jcs_member *m)
 	return m->val_len >= 2 && m->val[0] == '"';
 }
 
+static int lit(const uint8_t **p, const uint8_t *end, const char *s,
+    size_t n)
+{
+	if ((size_t)(end - *p) < n || memcmp(*p, s, n))
+		return 0;
+	*p += n;
+	return 1;
+}
+
+/*
+ * The envelope has one canonical layout, so it is matched directly and
+ * only the record (and submitted_by) go through the generic scanner. Any
+ * mismatch returns 0 and the generic path below names the problem.
+ */
+static int scan_fast(struct sl_entry_view *out, const uint8_t *p, size_t n)
+{
+	const uint8_t *q = p;
+	const uint8_t *end = p + n;
+	size_t len;
+	uint64_t seq = 0;
+	int digits = 0;
+	const uint8_t *t;
+
+	if (!lit(&q, end, "{\"prev\":\"", 9) || end - q < 64 ||
+	    sl_enc_unhex(out->prev, SL_HASH_LEN, (const char *)q, 64))
+		return 0;
+	q += 64;
+	if (!lit(&q, end, "\",\"record\":", 11) || q >= end || *q != '{' ||
+	    sl_jcs_scan_value(&len, q, (size_t)(end - q), 2, NULL))
+		return 0;
+	out->record = q;
+	out->record_len = len;
+	q += len;
+	if (!lit(&q, end, ",\"recorded_at\":\"", 16) || end - q < 24 ||
+	    !sl_rfc3339_is_recorded((const char *)q, 24, &out->recorded_ms))
+		return 0;
+	q += 24;
+	if (!lit(&q, end, "\",\"seq\":", 8) || q >= end)
+		return 0;
+	if (*q == '0') {
+		q++;
+	} else {
+		while (q < end && *q >= '0' && *q <= '9' && digits < 16) {
+			seq = seq * 10 + (uint64_t)(*q++ - '0');
+			digits++;
+		}
+		if (!digits || seq > (uint64_t)SL_JSON_MAX_INT)
+			return 0;
+	}
+	if (!lit(&q, end, ",\"submitted_by\":", 16) || q >= end || *q != '"' ||
+	    sl_jcs_scan_value(&len, q, (size_t)(end - q), 2, NULL) || len < 3)
+		return 0;
+	out->submitted_by = q + 1;
+	out->submitted_by_len = len - 2;
+	q += len;
+	if (!lit(&q, end, ",\"type\":\"", 9))
+		return 0;
+	t = q;
+	while (q < end && *q != '"')
+		q++;
+	out->type = sl_entry_type_parse((const char *)t, (size_t)(q - t));
+	if (out->type < 0 || !lit(&q, end, "\"}", 2) || q != end)
+		return 0;
+	out->seq = seq;
+	return 1;
+}
+
 int sl_entry_scan(struct sl_entry_view *out, const uint8_t *p, size_t n,
     struct sl_err *e)
 {
@@ -54,6 +122,8 @@ int sl_entry_scan(struct sl_entry_view *out, const uint8_t *p, size_t n,
 	if (n > SL_ENTRY_MAX)
 		return sl_err_set(e, SL_ETOOBIG, "entry is %zu bytes, more than "
 		    "the limit of %d", n, SL_ENTRY_MAX);
+	if (scan_fast(out, p, n))
+		return 0;
 	rc = sl_jcs_scan(m, 8, &nm, p, n, e);
 	if (rc)
 		return rc;

@@ -711,3 +711,15 @@ int sl_jcs_scan(struct sl_jcs_member *top, size_t cap, size_t *ntop,
 		return bad(&s, "bytes after the end of the object");
 	return 0;
 }
+
+int sl_jcs_scan_value(size_t *len, const uint8_t *p, size_t n, int depth,
+    struct sl_err *e)
+{
+	struct scan s = { p, p, p + n, e };
+
+	*len = 0;
+	if (scan_value(&s, depth - 1, NULL, 0, NULL))
+		return SL_EINVAL;
+	*len = (size_t)(s.p - p);
+	return 0;
+}

@@ -42,6 +42,15 @@ int sl_jcs_scan(struct sl_jcs_member *top, size_t cap, size_t *ntop,
     const uint8_t *p, size_t n, struct sl_err *e);
 
 /**
+ * Check that p[0..n) starts with one canonical JSON value (any type), as
+ * nested @depth levels deep (1 = a top-level value); *len gets its length.
+ * Used to check an object inside a fixed layout without scanning the
+ * layout generically.
+ */
+int sl_jcs_scan_value(size_t *len, const uint8_t *p, size_t n, int depth,
+    struct sl_err *e);
+
+/**
  * Compare two keys (as raw escaped JSON string contents) by UTF-16 code
  * units, the RFC 8785 order. Returns <0, 0, >0.
  */
