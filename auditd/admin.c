@@ -79,40 +79,37 @@ static int open_rw(struct sl_store **s, struct sl_keys **k, const char *store,
 	return rc;
 }
 
-int sl_admin_checkpoint(uint64_t *size, const char *store, const char *keys,
-    struct sl_err *e)
-{
-	struct sl_store *s;
-	struct sl_keys *k;
-	int rc = open_rw(&s, &k, store, keys, e);
-
-	if (rc)
-		return rc;
-	rc = sl_seal_checkpoint(size, s, k->signer, e);
-	sl_store_close(s);
-	sl_keys_close(k);
-	return rc;
-}
-
-int sl_admin_export(uint64_t *size, const char *store, const char *keys,
-    const char *out, struct sl_err *e)
+/* Sign a checkpoint at the current size; then, if @out, export to it. */
+static int seal_and_export(uint64_t *size, const char *store,
+    const char *keys, const char *out, struct sl_err *e)
 {
 	struct sl_store *s;
 	struct sl_keys *k;
 	char vkeys[SL_NOTE_VKEY_MAX + 2];
-	uint64_t cs;
 	int rc = open_rw(&s, &k, store, keys, e);
 
 	if (rc)
 		return rc;
 	/* A bundle's checkpoint covers every entry it holds. */
-	rc = sl_seal_checkpoint(&cs, s, k->signer, e);
+	rc = sl_seal_checkpoint(size, s, k->signer, e);
 	snprintf(vkeys, sizeof(vkeys), "%s\n", k->vkey);
-	if (!rc)
+	if (!rc && out)
 		rc = sl_bundle_export(size, s, out, vkeys, e);
 	sl_store_close(s);
 	sl_keys_close(k);
 	return rc;
+}
+
+int sl_admin_checkpoint(uint64_t *size, const char *store, const char *keys,
+    struct sl_err *e)
+{
+	return seal_and_export(size, store, keys, NULL, e);
+}
+
+int sl_admin_export(uint64_t *size, const char *store, const char *keys,
+    const char *out, struct sl_err *e)
+{
+	return seal_and_export(size, store, keys, out, e);
 }
 
 int sl_admin_restore(uint64_t *size, const char *bundle, const char *store,

@@ -303,6 +303,19 @@ out:
 	return rc;
 }
 
+/* Append the *n raw entries gathered so far as one batch; free them. */
+static int flush(struct sl_store *s, struct sl_store_item *items,
+    char **lines, size_t *n, struct sl_err *e)
+{
+	size_t i;
+	int rc = *n ? sl_store_append_raw(s, items, *n, NULL, e) : 0;
+
+	for (i = 0; i < *n; i++)
+		free(lines[i]);
+	*n = 0;
+	return rc;
+}
+
 int sl_bundle_restore(uint64_t *size, const char *dir, const char *store_dir,
     struct sl_err *e)
 {
@@ -365,22 +378,14 @@ int sl_bundle_restore(uint64_t *size, const char *dir, const char *store_dir,
 			continue;
 		}
 		if (++n == RESTORE_BATCH) {
-			rc = sl_store_append_raw(s, items, n, NULL, e);
-			for (i = 0; i < n; i++)
-				free(lines[i]);
-			n = 0;
+			rc = flush(s, items, lines, &n, e);
 			if (rc)
 				goto out;
 		}
 	}
-	if (n) {
-		rc = sl_store_append_raw(s, items, n, NULL, e);
-		for (i = 0; i < n; i++)
-			free(lines[i]);
-		n = 0;
-		if (rc)
-			goto out;
-	}
+	rc = flush(s, items, lines, &n, e);
+	if (rc)
+		goto out;
 	rc = restore_checkpoints(s, dir, e);
 	if (rc)
 		goto out;

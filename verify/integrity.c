@@ -377,11 +377,9 @@ static void release(const struct verifier *v, const struct chunk *c)
 		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
-static void consume_oldest(struct verifier *v)
+/* With v->mu held: wait for chunk c's worker, join it in order, free it. */
+static void finish_chunk(struct verifier *v, struct chunk *c)
 {
-	uint64_t oldest = v->next_fill - (uint64_t)SLOTS;
-	struct chunk *c = &v->slots[oldest % SLOTS];
-
 	while (c->state != 2)
 		pthread_cond_wait(&v->cv_done, &v->mu);
 	pthread_mutex_unlock(&v->mu);
@@ -389,6 +387,11 @@ static void consume_oldest(struct verifier *v)
 	release(v, c);
 	pthread_mutex_lock(&v->mu);
 	c->state = 0;
+}
+
+static void consume_oldest(struct verifier *v)
+{
+	finish_chunk(v, &v->slots[(v->next_fill - (uint64_t)SLOTS) % SLOTS]);
 }
 
 static void submit_chunk(struct verifier *v)
@@ -1167,15 +1170,8 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 		for (; k < v->next_fill; k++) {
 			struct chunk *c = &v->slots[k % SLOTS];
 
-			if (c->state == 0)
-				continue;
-			while (c->state != 2)
-				pthread_cond_wait(&v->cv_done, &v->mu);
-			pthread_mutex_unlock(&v->mu);
-			join_chunk(v, c);
-			release(v, c);
-			pthread_mutex_lock(&v->mu);
-			c->state = 0;
+			if (c->state != 0)
+				finish_chunk(v, c);
 		}
 	}
 	pthread_mutex_unlock(&v->mu);
