@@ -8,6 +8,8 @@ int main(void)
 	SRunner *sr = srunner_create(sl_enc_suite());
 	int failed;
 
+	srunner_add_suite(sr, sl_buf_suite());
+	srunner_add_suite(sr, sl_hash_suite());
 	srunner_add_suite(sr, sl_jcs_suite());
 	srunner_add_suite(sr, sl_json_suite());
 	srunner_add_suite(sr, sl_rfc3339_suite());
@@ -16,6 +18,8 @@ int main(void)
 	srunner_add_suite(sr, sl_entry_suite());
 	srunner_add_suite(sr, sl_merkle_suite());
 	srunner_add_suite(sr, sl_note_suite());
+	srunner_add_suite(sr, sl_checkpoint_suite());
+	srunner_add_suite(sr, sl_pseudo_suite());
 	srunner_add_suite(sr, sl_store_suite());
 	srunner_add_suite(sr, sl_bundle_suite());
 	srunner_add_suite(sr, sl_ingest_suite());

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <stddef.h>
 
+Suite *sl_buf_suite(void);
+Suite *sl_hash_suite(void);
+Suite *sl_checkpoint_suite(void);
+Suite *sl_pseudo_suite(void);
 Suite *sl_enc_suite(void);
 Suite *sl_jcs_suite(void);
 Suite *sl_json_suite(void);
