@@ -10,6 +10,7 @@ int main(void)
 
 	srunner_add_suite(sr, sl_buf_suite());
 	srunner_add_suite(sr, sl_hash_suite());
+	srunner_add_suite(sr, sl_sha2x_suite());
 	srunner_add_suite(sr, sl_jcs_suite());
 	srunner_add_suite(sr, sl_json_suite());
 	srunner_add_suite(sr, sl_rfc3339_suite());

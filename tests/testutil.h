@@ -12,6 +12,7 @@
 
 Suite *sl_buf_suite(void);
 Suite *sl_hash_suite(void);
+Suite *sl_sha2x_suite(void);
 Suite *sl_checkpoint_suite(void);
 Suite *sl_pseudo_suite(void);
 Suite *sl_enc_suite(void);

@@ -5,6 +5,7 @@
 #include "formats/merkle.h"
 #include "formats/note.h"
 #include "formats/rfc3339.h"
+#include "formats/sha2x.h"
 #include "formats/store.h"
 
 #include <dirent.h>
@@ -45,6 +46,8 @@ struct chunk {
 	uintptr_t hi;                      /* spans, released once joined */
 	uint64_t key[CHUNK];
 	uint8_t type[CHUNK];
+	uint8_t prev[CHUNK][SL_HASH_LEN];  /* each entry's link, to check */
+	int64_t ms[CHUNK];
 	uint8_t noeol;                     /* last entry had no newline */
 	uint8_t (*nodes)[SL_HASH_LEN];     /* 2 * CHUNK, level by level */
 	uint8_t first_prev[SL_HASH_LEN];
@@ -120,20 +123,33 @@ struct verifier {
 
 /* ---- worker ---------------------------------------------------------- */
 
+/* Hash entries [from, to) of c as leaves, two at a time. */
+static void leaves(struct chunk *c, uint32_t from, uint32_t to,
+    struct sl_hash *h)
+{
+	uint32_t i;
+
+	for (i = from; i + 1 < to; i += 2)
+		sl_sha2x_prefixed(c->nodes[i], c->nodes[i + 1], 0x00, c->ptr[i],
+		    c->lens[i], c->ptr[i + 1], c->lens[i + 1]);
+	if (i < to)
+		sl_hash_leaf(c->nodes[i], h, c->ptr[i], c->lens[i]);
+}
+
 static void work_chunk(struct chunk *c, struct sl_hash *h)
 {
 	uint64_t base = c->index * CHUNK;
-	int64_t prev_ms = 0;
+	uint32_t upto = c->n;
 	uint32_t i;
 	unsigned l;
 
 	c->anomaly = A_NONE;
+	/* 1. each entry on its own: canonical form, envelope, seq, type */
 	for (i = 0; i < c->n; i++) {
 		struct sl_entry_view ev;
-		const uint8_t *p = c->ptr[i];
 		uint64_t pos = base + i;
 
-		if (sl_entry_scan(&ev, p, c->lens[i], NULL)) {
+		if (sl_entry_scan(&ev, c->ptr[i], c->lens[i], NULL)) {
 			c->anomaly = A_SCAN;
 			break;
 		}
@@ -146,37 +162,47 @@ static void work_chunk(struct chunk *c, struct sl_hash *h)
 			break;
 		}
 		c->type[i] = (uint8_t)ev.type;
-		sl_hash_leaf(c->nodes[i], h, p, c->lens[i]);
-		if (i == 0) {
-			memcpy(c->first_prev, ev.prev, SL_HASH_LEN);
-			c->first_ms = ev.recorded_ms;
-		} else {
-			if (memcmp(ev.prev, c->nodes[i - 1], SL_HASH_LEN)) {
-				c->anomaly = A_PREV;
-				break;
-			}
-			if (ev.recorded_ms < prev_ms) {
-				c->anomaly = A_TIME;
-				break;
-			}
-		}
-		prev_ms = ev.recorded_ms;
+		memcpy(c->prev[i], ev.prev, SL_HASH_LEN);
+		c->ms[i] = ev.recorded_ms;
 	}
+	upto = i;
 	if (c->anomaly == A_NONE && c->noeol) {
 		c->anomaly = A_EOL;
-		i = c->n - 1;
+		upto = c->n - 1;
+	}
+	/* 2. the leaf hashes, two entries at a time */
+	leaves(c, 0, upto, h);
+	/* 3. the chain inside the chunk: the first break is the problem */
+	for (i = 1; i < upto; i++) {
+		if (memcmp(c->prev[i], c->nodes[i - 1], SL_HASH_LEN)) {
+			c->anomaly = A_PREV;
+			break;
+		}
+		if (c->ms[i] < c->ms[i - 1]) {
+			c->anomaly = A_TIME;
+			break;
+		}
 	}
 	if (c->anomaly != A_NONE) {
-		c->anomaly_at = i;
+		c->anomaly_at = i < upto ? i : upto;
 		return;
 	}
-	c->last_ms = prev_ms;
+	memcpy(c->first_prev, c->prev[0], SL_HASH_LEN);
+	c->first_ms = c->ms[0];
+	c->last_ms = c->ms[c->n - 1];
+	/* 4. the chunk's subtree, two nodes at a time: (0x01 || left ||
+	 * right) where left and right lie side by side in the level below */
 	for (l = 1; l <= CHUNK_LOG; l++) {
 		size_t b = lvl_base(l);
 		size_t pb = lvl_base(l - 1);
+		uint32_t cnt = c->n >> l;
 		uint32_t k;
 
-		for (k = 0; k < (c->n >> l); k++)
+		for (k = 0; k + 1 < cnt; k += 2)
+			sl_sha2x_prefixed(c->nodes[b + k], c->nodes[b + k + 1],
+			    0x01, c->nodes[pb + 2 * k], 2 * SL_HASH_LEN,
+			    c->nodes[pb + 2 * k + 2], 2 * SL_HASH_LEN);
+		if (k < cnt)
 			sl_hash_node(c->nodes[b + k], h, c->nodes[pb + 2 * k],
 			    c->nodes[pb + 2 * k + 1]);
 	}
