@@ -37,7 +37,8 @@ int sl_enc_unhex(uint8_t *out, size_t n, const char *s, size_t slen)
 		uint8_t lo = hexval[u[2 * i + 1]];
 
 		bad |= !hi | !lo;
-		out[i] = (uint8_t)((hi - 1) << 4 | ((lo - 1) & 15));
+		out[i] = (uint8_t)(((unsigned)(hi - 1) & 15u) << 4 |
+		    ((unsigned)(lo - 1) & 15u));
 	}
 	return bad ? SL_EINVAL : 0;
 }
