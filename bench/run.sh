@@ -6,11 +6,11 @@
 #   - append from a file, durable commits;
 #   - peak memory of each.
 # Writes bench/out/results.md (copied into docs/BENCHMARKS.md by hand).
-# Knobs: N (entries, default 1000000), RUNS (default 3).
+# Knobs: N (entries, default 1000000), RUNS (default 5).
 set -eu
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 BIN=build
 DATA=bench/data
 OUT=bench/out
@@ -56,10 +56,37 @@ bytes=$(stat -c %s "$E")
 cat "$E" > /dev/null  # warm the page cache for everyone alike
 
 echo "verify ..." >&2
-run "sharelog-verify BUNDLE" "$BIN/sharelog-verify" "$DATA/bundle"
-run "sharelog-verify STORE" "$BIN/sharelog-verify" "$DATA/store"
-run "openssl dgst -sha256 entries.jsonl" openssl dgst -sha256 "$E"
-run "sha256sum entries.jsonl" sha256sum "$E"
+# Let the append's and export's writeback finish, then take turns: each
+# round runs every command once, so a noisy moment on this shared machine
+# hits them all alike rather than whichever happened to run then.
+sync
+sleep 5
+: > "$OUT/rounds"
+r=0
+while [ $r -lt "$RUNS" ]; do
+	for c in bundle store openssl sha256sum; do
+		case $c in
+		bundle) set -- "sharelog-verify BUNDLE" "$BIN/sharelog-verify" "$DATA/bundle" ;;
+		store) set -- "sharelog-verify STORE" "$BIN/sharelog-verify" "$DATA/store" ;;
+		openssl) set -- "openssl dgst -sha256 entries.jsonl" openssl dgst -sha256 "$E" ;;
+		sha256sum) set -- "sha256sum entries.jsonl" sha256sum "$E" ;;
+		esac
+		label=$1; shift
+		/usr/bin/time -f '%e %M' -o "$OUT/.t" "$@" >/dev/null 2>"$OUT/.err" || {
+			echo "$label failed:"; cat "$OUT/.err"; exit 1; }
+		echo "$label|$(cat "$OUT/.t")" >> "$OUT/rounds"
+	done
+	r=$((r + 1))
+done
+for label in "sharelog-verify BUNDLE" "sharelog-verify STORE" \
+    "openssl dgst -sha256 entries.jsonl" "sha256sum entries.jsonl"; do
+	walls=$(grep -F "$label|" "$OUT/rounds" | cut -d'|' -f2 | cut -d' ' -f1 | tr '\n' ' ')
+	rsss=$(grep -F "$label|" "$OUT/rounds" | cut -d'|' -f2 | cut -d' ' -f2)
+	w=$(echo $walls | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+	rs=$(echo "$rsss" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+	echo "$label|$w|$rs| $walls" >> "$OUT/raw"
+	echo "  $label: median $w s (runs: $walls)" >&2
+done
 RUNS=1 run "python naive chain" python3 bench/naive_chain.py "$E"
 
 {
