@@ -24,97 +24,65 @@ void sl_json_pointer_add(char *out, size_t cap, const char *key)
 
 #define PTR_MAX 256
 
+/*
+ * Walk v against the rules. With e NULL nothing is formatted (the quick
+ * pass every good document takes); with e, ptr carries the JSON pointer
+ * of v and the first problem is described.
+ */
 static int check_value(const json_t *v, char *ptr, int depth,
     struct sl_err *e)
 {
-	size_t plen = strlen(ptr);
+	size_t plen = e ? strlen(ptr) : 0;
+	const char *where = e && *ptr ? ptr : "/";
 
 	switch (json_typeof(v)) {
 	case JSON_REAL:
-		return sl_err_set(e, SL_EINVAL,
-		    "field %s: numbers must be integers (no fraction or "
-		    "exponent)", *ptr ? ptr : "/");
+		return sl_err_set(e, SL_EINVAL, "field %s: numbers must be "
+		    "integers (no fraction or exponent)", where);
 	case JSON_INTEGER: {
 		json_int_t n = json_integer_value(v);
 
 		if (n > SL_JSON_MAX_INT || n < -SL_JSON_MAX_INT)
-			return sl_err_set(e, SL_EINVAL,
-			    "field %s: integer %lld is outside "
-			    "+/-(2^53-1)", *ptr ? ptr : "/", (long long)n);
+			return sl_err_set(e, SL_EINVAL, "field %s: integer %lld "
+			    "is outside +/-(2^53-1)", where, (long long)n);
 		return 0;
 	}
-	case JSON_OBJECT: {
+	case JSON_OBJECT:
+	case JSON_ARRAY: {
 		const char *key;
 		json_t *m;
-
-		if (depth >= SL_JSON_MAX_DEPTH)
-			return sl_err_set(e, SL_EINVAL,
-			    "field %s: nested deeper than %d levels",
-			    *ptr ? ptr : "/", SL_JSON_MAX_DEPTH);
-		json_object_foreach((json_t *)v, key, m) {
-			int rc;
-
-			sl_json_pointer_add(ptr, PTR_MAX, key);
-			rc = check_value(m, ptr, depth + 1, e);
-			ptr[plen] = '\0';
-			if (rc)
-				return rc;
-		}
-		return 0;
-	}
-	case JSON_ARRAY: {
 		size_t i;
-		json_t *m;
+		int rc = 0;
 
 		if (depth >= SL_JSON_MAX_DEPTH)
-			return sl_err_set(e, SL_EINVAL,
-			    "field %s: nested deeper than %d levels",
-			    *ptr ? ptr : "/", SL_JSON_MAX_DEPTH);
-		json_array_foreach((json_t *)v, i, m) {
-			int rc;
-
-			snprintf(ptr + plen, PTR_MAX - plen, "/%zu", i);
-			rc = check_value(m, ptr, depth + 1, e);
-			ptr[plen] = '\0';
-			if (rc)
-				return rc;
+			return sl_err_set(e, SL_EINVAL, "field %s: nested deeper "
+			    "than %d levels", where, SL_JSON_MAX_DEPTH);
+		if (json_is_object(v)) {
+			json_object_foreach((json_t *)v, key, m) {
+				if (e)
+					sl_json_pointer_add(ptr, PTR_MAX, key);
+				rc = check_value(m, ptr, depth + 1, e);
+				if (e)
+					ptr[plen] = '\0';
+				if (rc)
+					return rc;
+			}
+		} else {
+			json_array_foreach((json_t *)v, i, m) {
+				if (e)
+					snprintf(ptr + plen, PTR_MAX - plen,
+					    "/%zu", i);
+				rc = check_value(m, ptr, depth + 1, e);
+				if (e)
+					ptr[plen] = '\0';
+				if (rc)
+					return rc;
+			}
 		}
 		return 0;
 	}
 	default:
 		return 0;
-	}
-}
-
-/* Is everything within the rules? The quick walk, with no pointers. */
-static int ok_value(const json_t *v, int depth)
-{
-	const char *key;
-	json_t *m;
-	size_t i;
-
-	switch (json_typeof(v)) {
-	case JSON_REAL:
-		return 0;
-	case JSON_INTEGER:
-		return json_integer_value(v) <= SL_JSON_MAX_INT &&
-		    json_integer_value(v) >= -SL_JSON_MAX_INT;
-	case JSON_OBJECT:
-		if (depth >= SL_JSON_MAX_DEPTH)
-			return 0;
-		json_object_foreach((json_t *)v, key, m)
-			if (!ok_value(m, depth + 1))
-				return 0;
-		return 1;
-	case JSON_ARRAY:
-		if (depth >= SL_JSON_MAX_DEPTH)
-			return 0;
-		json_array_foreach((json_t *)v, i, m)
-			if (!ok_value(m, depth + 1))
-				return 0;
-		return 1;
-	default:
-		return 1;
 	}
 }
 
@@ -122,11 +90,11 @@ int sl_json_check(const json_t *v, const char *base, struct sl_err *e)
 {
 	char ptr[PTR_MAX];
 
-	if (ok_value(v, 0))
+	if (!check_value(v, NULL, 0, NULL))
 		return 0;
 	/* Something is wrong: walk again, naming where. */
 	snprintf(ptr, sizeof(ptr), "%s", base);
-	return check_value(v, ptr, 0, e);
+	return check_value(v, ptr, 0, e ? e : &(struct sl_err){ 0, "" });
 }
 
 int sl_json_parse(json_t **out, const char *buf, size_t len, size_t max,

@@ -109,7 +109,6 @@ struct verifier {
 	uint64_t fail_at;
 	/* fill state (main thread) */
 	struct chunk *cur;
-	uint64_t pos;
 	/* checkpoints, sorted by size */
 	struct cpinfo *cps;
 	size_t ncps;
@@ -496,7 +495,6 @@ static int add_entry(struct verifier *v, uint64_t key, const uint8_t *p,
 	c->n++;
 	c->len += n;
 	c->noeol = (uint8_t)noeol;
-	v->pos++;
 	if (c->n == CHUNK)
 		submit_chunk(v);
 	return v->failed ? 1 : 0;
@@ -506,11 +504,6 @@ static int add_entry(struct verifier *v, uint64_t key, const uint8_t *p,
 
 typedef int (*entry_fn)(void *ctx, uint64_t key, const uint8_t *p, size_t n,
     int noeol);
-
-struct bundle_iter {
-	entry_fn fn;
-	void *ctx;
-};
 
 /* Every line of entries.jsonl, in order; key = line position. The file
  * is mapped, so entries are handed over without a copy. */
