@@ -95,6 +95,51 @@ START_TEST(test_entry_scan_rejects_bad_envelopes)
 }
 END_TEST
 
+/* Whatever sl_entry_scan() accepts (fast envelope path or not) is
+ * canonical: mutants it accepts must re-encode to the same bytes. */
+START_TEST(test_entry_scan_accepts_only_canonical)
+{
+	static const uint8_t subst[] = {
+		' ', '"', '\\', '0', '1', 'a', 'A', 'Z', ',', ':', '{', '}',
+		'.', '-', 0x80, 'f',
+	};
+	struct sl_buf b;
+	size_t pos;
+	size_t k;
+	long accepted = 0;
+
+	build(&b, 90, SL_ET_DECISION, "ORG");
+	for (pos = 0; pos < b.len; pos++) {
+		for (k = 0; k < sizeof(subst); k++) {
+			uint8_t m[512];
+			struct sl_entry_view ev;
+			struct sl_buf out;
+			struct sl_err e;
+			json_t *v;
+
+			memcpy(m, b.data, b.len);
+			if (m[pos] == subst[k])
+				continue;
+			m[pos] = subst[k];
+			if (sl_entry_scan(&ev, m, b.len, NULL))
+				continue;
+			accepted++;
+			v = json_loadb((const char *)m, b.len, 0, NULL);
+			ck_assert_ptr_nonnull(v);
+			sl_buf_init(&out, 4096);
+			ck_assert_int_eq(sl_jcs_write(&out, v, &e), 0);
+			ck_assert_msg(out.len == b.len && !memcmp(out.data, m,
+			    b.len), "accepted non-canonical: %.*s",
+			    (int)b.len, m);
+			sl_buf_free(&out);
+			json_decref(v);
+		}
+	}
+	ck_assert_int_gt(accepted, 10);
+	sl_buf_free(&b);
+}
+END_TEST
+
 Suite *sl_entry_suite(void)
 {
 	Suite *s = suite_create("entry");
@@ -103,6 +148,7 @@ Suite *sl_entry_suite(void)
 	tcase_add_test(tc, test_entry_build_exact_bytes);
 	tcase_add_test(tc, test_entry_scan_roundtrip);
 	tcase_add_test(tc, test_entry_scan_rejects_bad_envelopes);
+	tcase_add_test(tc, test_entry_scan_accepts_only_canonical);
 	suite_add_tcase(s, tc);
 	return s;
 }

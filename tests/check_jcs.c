@@ -183,6 +183,71 @@ START_TEST(test_jcs_scan_depth_limit)
 }
 END_TEST
 
+/*
+ * Differential property: mutate canonical documents byte by byte; the
+ * scanner may accept a mutant only if parsing it and writing it
+ * canonically gives back exactly the same bytes.
+ */
+START_TEST(test_jcs_scan_accepts_only_canonical)
+{
+	static const char *const seeds[] = {
+		"{\"a\":[1,-2,{\"b\":\"x\\u001fy\"}],\"c\":true,\"d\":null}",
+		"{\"\xc3\xa9\":\"\xe2\x82\xac\",\"e\":\"\\\"\\\\\",\"z\":0}",
+		"{\"k\":\"plain text that is longer than sixteen bytes\",\"n\":9007199254740991}",
+	};
+	static const uint8_t subst[] = {
+		' ', '"', '\\', '/', 'u', '0', '1', '9', 'e', '.', '-', ',', ':',
+		'{', '}', '[', ']', 'a', 'A', 0x7f, 0x80, 0xc3, 0xff, '\n', 't',
+	};
+	unsigned seed = 1;
+	size_t si;
+	long accepted = 0;
+
+	for (si = 0; si < sizeof(seeds) / sizeof(seeds[0]); si++) {
+		size_t n = strlen(seeds[si]);
+		size_t pos;
+		size_t k;
+
+		for (pos = 0; pos < n; pos++) {
+			for (k = 0; k < sizeof(subst); k++) {
+				uint8_t buf[256];
+				struct sl_jcs_member m[8];
+				size_t nm;
+				struct sl_err e;
+				json_t *v;
+				struct sl_buf out;
+				size_t len = n;
+
+				memcpy(buf, seeds[si], n);
+				seed = seed * 1103515245u + 12345u;
+				if ((seed >> 16) % 3 == 0) {
+					/* insert instead of replace */
+					memmove(buf + pos + 1, buf + pos, n - pos);
+					len++;
+				}
+				buf[pos] = subst[k];
+				if (sl_jcs_scan(m, 8, &nm, buf, len, &e))
+					continue;
+				accepted++;
+				v = json_loadb((const char *)buf, len,
+				    JSON_REJECT_DUPLICATES, NULL);
+				ck_assert_msg(v != NULL, "scanner accepted "
+				    "invalid JSON: %.*s", (int)len, buf);
+				sl_buf_init(&out, 4096);
+				ck_assert_int_eq(sl_jcs_write(&out, v, &e), 0);
+				ck_assert_msg(out.len == len &&
+				    !memcmp(out.data, buf, len), "scanner "
+				    "accepted non-canonical: %.*s", (int)len,
+				    buf);
+				sl_buf_free(&out);
+				json_decref(v);
+			}
+		}
+	}
+	ck_assert_int_gt(accepted, 10);  /* the property was exercised */
+}
+END_TEST
+
 Suite *sl_jcs_suite(void)
 {
 	Suite *s = suite_create("jcs");
@@ -196,6 +261,7 @@ Suite *sl_jcs_suite(void)
 	tcase_add_test(tc, test_jcs_scan_accepts_and_reports_members);
 	tcase_add_test(tc, test_jcs_scan_rejects_non_canonical);
 	tcase_add_test(tc, test_jcs_scan_depth_limit);
+	tcase_add_test(tc, test_jcs_scan_accepts_only_canonical);
 	suite_add_tcase(s, tc);
 	return s;
 }
