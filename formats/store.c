@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,9 @@ struct sl_store {
 	struct sl_hash *hash;
 	struct sl_buf rec;
 	struct sl_buf ent;
+	/* LMDB grows its map only when no transaction of this process is
+	 * active: read snapshots hold this shared, growth holds it alone. */
+	pthread_rwlock_t resize;
 	/* data.mdb's mapping in this process, found on first use */
 	uintptr_t map_lo;
 	uintptr_t map_hi;
@@ -249,6 +253,7 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 	if (!s)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
 	s->flags = flags;
+	pthread_rwlock_init(&s->resize, NULL);
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	sl_buf_init(&s->rec, SL_ENTRY_MAX);
 	sl_buf_init(&s->ent, SL_ENTRY_MAX);
@@ -335,6 +340,7 @@ void sl_store_close(struct sl_store *s)
 	sl_hash_free(s->hash);
 	sl_buf_free(&s->rec);
 	sl_buf_free(&s->ent);
+	pthread_rwlock_destroy(&s->resize);
 	free(s);
 }
 
@@ -748,9 +754,12 @@ static int append(struct sl_store *s, struct sl_store_source *src,
 		rc = append_once(s, src, count, origin, e);
 		if (rc != MDB_MAP_FULL)
 			return rc;
-		/* No transaction is active here, as LMDB requires. */
+		/* No transaction may be active in the process, as LMDB
+		 * requires: wait for the readers of other threads. */
+		pthread_rwlock_wrlock(&s->resize);
 		mdb_env_info(s->env, &info);
 		rc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+		pthread_rwlock_unlock(&s->resize);
 		if (rc)
 			return lmdb_err(e, rc, "cannot grow the store's map");
 		rc = src->rewind(src->ctx, e);
@@ -867,8 +876,10 @@ int sl_store_put_checkpoint(struct sl_store *s, uint64_t size,
 		{
 			MDB_envinfo info;
 
+			pthread_rwlock_wrlock(&s->resize);
 			mdb_env_info(s->env, &info);
 			mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+			pthread_rwlock_unlock(&s->resize);
 		}
 	}
 	return mrc ? lmdb_err(e, mrc, "cannot store the checkpoint") : 0;
@@ -891,13 +902,19 @@ int sl_store_read_begin(struct sl_store_txn **out, struct sl_store *s,
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
 	t->s = s;
 	for (;;) {
+		pthread_rwlock_rdlock(&s->resize);
 		mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
 		if (mrc != MDB_MAP_RESIZED)
 			break;
-		/* Another process grew the map: adopt its size, retry. */
+		/* Another process grew the map: adopt its size (with no
+		 * transaction of ours active), retry. */
+		pthread_rwlock_unlock(&s->resize);
+		pthread_rwlock_wrlock(&s->resize);
 		mdb_env_set_mapsize(s->env, 0);
+		pthread_rwlock_unlock(&s->resize);
 	}
 	if (mrc) {
+		pthread_rwlock_unlock(&s->resize);
 		free(t);
 		return lmdb_err(e, mrc, "cannot read the store");
 	}
@@ -918,6 +935,7 @@ void sl_store_read_end(struct sl_store_txn *t)
 	if (!t)
 		return;
 	mdb_txn_abort(t->txn);
+	pthread_rwlock_unlock(&t->s->resize);
 	free(t);
 }
 

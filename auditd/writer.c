@@ -1,0 +1,313 @@
+#include "auditd/writer.h"
+#include "auditd/seal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const double sl_writer_le[12] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+	5
+};
+
+struct sl_writer {
+	struct sl_store *s;
+	struct sl_signer *signer;
+	uint64_t cp_entries;
+	unsigned cp_ms;
+	void (*notify)(void *);
+	void *ctx;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct sl_job *queue;       /* newest first */
+	struct sl_job *finished;
+	size_t pending;
+	int stop;
+	uint64_t cp_size;           /* size of the last checkpoint signed */
+	int64_t cp_at_ms;
+	struct sl_writer_stats st;
+};
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The items of a list of jobs, one after the other, skipping failed. */
+struct jsrc {
+	struct sl_job *first;
+	struct sl_job *j;
+	size_t i;
+};
+
+static int jsrc_next(void *ctx, struct sl_store_item **it, struct sl_err *e)
+{
+	struct jsrc *x = ctx;
+
+	(void)e;
+	while (x->j && (x->j->status || x->i >= x->j->n)) {
+		x->j = x->j->next;
+		x->i = 0;
+	}
+	if (!x->j)
+		return 0;
+	*it = &x->j->items[x->i++];
+	return 1;
+}
+
+static int jsrc_rewind(void *ctx, struct sl_err *e)
+{
+	struct jsrc *x = ctx;
+
+	(void)e;
+	x->j = x->first;
+	x->i = 0;
+	return 0;
+}
+
+static void bucket(uint64_t *h, size_t nb, uint64_t v)
+{
+	size_t i = 0;
+	uint64_t top = 1;
+
+	while (i + 1 < nb && v > top) {
+		top *= 4;
+		i++;
+	}
+	h[i]++;
+}
+
+/* Append every job of the list in one transaction; mark each. */
+static void commit(struct sl_writer *w, struct sl_job *list)
+{
+	struct jsrc src = { list, list, 0 };
+	struct sl_store_source ss = { jsrc_next, jsrc_rewind, &src };
+	struct sl_err e;
+	struct sl_job *j;
+	size_t njobs = 0;
+	uint64_t before = sl_store_size(w->s);
+	int64_t t;
+	int tries;
+
+	for (j = list; j; j = j->next) {
+		j->status = 0;
+		njobs++;
+	}
+	/* A conflicting job is answered on its own and the rest retried:
+	 * each retry removes one job, so this ends. */
+	for (tries = 0; tries <= (int)njobs; tries++) {
+		uint64_t count;
+		int rc;
+
+		jsrc_rewind(&src, &e);
+		rc = sl_store_append_from(w->s, &ss, &count, &e);
+		if (!rc)
+			break;
+		if (rc == SL_ECONFLICT) {
+			for (j = list; j; j = j->next) {
+				size_t i;
+
+				for (i = 0; !j->status && i < j->n; i++)
+					if (j->items[i].duplicate == -1) {
+						j->status = rc;
+						j->err = e;
+						j->bad_item = i;
+					}
+			}
+			continue;
+		}
+		/* The store failed: nothing of this batch was stored, and no
+		 * one is told otherwise. */
+		for (j = list; j; j = j->next)
+			if (!j->status) {
+				j->status = rc;
+				j->err = e;
+			}
+		break;
+	}
+	t = now_us();
+	pthread_mutex_lock(&w->mu);
+	w->st.commits++;
+	w->st.entries += sl_store_size(w->s) - before;
+	bucket(w->st.batch_hist, 8, njobs);
+	for (j = list; j; j = j->next) {
+		double s = (double)(t - j->enqueued_us) / 1e6;
+		size_t b = 0;
+
+		while (b + 1 < 12 && s > sl_writer_le[b])
+			b++;
+		w->st.latency_hist[b]++;
+		w->st.latency_sum_s += s;
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int64_t now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+static void maybe_checkpoint(struct sl_writer *w, int force)
+{
+	uint64_t size = sl_store_size(w->s);
+	struct sl_err e;
+	uint64_t signed_size;
+
+	if (size == w->cp_size)
+		return;
+	if (!force && size - w->cp_size < w->cp_entries &&
+	    now_ms() - w->cp_at_ms < (int64_t)w->cp_ms)
+		return;
+	if (sl_seal_checkpoint(&signed_size, w->s, w->signer, &e)) {
+		fprintf(stderr, "sharelogd: cannot sign a checkpoint: %s\n",
+		    e.msg);
+		return;
+	}
+	w->cp_size = signed_size;
+	w->cp_at_ms = now_ms();
+	pthread_mutex_lock(&w->mu);
+	w->st.checkpoints++;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void *run(void *arg)
+{
+	struct sl_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct sl_job *batch = NULL;
+		struct sl_job *j;
+		struct sl_job *tail;
+
+		while (!w->queue && !w->stop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+			if (!w->queue) {
+				pthread_mutex_unlock(&w->mu);
+				maybe_checkpoint(w, 0);
+				pthread_mutex_lock(&w->mu);
+			}
+		}
+		if (!w->queue && w->stop)
+			break;
+		/* Everything that arrived meanwhile, oldest first. */
+		while (w->queue) {
+			j = w->queue;
+			w->queue = j->next;
+			j->next = batch;
+			batch = j;
+		}
+		pthread_mutex_unlock(&w->mu);
+		commit(w, batch);
+		maybe_checkpoint(w, 0);
+		pthread_mutex_lock(&w->mu);
+		for (tail = batch; tail->next; tail = tail->next)
+			w->pending--;
+		w->pending--;
+		tail->next = w->finished;
+		w->finished = batch;
+		pthread_mutex_unlock(&w->mu);
+		w->notify(w->ctx);
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	maybe_checkpoint(w, 1);
+	return NULL;
+}
+
+int sl_writer_start(struct sl_writer **out, struct sl_store *s,
+    struct sl_signer *signer, uint64_t cp_entries, unsigned cp_ms,
+    void (*done)(void *ctx), void *ctx, struct sl_err *e)
+{
+	struct sl_writer *w = calloc(1, sizeof(*w));
+
+	*out = NULL;
+	if (!w)
+		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	w->s = s;
+	w->signer = signer;
+	w->cp_entries = cp_entries;
+	w->cp_ms = cp_ms;
+	w->notify = done;
+	w->ctx = ctx;
+	w->cp_size = 0;
+	w->cp_at_ms = now_ms();
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->thread, NULL, run, w)) {
+		free(w);
+		return sl_err_set(e, SL_EIO, "cannot start the writer thread");
+	}
+	*out = w;
+	return 0;
+}
+
+void sl_writer_submit(struct sl_writer *w, struct sl_job *j)
+{
+	j->enqueued_us = now_us();
+	pthread_mutex_lock(&w->mu);
+	j->next = w->queue;
+	w->queue = j;
+	w->pending++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+struct sl_job *sl_writer_done(struct sl_writer *w)
+{
+	struct sl_job *f;
+
+	pthread_mutex_lock(&w->mu);
+	f = w->finished;
+	w->finished = NULL;
+	pthread_mutex_unlock(&w->mu);
+	return f;
+}
+
+size_t sl_writer_pending(struct sl_writer *w)
+{
+	size_t n;
+
+	pthread_mutex_lock(&w->mu);
+	n = w->pending;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
+void sl_writer_stats(struct sl_writer *w, struct sl_writer_stats *out)
+{
+	pthread_mutex_lock(&w->mu);
+	*out = w->st;
+	pthread_mutex_unlock(&w->mu);
+}
+
+int sl_writer_stop(struct sl_writer *w, struct sl_job **left,
+    struct sl_err *e)
+{
+	(void)e;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	*left = w->finished;
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	return 0;
+}
