@@ -10,7 +10,7 @@
 
 O ?= build
 CC ?= cc
-PKGS := jansson lmdb libevent libevent_openssl openssl check
+PKGS := jansson lmdb libevent libevent_openssl libevent_pthreads openssl check
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Werror
 CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
@@ -23,7 +23,7 @@ else
 CFLAGS_ALL += -O2
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs jansson lmdb libevent \
+PKG_LIBS = $(shell pkg-config --libs jansson lmdb libevent libevent_pthreads \
 	libevent_openssl openssl 2>/dev/null)
 LIBS = $(PKG_LIBS) -lcsv -pthread
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)

@@ -7,6 +7,8 @@
  *   sharelogd checkpoint --store DIR --keys DIR
  *   sharelogd export     --store DIR --keys DIR OUTDIR
  *   sharelogd restore    BUNDLE --store DIR [--key VKEY]
+ *   sharelogd serve      --config FILE
+ *   sharelogd backup     --store DIR OUTDIR
  *
  * Exit 0 on success, 1 when input was refused or verification failed,
  * 2 on usage or I/O errors.
@@ -15,6 +17,7 @@
 #include "auditd/ingest.h"
 #include "auditd/keys.h"
 #include "auditd/seal.h"
+#include "auditd/server.h"
 #include "formats/store.h"
 
 #include <stdio.h>
@@ -28,6 +31,7 @@ struct args {
 	const char *origin;
 	const char *as;
 	const char *key;
+	const char *config;
 	const char *pos;
 	unsigned long long commit_every;
 	char keysbuf[4200];
@@ -43,6 +47,8 @@ static void usage(FILE *f)
 	    "  sharelogd checkpoint --store DIR [--keys DIR]\n"
 	    "  sharelogd export     --store DIR [--keys DIR] OUTDIR\n"
 	    "  sharelogd restore    BUNDLE --store DIR [--key VKEY]\n"
+	    "  sharelogd serve      --config FILE\n"
+	    "  sharelogd backup     --store DIR OUTDIR\n"
 	    "\n"
 	    "--keys defaults to DIR.keys beside the store: the signing and\n"
 	    "pseudonymisation keys are kept outside the store.\n"
@@ -73,6 +79,8 @@ static int parse(struct args *a, int argc, char **argv)
 			dst = &a->as;
 		else if (!strcmp(o, "--key"))
 			dst = &a->key;
+		else if (!strcmp(o, "--config"))
+			dst = &a->config;
 		if (dst) {
 			if (i + 1 >= argc)
 				return -1;
@@ -93,8 +101,10 @@ static int parse(struct args *a, int argc, char **argv)
 			return -1;
 		a->pos = o;
 	}
-	if (!a->store)
+	if (!a->store && strcmp(a->cmd, "serve"))
 		return -1;
+	if (!a->store)
+		return 0;
 	if (!a->keys) {
 		snprintf(a->keysbuf, sizeof(a->keysbuf), "%s.keys", a->store);
 		a->keys = a->keysbuf;
@@ -211,6 +221,27 @@ int main(int argc, char **argv)
 		if (!rc)
 			printf("restored %llu entries from %s into %s\n",
 			    (unsigned long long)size, a.pos, a.store);
+	} else if (!strcmp(a.cmd, "serve")) {
+		if (!a.config) {
+			usage(stderr);
+			return 2;
+		}
+		rc = sl_server_run(a.config, &e);
+	} else if (!strcmp(a.cmd, "backup")) {
+		struct sl_store *s = NULL;
+
+		if (!a.pos) {
+			usage(stderr);
+			return 2;
+		}
+		rc = sl_store_open(&s, a.store, SL_STORE_RDONLY, &e);
+		if (!rc)
+			rc = sl_store_backup(s, a.pos, &e);
+		sl_store_close(s);
+		if (!rc)
+			printf("backed up %s into %s (a consistent copy; verify "
+			    "it with sharelog-verify %s)\n", a.store, a.pos,
+			    a.pos);
 	} else {
 		usage(stderr);
 		return 2;

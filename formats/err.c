@@ -56,6 +56,7 @@ const char *sl_strerror(int code)
 	case SL_EINTEGRITY: return "integrity failure";
 	case SL_EEXIST: return "already exists";
 	case SL_EUSAGE: return "usage error";
+	case SL_ESYNTAX: return "syntax error";
 	}
 	return "unknown error";
 }

@@ -23,7 +23,8 @@ enum sl_errcode {
 	SL_ENOTFOUND = -8,
 	SL_EINTEGRITY = -9, /* stored or exported data fails verification */
 	SL_EEXIST = -10,
-	SL_EUSAGE = -11
+	SL_EUSAGE = -11,
+	SL_ESYNTAX = -12    /* not JSON at all (a subclass of bad input) */
 };
 
 /* Size of the sentence buffer: long enough for a JSON pointer and a rule. */

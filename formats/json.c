@@ -115,7 +115,7 @@ int sl_json_parse(json_t **out, const char *buf, size_t len, size_t max,
 	if (!v) {
 		/* jansson's texts are already sentences ("duplicate object
 		 * key near '"b"'"); we add where. */
-		return sl_err_set(e, SL_EINVAL,
+		return sl_err_set(e, SL_ESYNTAX,
 		    "JSON syntax error at line %d, column %d: %s",
 		    je.line, je.column, je.text);
 	}

@@ -21,7 +21,9 @@
  * Parse @len bytes of @buf as one JSON value (object or array at the top).
  * @max is the size limit in bytes (SL_ETOOBIG past it).
  * On success *out holds a new reference the caller releases with
- * json_decref(). On failure *out is NULL and @e names the place and rule.
+ * json_decref(). On failure *out is NULL and @e names the place and rule:
+ * SL_ESYNTAX when the text is not JSON (line and column), SL_EINVAL when
+ * it breaks a rule (JSON pointer), SL_ETOOBIG past @max.
  */
 int sl_json_parse(json_t **out, const char *buf, size_t len, size_t max,
     struct sl_err *e);

@@ -974,6 +974,29 @@ int sl_store_node(uint8_t out[SL_HASH_LEN], void *txn, unsigned level,
 	return mrc ? SL_ESTORE : 0;
 }
 
+int sl_store_backup(struct sl_store *s, const char *dir, struct sl_err *e)
+{
+	struct stat st;
+	int mrc;
+
+	if (!stat(dir, &st))
+		return sl_err_set(e, SL_EEXIST, "%s already exists; back up into "
+		    "a new folder", dir);
+	if (mkdir(dir, 0700))
+		return sl_err_set(e, SL_EIO, "cannot create %s: %s", dir,
+		    strerror(errno));
+	/* mdb_env_copy2 runs in one read transaction of its own: a
+	 * consistent copy while the service keeps appending. */
+	pthread_rwlock_rdlock(&s->resize);
+	mrc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&s->resize);
+	if (mrc) {
+		rmdir(dir);
+		return lmdb_err(e, mrc, "cannot copy the store");
+	}
+	return 0;
+}
+
 /* Find data.mdb's mapping in /proc/self/maps (by device and inode). */
 static int find_map(struct sl_store *s)
 {

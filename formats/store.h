@@ -188,6 +188,12 @@ int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
     sl_store_seq_fn fn, void *ctx);
 
 /**
+ * Copy the store, consistently, into the new folder @dir (compacted), as
+ * of one read snapshot: safe while another process appends.
+ */
+int sl_store_backup(struct sl_store *s, const char *dir, struct sl_err *e);
+
+/**
  * Drop this process's resident pages of the store's memory map (the data
  * stays in the page cache). Pointers into the map stay valid and read the
  * same bytes again; a long sequential read calls this to keep its resident

@@ -17,7 +17,7 @@ START_TEST(test_json_duplicate_key_names_line_and_column)
 	struct sl_err e;
 
 	ck_assert_int_eq(parse("{\"b\":1,\n \"a\":2,\n \"b\":3}", &e),
-	    SL_EINVAL);
+	    SL_ESYNTAX);
 	ck_assert_ptr_nonnull(strstr(e.msg, "line 3"));
 	ck_assert_ptr_nonnull(strstr(e.msg, "duplicate"));
 }
@@ -27,7 +27,7 @@ START_TEST(test_json_syntax_error_position)
 {
 	struct sl_err e;
 
-	ck_assert_int_eq(parse("{\"a\":1,\n\"b\":}", &e), SL_EINVAL);
+	ck_assert_int_eq(parse("{\"a\":1,\n\"b\":}", &e), SL_ESYNTAX);
 	ck_assert_ptr_nonnull(strstr(e.msg, "line 2"));
 	ck_assert_ptr_nonnull(strstr(e.msg, "column"));
 }
@@ -50,7 +50,7 @@ START_TEST(test_json_integer_bounds)
 	ck_assert_int_eq(parse("{\"n\":-9007199254740991}", &e), 0);
 	ck_assert_int_eq(parse("{\"n\":-9007199254740992}", &e), SL_EINVAL);
 	ck_assert_int_eq(parse("{\"n\":99999999999999999999}", &e),
-	    SL_EINVAL);
+	    SL_ESYNTAX);
 }
 END_TEST
 
@@ -80,15 +80,15 @@ START_TEST(test_json_utf8_nul_and_size)
 	struct sl_err e;
 	char big[5000];
 
-	ck_assert_int_eq(parse("{\"a\":\"\xff\"}", &e), SL_EINVAL);
-	ck_assert_int_eq(parse("{\"a\":\"\\ud800\"}", &e), SL_EINVAL);
-	ck_assert_int_eq(parse("{\"a\":\"\\u0000\"}", &e), SL_EINVAL);
+	ck_assert_int_eq(parse("{\"a\":\"\xff\"}", &e), SL_ESYNTAX);
+	ck_assert_int_eq(parse("{\"a\":\"\\ud800\"}", &e), SL_ESYNTAX);
+	ck_assert_int_eq(parse("{\"a\":\"\\u0000\"}", &e), SL_ESYNTAX);
 	memset(big, ' ', sizeof(big));
 	big[0] = '{';
 	big[sizeof(big) - 2] = '}';
 	big[sizeof(big) - 1] = '\0';
 	ck_assert_int_eq(parse(big, &e), SL_ETOOBIG);
-	ck_assert_int_eq(parse("", &e), SL_EINVAL);
+	ck_assert_int_eq(parse("", &e), SL_EINVAL);  /* empty: no text */
 }
 END_TEST
 

@@ -1,0 +1,869 @@
+#include "auditd/server.h"
+#include "auditd/config.h"
+#include "auditd/keys.h"
+#include "auditd/tls.h"
+#include "auditd/writer.h"
+#include "formats/buf.h"
+#include "formats/enc.h"
+#include "formats/entry.h"
+#include "formats/jcs.h"
+#include "formats/json.h"
+#include "formats/merkle.h"
+#include "formats/record.h"
+#include "formats/rfc3339.h"
+#include "formats/store.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <jansson.h>
+#include <openssl/err.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Error kinds counted in /metrics. */
+enum kind {
+	K_SYNTAX, K_SCHEMA, K_TOO_LARGE, K_MEDIA_TYPE, K_FORBIDDEN,
+	K_CONFLICT, K_STORE, K_NOT_FOUND, K_BAD_REQUEST, K_COUNT
+};
+static const char *const kind_name[K_COUNT] = {
+	"syntax", "schema", "too_large", "media_type", "forbidden",
+	"conflict", "store", "not_found", "bad_request"
+};
+
+struct server {
+	char cfg_path[4096];
+	struct sl_config *cfg;
+	SSL_CTX *ctx;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *sock;
+	struct sl_store *store;
+	struct sl_keys *keys;
+	struct sl_writer *writer;
+	struct sl_hash *hash;
+	struct event *notify;
+	struct event *sig[3];
+	struct event *drain;
+	int draining;
+	size_t inflight;         /* requests waiting for the writer */
+	uint64_t status_count[6];  /* 1xx..5xx by first digit */
+	uint64_t errors[K_COUNT];
+	uint64_t decisions_received;
+};
+
+/* ---- replies ----------------------------------------------------------- */
+
+static void send_json(struct server *sv, struct evhttp_request *req,
+    int code, json_t *body)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	if (code / 100 < 6)
+		sv->status_count[code / 100]++;
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	if (b && text) {
+		evbuffer_add(b, text, strlen(text));
+		evbuffer_add(b, "\n", 1);
+	}
+	evhttp_send_reply(req, code, NULL, b);
+	if (b)
+		evbuffer_free(b);
+	free(text);
+	json_decref(body);
+}
+
+/*
+ * An error answer: {"error": kind, "message": sentence, "field": pointer}.
+ * The field is taken from messages of the form "field /a/b: ...".
+ */
+static void send_error(struct server *sv, struct evhttp_request *req,
+    int code, enum kind k, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void send_error(struct server *sv, struct evhttp_request *req,
+    int code, enum kind k, const char *fmt, ...)
+{
+	char msg[SL_ERR_MAX + 128];
+	char field[SL_ERR_MAX];
+	json_t *o;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sv->errors[k]++;
+	field[0] = '\0';
+	if (!strncmp(msg, "field /", 7)) {
+		const char *c = strstr(msg + 6, ": ");
+		size_t n = c ? (size_t)(c - (msg + 6)) : 0;
+
+		if (n && n < sizeof(field)) {
+			memcpy(field, msg + 6, n);
+			field[n] = '\0';
+		}
+	}
+	o = json_pack("{s:s,s:s}", "error", kind_name[k], "message", msg);
+	if (field[0])
+		json_object_set_new(o, "field", json_string(field));
+	send_json(sv, req, code, o);
+}
+
+/* ---- who is calling ---------------------------------------------------- */
+
+static const struct sl_client *caller(struct server *sv,
+    struct evhttp_request *req)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(
+	    conn) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	char fp[65];
+	char cn[256];
+
+	if (sl_tls_peer(fp, cn, ssl))
+		return NULL;
+	return sl_config_client(sv->cfg, fp, cn);
+}
+
+static int allowed(struct server *sv, struct evhttp_request *req,
+    const struct sl_client *c, unsigned roles)
+{
+	if (c && (c->roles & roles))
+		return 1;
+	send_error(sv, req, 403, K_FORBIDDEN, c ? "this client certificate "
+	    "does not have the role this needs" : "this client certificate "
+	    "is not registered with the service");
+	return 0;
+}
+
+/* ---- POST /v1/decisions -------------------------------------------------- */
+
+struct job {
+	struct sl_job j;
+	struct sl_buf data;      /* canonical records and ids, back to back */
+	int batch;               /* 1 when the body was an array */
+};
+
+static void job_free(struct job *jb)
+{
+	if (!jb)
+		return;
+	sl_buf_free(&jb->data);
+	free(jb->j.items);
+	free(jb);
+}
+
+static int content_json(struct evhttp_request *req)
+{
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(
+	    req), "Content-Type");
+
+	return ct && !strncmp(ct, "application/json", 16) &&
+	    (ct[16] == '\0' || ct[16] == ';');
+}
+
+/* Offsets into jb->data, turned into pointers once the buffer is final. */
+struct offs {
+	size_t canon;
+	size_t canon_len;
+	size_t by;
+	size_t rid;
+	size_t did;
+	size_t cref;
+};
+
+static int put_str(struct sl_buf *b, size_t *off, const char *s)
+{
+	*off = b->len;
+	if (sl_buf_adds(b, s ? s : ""))
+		return SL_ENOMEM;
+	return sl_buf_addc(b, 0);
+}
+
+static void post_decisions(struct server *sv, struct evhttp_request *req,
+    const struct sl_client *c)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	struct job *jb = NULL;
+	struct offs *of = NULL;
+	json_t *doc = NULL;
+	struct sl_err e = { 0, "" };
+	size_t n;
+	size_t i;
+	int rc;
+
+	if (!allowed(sv, req, c, SL_ROLE_SUBMITTER))
+		return;
+	if (!content_json(req)) {
+		send_error(sv, req, 415, K_MEDIA_TYPE, "send the decision as "
+		    "Content-Type: application/json");
+		return;
+	}
+	if (len > sv->cfg->max_body) {
+		send_error(sv, req, 413, K_TOO_LARGE, "the body is %zu bytes, "
+		    "more than the limit of %zu", len, sv->cfg->max_body);
+		return;
+	}
+	rc = sl_json_parse(&doc, (const char *)evbuffer_pullup(in, -1), len,
+	    sv->cfg->max_body, &e);
+	if (rc) {
+		send_error(sv, req, rc == SL_ESYNTAX ? 400 : rc == SL_ETOOBIG ?
+		    413 : 422, rc == SL_ESYNTAX ? K_SYNTAX : rc == SL_ETOOBIG ?
+		    K_TOO_LARGE : K_SCHEMA, "%s", e.msg);
+		return;
+	}
+	n = json_is_array(doc) ? json_array_size(doc) : 1;
+	if (json_is_array(doc) && (n == 0 || n > sv->cfg->max_batch)) {
+		send_error(sv, req, n ? 413 : 422, n ? K_TOO_LARGE : K_SCHEMA,
+		    "a batch holds 1 to %zu records; this one has %zu",
+		    sv->cfg->max_batch, n);
+		goto out;
+	}
+	jb = calloc(1, sizeof(*jb));
+	of = calloc(n, sizeof(*of));
+	if (jb)
+		jb->j.items = calloc(n, sizeof(*jb->j.items));
+	if (!jb || !of || !jb->j.items) {
+		send_error(sv, req, 503, K_STORE, "out of memory; nothing was "
+		    "stored, retry");
+		goto out;
+	}
+	jb->batch = json_is_array(doc);
+	sl_buf_init(&jb->data, (size_t)SL_ENTRY_MAX * n + 4096);
+	for (i = 0; i < n; i++) {
+		json_t *rec = jb->batch ? json_array_get(doc, i) : doc;
+		char base[32] = "";
+		const char *org;
+		const char *rt;
+
+		if (jb->batch)
+			snprintf(base, sizeof(base), "/%zu", i);
+		if (!json_is_object(rec)) {
+			send_error(sv, req, 422, K_SCHEMA, "field %s: a record "
+			    "must be a JSON object", jb->batch ? base : "/");
+			goto out;
+		}
+		rc = sl_record_prepare(rec, sv->keys->pseudo, base, &e);
+		if (rc) {
+			send_error(sv, req, 422, K_SCHEMA, "%s", e.msg);
+			goto out;
+		}
+		org = json_string_value(json_object_get(rec,
+		    "organisation_id"));
+		if (strcmp(org, c->organisation_id)) {
+			/* Nothing of the batch is stored. */
+			send_error(sv, req, 403, K_FORBIDDEN, "field "
+			    "%s/organisation_id: this certificate submits for "
+			    "%s only", base, c->organisation_id);
+			goto out;
+		}
+		of[i].canon = jb->data.len;
+		rc = sl_jcs_write(&jb->data, rec, &e);
+		of[i].canon_len = jb->data.len - of[i].canon;
+		if (!rc)
+			rc = put_str(&jb->data, &of[i].by, c->organisation_id);
+		if (!rc)
+			rc = put_str(&jb->data, &of[i].rid, json_string_value(
+			    json_object_get(rec, "record_id")));
+		if (!rc)
+			rc = put_str(&jb->data, &of[i].did, json_string_value(
+			    json_object_get(rec, "decision_id")));
+		if (!rc)
+			rc = put_str(&jb->data, &of[i].cref, json_string_value(
+			    json_object_get(rec, "child_ref")));
+		if (rc) {
+			send_error(sv, req, 413, K_TOO_LARGE, "the records are "
+			    "too large once canonical");
+			goto out;
+		}
+		rt = json_string_value(json_object_get(rec, "record_type"));
+		jb->j.items[i].type = sl_entry_type_parse(rt, strlen(rt));
+	}
+	for (i = 0; i < n; i++) {
+		struct sl_store_item *it = &jb->j.items[i];
+		const char *d = (const char *)jb->data.data;
+
+		it->canon = jb->data.data + of[i].canon;
+		it->canon_len = of[i].canon_len;
+		it->submitted_by = d + of[i].by;
+		it->record_id = d + of[i].rid;
+		it->decision_id = d[of[i].did] ? d + of[i].did : NULL;
+		it->child_ref = d[of[i].cref] ? d + of[i].cref : NULL;
+	}
+	jb->j.n = n;
+	jb->j.owner = req;
+	sv->decisions_received += n;
+	sv->inflight++;
+	sl_writer_submit(sv->writer, &jb->j);
+	jb = NULL;   /* the writer has it; it comes back to done_cb */
+out:
+	free(of);
+	job_free(jb);
+	json_decref(doc);
+}
+
+static json_t *item_result(const struct sl_store_item *it)
+{
+	char hex[65];
+	char ts[SL_RFC3339_MS_LEN + 1];
+
+	sl_enc_hex(hex, it->leaf, 32);
+	sl_rfc3339_format(ts, it->recorded_ms);
+	return json_pack("{s:s,s:I,s:s,s:s,s:b}", "record_id", it->record_id,
+	    "seq", (json_int_t)it->seq, "leaf_hash", hex, "recorded_at", ts,
+	    "duplicate", it->duplicate == 1);
+}
+
+/* The writer finished jobs: answer them, from the loop thread. */
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *sv = arg;
+	struct sl_job *j = sl_writer_done(sv->writer);
+
+	(void)fd;
+	(void)what;
+	while (j) {
+		struct sl_job *next = j->next;
+		struct job *jb = (struct job *)j;
+		struct evhttp_request *req = j->owner;
+		size_t i;
+
+		if (j->status == SL_ECONFLICT) {
+			char base[32] = "";
+
+			if (jb->batch)
+				snprintf(base, sizeof(base), "/%zu",
+				    j->bad_item);
+			send_error(sv, req, 409, K_CONFLICT, "field "
+			    "%s/record_id: %s", base, j->err.msg);
+		} else if (j->status) {
+			send_error(sv, req, 503, K_STORE, "the store could not "
+			    "take the records, nothing was stored; retry "
+			    "later (%s)", sl_strerror(j->status));
+		} else if (!jb->batch) {
+			send_json(sv, req, 201, item_result(&j->items[0]));
+		} else {
+			json_t *arr = json_array();
+
+			for (i = 0; i < j->n; i++)
+				json_array_append_new(arr,
+				    item_result(&j->items[i]));
+			send_json(sv, req, 201, json_pack("{s:o}", "results",
+			    arr));
+		}
+		sv->inflight--;
+		job_free(jb);
+		j = next;
+	}
+}
+
+static void writer_notify(void *arg)
+{
+	struct server *sv = arg;
+
+	/* From the writer thread: wake the loop (libevent is built with
+	 * pthreads locking for exactly this). */
+	event_active(sv->notify, EV_READ, 0);
+}
+
+/* ---- GET endpoints -------------------------------------------------------- */
+
+static int query_u64(struct evhttp_request *req, const char *name,
+    uint64_t *out, int required, uint64_t def)
+{
+	struct evkeyvalq q;
+	const char *v;
+	const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(
+	    req));
+	char *end;
+	int rc = 0;
+
+	*out = def;
+	q.tqh_first = NULL;
+	q.tqh_last = &q.tqh_first;
+	if (qs && evhttp_parse_query_str(qs, &q))
+		return -1;
+	v = evhttp_find_header(&q, name);
+	if (!v) {
+		rc = required ? -1 : 0;
+	} else {
+		*out = strtoull(v, &end, 10);
+		if (!*v || *end || *v == '-')
+			rc = -1;
+	}
+	evhttp_clear_headers(&q);
+	return rc;
+}
+
+static void get_checkpoint(struct server *sv, struct evhttp_request *req)
+{
+	struct sl_store_txn *t = NULL;
+	struct sl_err e;
+	const char *note;
+	size_t n;
+	uint64_t size;
+	struct evbuffer *b;
+
+	if (sl_store_read_begin(&t, sv->store, &e) ||
+	    sl_store_latest_checkpoint(&note, &n, &size, t)) {
+		sl_store_read_end(t);
+		send_error(sv, req, 503, K_STORE, "no checkpoint can be read "
+		    "now");
+		return;
+	}
+	b = evbuffer_new();
+	evbuffer_add(b, note, n);
+	sl_store_read_end(t);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; charset=utf-8");
+	sv->status_count[2]++;
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+static json_t *hexarr(uint8_t (*p)[32], size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char hex[65];
+
+		sl_enc_hex(hex, p[i], 32);
+		json_array_append_new(a, json_string(hex));
+	}
+	return a;
+}
+
+static void get_proof(struct server *sv, struct evhttp_request *req,
+    int inclusion)
+{
+	struct sl_store_txn *t = NULL;
+	struct sl_err e;
+	uint8_t path[SL_MERKLE_MAX_PATH][32];
+	uint8_t r1[32];
+	uint8_t r2[32];
+	uint8_t leaf[32];
+	char h1[65];
+	char h2[65];
+	char hl[65];
+	uint64_t a;
+	uint64_t b;
+	uint64_t size;
+	size_t np = 0;
+	int rc;
+
+	if (inclusion ? query_u64(req, "seq", &a, 1, 0) ||
+	    query_u64(req, "size", &b, 1, 0) : query_u64(req, "from", &a, 1, 0) ||
+	    query_u64(req, "to", &b, 1, 0)) {
+		send_error(sv, req, 400, K_BAD_REQUEST, inclusion ?
+		    "give ?seq=N&size=M (decimal)" : "give ?from=N&to=M "
+		    "(decimal)");
+		return;
+	}
+	if (sl_store_read_begin(&t, sv->store, &e)) {
+		send_error(sv, req, 503, K_STORE, "the store cannot be read "
+		    "now");
+		return;
+	}
+	size = sl_store_txn_size(t);
+	if (b > size || (inclusion ? a >= b : a > b) || b == 0) {
+		sl_store_read_end(t);
+		send_error(sv, req, 400, K_BAD_REQUEST, "the log holds %llu "
+		    "entries; %s", (unsigned long long)size, inclusion ?
+		    "need seq < size <= that" : "need from <= to <= that");
+		return;
+	}
+	if (inclusion)
+		rc = sl_merkle_inclusion(path, &np, sv->hash, sl_store_node, t,
+		    a, b);
+	else
+		rc = sl_merkle_consistency(path, &np, sv->hash, sl_store_node,
+		    t, a, b);
+	if (!rc)
+		rc = sl_merkle_subtree(r2, sv->hash, sl_store_node, t, 0, b);
+	if (!rc && inclusion)
+		rc = sl_store_node(leaf, t, 0, a);
+	if (!rc && !inclusion && a > 0)
+		rc = sl_merkle_subtree(r1, sv->hash, sl_store_node, t, 0, a);
+	sl_store_read_end(t);
+	if (rc) {
+		send_error(sv, req, 503, K_STORE, "the proof cannot be built "
+		    "now");
+		return;
+	}
+	sl_enc_hex(h2, r2, 32);
+	if (inclusion) {
+		sl_enc_hex(hl, leaf, 32);
+		send_json(sv, req, 200, json_pack("{s:I,s:I,s:s,s:s,s:o}",
+		    "seq", (json_int_t)a, "size", (json_int_t)b, "leaf_hash",
+		    hl, "root", h2, "path", hexarr(path, np)));
+	} else {
+		if (a == 0)
+			memcpy(r1, sl_hash_empty, 32);
+		sl_enc_hex(h1, r1, 32);
+		send_json(sv, req, 200, json_pack("{s:I,s:I,s:s,s:s,s:o}",
+		    "from", (json_int_t)a, "to", (json_int_t)b, "from_root",
+		    h1, "to_root", h2, "path", hexarr(path, np)));
+	}
+}
+
+static void get_entries(struct server *sv, struct evhttp_request *req)
+{
+	struct sl_store_txn *t = NULL;
+	struct sl_err e;
+	struct evbuffer *b;
+	uint64_t start;
+	uint64_t count;
+	uint64_t i;
+
+	if (query_u64(req, "start", &start, 0, 0) ||
+	    query_u64(req, "count", &count, 0, 100) || count == 0 ||
+	    count > 1000) {
+		send_error(sv, req, 400, K_BAD_REQUEST, "give ?start=N&count=M "
+		    "with 1 <= count <= 1000");
+		return;
+	}
+	if (sl_store_read_begin(&t, sv->store, &e)) {
+		send_error(sv, req, 503, K_STORE, "the store cannot be read "
+		    "now");
+		return;
+	}
+	b = evbuffer_new();
+	for (i = start; i < start + count; i++) {
+		const uint8_t *p;
+		size_t n;
+
+		if (sl_store_get(&p, &n, t, i))
+			break;
+		evbuffer_add(b, p, n);
+		evbuffer_add(b, "\n", 1);
+	}
+	sl_store_read_end(t);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/jsonl");
+	sv->status_count[2]++;
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+static void get_healthz(struct server *sv, struct evhttp_request *req)
+{
+	struct sl_store_txn *t = NULL;
+	struct sl_err e;
+	uint64_t size = 0;
+
+	if (!sl_store_read_begin(&t, sv->store, &e))
+		size = sl_store_txn_size(t);
+	sl_store_read_end(t);
+	send_json(sv, req, sv->draining ? 503 : 200, json_pack("{s:s,s:I,s:I}",
+	    "status", sv->draining ? "draining" : "ok", "entries",
+	    (json_int_t)size, "pending", (json_int_t)sv->inflight));
+}
+
+static void get_metrics(struct server *sv, struct evhttp_request *req)
+{
+	struct sl_writer_stats st;
+	struct sl_store_txn *t = NULL;
+	struct sl_err e;
+	struct evbuffer *b = evbuffer_new();
+	uint64_t size = 0;
+	uint64_t cum = 0;
+	int i;
+
+	sl_writer_stats(sv->writer, &st);
+	if (!sl_store_read_begin(&t, sv->store, &e))
+		size = sl_store_txn_size(t);
+	sl_store_read_end(t);
+	evbuffer_add_printf(b,
+	    "# HELP sharelog_entries Entries in the log.\n"
+	    "# TYPE sharelog_entries gauge\nsharelog_entries %llu\n"
+	    "# HELP sharelog_appended_total Entries appended since start.\n"
+	    "# TYPE sharelog_appended_total counter\n"
+	    "sharelog_appended_total %llu\n"
+	    "# HELP sharelog_decisions_received_total Records received in "
+	    "valid requests.\n# TYPE sharelog_decisions_received_total "
+	    "counter\nsharelog_decisions_received_total %llu\n"
+	    "# HELP sharelog_commits_total Durable commits (one fsync each).\n"
+	    "# TYPE sharelog_commits_total counter\n"
+	    "sharelog_commits_total %llu\n"
+	    "# HELP sharelog_checkpoints_total Checkpoints signed since start.\n"
+	    "# TYPE sharelog_checkpoints_total counter\n"
+	    "sharelog_checkpoints_total %llu\n",
+	    (unsigned long long)size, (unsigned long long)st.entries,
+	    (unsigned long long)sv->decisions_received,
+	    (unsigned long long)st.commits,
+	    (unsigned long long)st.checkpoints);
+	evbuffer_add_printf(b, "# HELP sharelog_requests_total HTTP answers "
+	    "by status class.\n# TYPE sharelog_requests_total counter\n");
+	for (i = 1; i < 6; i++)
+		evbuffer_add_printf(b, "sharelog_requests_total{code=\"%dxx\"} "
+		    "%llu\n", i, (unsigned long long)sv->status_count[i]);
+	evbuffer_add_printf(b, "# HELP sharelog_errors_total Refused "
+	    "requests by kind.\n# TYPE sharelog_errors_total counter\n");
+	for (i = 0; i < K_COUNT; i++)
+		evbuffer_add_printf(b, "sharelog_errors_total{kind=\"%s\"} "
+		    "%llu\n", kind_name[i], (unsigned long long)sv->errors[i]);
+	evbuffer_add_printf(b, "# HELP sharelog_batch_requests Requests "
+	    "committed together.\n# TYPE sharelog_batch_requests histogram\n");
+	for (i = 0; i < 8; i++) {
+		cum += st.batch_hist[i];
+		if (i < 7)
+			evbuffer_add_printf(b, "sharelog_batch_requests_bucket"
+			    "{le=\"%d\"} %llu\n", 1 << (2 * i),
+			    (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "sharelog_batch_requests_bucket{le=\"+Inf\"} "
+	    "%llu\nsharelog_batch_requests_count %llu\n",
+	    (unsigned long long)cum, (unsigned long long)st.commits);
+	evbuffer_add_printf(b, "# HELP sharelog_commit_latency_seconds From "
+	    "a request's arrival at the writer to its commit on disk.\n"
+	    "# TYPE sharelog_commit_latency_seconds histogram\n");
+	cum = 0;
+	for (i = 0; i < 12; i++) {
+		cum += st.latency_hist[i];
+		evbuffer_add_printf(b, "sharelog_commit_latency_seconds_bucket"
+		    "{le=\"%g\"} %llu\n", sl_writer_le[i],
+		    (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "sharelog_commit_latency_seconds_bucket"
+	    "{le=\"+Inf\"} %llu\nsharelog_commit_latency_seconds_sum %.6f\n"
+	    "sharelog_commit_latency_seconds_count %llu\n",
+	    (unsigned long long)cum, st.latency_sum_s,
+	    (unsigned long long)cum);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	sv->status_count[2]++;
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static void route(struct evhttp_request *req, void *arg)
+{
+	struct server *sv = arg;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
+	    req));
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	const struct sl_client *c = caller(sv, req);
+
+	if (!path)
+		path = "";
+	if (!strcmp(path, "/v1/decisions")) {
+		if (m != EVHTTP_REQ_POST)
+			send_error(sv, req, 405, K_BAD_REQUEST, "use POST");
+		else if (sv->draining)
+			send_error(sv, req, 503, K_STORE, "the service is "
+			    "shutting down; nothing was stored, retry "
+			    "shortly");
+		else
+			post_decisions(sv, req, c);
+		return;
+	}
+	if (m != EVHTTP_REQ_GET) {
+		send_error(sv, req, 405, K_BAD_REQUEST, "use GET");
+		return;
+	}
+	if (!strcmp(path, "/v1/healthz")) {
+		if (allowed(sv, req, c, ~0u))
+			get_healthz(sv, req);
+	} else if (!strcmp(path, "/v1/checkpoint")) {
+		if (allowed(sv, req, c, SL_ROLE_INSPECTOR | SL_ROLE_ADMIN))
+			get_checkpoint(sv, req);
+	} else if (!strcmp(path, "/v1/proof/inclusion")) {
+		if (allowed(sv, req, c, SL_ROLE_INSPECTOR | SL_ROLE_ADMIN))
+			get_proof(sv, req, 1);
+	} else if (!strcmp(path, "/v1/proof/consistency")) {
+		if (allowed(sv, req, c, SL_ROLE_INSPECTOR | SL_ROLE_ADMIN))
+			get_proof(sv, req, 0);
+	} else if (!strcmp(path, "/v1/entries")) {
+		if (allowed(sv, req, c, SL_ROLE_INSPECTOR | SL_ROLE_ADMIN))
+			get_entries(sv, req);
+	} else if (!strcmp(path, "/metrics")) {
+		if (allowed(sv, req, c, SL_ROLE_INSPECTOR | SL_ROLE_ADMIN))
+			get_metrics(sv, req);
+	} else {
+		send_error(sv, req, 404, K_NOT_FOUND, "no such endpoint (see "
+		    "docs/API.md)");
+	}
+}
+
+/* ---- TLS per connection ------------------------------------------------- */
+
+static struct bufferevent *bevcb(struct event_base *base, void *arg)
+{
+	struct server *sv = arg;
+	SSL *ssl = SSL_new(sv->ctx);   /* holds its own reference to ctx */
+	struct bufferevent *bev;
+
+	if (!ssl)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_THREADSAFE);
+	if (bev)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* ---- signals ----------------------------------------------------------- */
+
+static void drain_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *sv = arg;
+
+	(void)fd;
+	(void)what;
+	if (sv->inflight == 0)
+		event_base_loopexit(sv->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *sv = arg;
+	struct sl_config *nc = NULL;
+	SSL_CTX *nctx = NULL;
+	struct sl_err e = { 0, "" };
+
+	(void)what;
+	if (sig == SIGHUP) {
+		/* New connections use the new client table, CA and CRL; open
+		 * ones keep the context they were accepted with. */
+		if (sl_config_load(&nc, sv->cfg_path, &e) ||
+		    sl_tls_server_ctx(&nctx, nc, &e)) {
+			fprintf(stderr, "sharelogd: reload refused, keeping the "
+			    "running configuration: %s\n", e.msg);
+			sl_config_free(nc);
+			return;
+		}
+		SSL_CTX_free(sv->ctx);
+		sv->ctx = nctx;
+		sl_config_free(sv->cfg);
+		sv->cfg = nc;
+		fprintf(stderr, "sharelogd: configuration reloaded (%zu "
+		    "clients)\n", nc->nclients);
+		return;
+	}
+	if (sv->draining)
+		return;
+	sv->draining = 1;
+	fprintf(stderr, "sharelogd: stopping: no new connections, finishing "
+	    "%zu request(s)\n", sv->inflight);
+	if (sv->sock) {
+		evhttp_del_accept_socket(sv->http, sv->sock);
+		sv->sock = NULL;
+	}
+	sv->drain = event_new(sv->base, -1, EV_PERSIST, drain_check, sv);
+	event_add(sv->drain, &(struct timeval){ 0, 20000 });
+}
+
+/* ---- run ---------------------------------------------------------------- */
+
+int sl_server_run(const char *config, struct sl_err *e)
+{
+	struct server *sv = calloc(1, sizeof(*sv));
+	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct sl_job *left = NULL;
+	int rc;
+	int i;
+
+	if (!sv)
+		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	snprintf(sv->cfg_path, sizeof(sv->cfg_path), "%s", config);
+	signal(SIGPIPE, SIG_IGN);
+	rc = sl_config_load(&sv->cfg, config, e);
+	if (!rc)
+		rc = sl_tls_server_ctx(&sv->ctx, sv->cfg, e);
+	if (!rc)
+		rc = sl_store_open(&sv->store, sv->cfg->store, 0, e);
+	if (!rc)
+		rc = sl_keys_open(&sv->keys, sv->cfg->keys,
+		    sl_store_origin(sv->store), e);
+	if (!rc)
+		rc = sl_hash_new(&sv->hash);
+	if (rc)
+		goto out;
+	evthread_use_pthreads();
+	sv->base = event_base_new();
+	sv->http = sv->base ? evhttp_new(sv->base) : NULL;
+	if (!sv->http) {
+		rc = sl_err_set(e, SL_EIO, "cannot set up the event loop");
+		goto out;
+	}
+	sv->notify = event_new(sv->base, -1, 0, done_cb, sv);
+	rc = sl_writer_start(&sv->writer, sv->store, sv->keys->signer,
+	    sv->cfg->checkpoint_every_entries, sv->cfg->checkpoint_every_ms,
+	    writer_notify, sv, e);
+	if (rc)
+		goto out;
+	evhttp_set_bevcb(sv->http, bevcb, sv);
+	evhttp_set_gencb(sv->http, route, sv);
+	/* Hard limits for what a client can make the service hold. */
+	evhttp_set_max_headers_size(sv->http, 8192);
+	evhttp_set_max_body_size(sv->http, (ev_ssize_t)sv->cfg->max_body + 1);
+	evhttp_set_timeout(sv->http, (int)sv->cfg->read_timeout_s);
+	evhttp_set_allowed_methods(sv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	sv->sock = evhttp_bind_socket_with_handle(sv->http,
+	    sv->cfg->listen_host, sv->cfg->listen_port);
+	if (!sv->sock) {
+		rc = sl_err_set(e, SL_EIO, "cannot listen on %s:%u",
+		    sv->cfg->listen_host, (unsigned)sv->cfg->listen_port);
+		goto stop;
+	}
+	for (i = 0; i < 3; i++) {
+		sv->sig[i] = evsignal_new(sv->base, sigs[i], on_signal, sv);
+		event_add(sv->sig[i], NULL);
+	}
+	fprintf(stderr, "sharelogd: listening on %s:%u (log %s, %llu "
+	    "entries)\n", sv->cfg->listen_host, (unsigned)sv->cfg->listen_port,
+	    sl_store_origin(sv->store),
+	    (unsigned long long)sl_store_size(sv->store));
+	event_base_dispatch(sv->base);
+stop:
+	/* Everything queued is committed and a final checkpoint signed. */
+	sl_writer_stop(sv->writer, &left, e);
+	sv->writer = NULL;
+	while (left) {
+		struct sl_job *n = left->next;
+
+		/* Committed after the loop stopped: on disk, but the client
+		 * is gone; it will get the same answer when it retries. */
+		job_free((struct job *)left);
+		left = n;
+	}
+	if (!rc)
+		fprintf(stderr, "sharelogd: stopped cleanly; log holds %llu "
+		    "entries\n", (unsigned long long)sl_store_size(sv->store));
+out:
+	for (i = 0; i < 3; i++)
+		if (sv->sig[i])
+			event_free(sv->sig[i]);
+	if (sv->drain)
+		event_free(sv->drain);
+	if (sv->notify)
+		event_free(sv->notify);
+	if (sv->http)
+		evhttp_free(sv->http);
+	if (sv->base)
+		event_base_free(sv->base);
+	sl_hash_free(sv->hash);
+	sl_keys_close(sv->keys);
+	sl_store_close(sv->store);
+	if (sv->ctx)
+		SSL_CTX_free(sv->ctx);
+	sl_config_free(sv->cfg);
+	free(sv);
+	return rc;
+}
