@@ -70,6 +70,7 @@ $(O)/tests/check_all: $(TEST_OBJ) $(O)/libsharelog.a
 test: all $(O)/tests/check_all
 	./$(O)/tests/check_all
 	BIN=$(O) ./tests/cli_test.sh
+	BIN=$(O) ./tests/service_test.sh
 
 deps:
 	./scripts/deps.sh
