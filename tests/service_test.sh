@@ -223,6 +223,22 @@ check "metrics: entries gauge" grep -q '^sharelog_entries ' "$D/body"
 check "metrics: commit latency histogram" grep -q 'sharelog_commit_latency_seconds_bucket' "$D/body"
 check "metrics: errors by kind" grep -q 'sharelog_errors_total{kind="schema"} 3' "$D/body"
 
+# --- the curl examples of docs/API.md, as written
+PKI=$P
+export URL PKI
+python3 - docs/API.md "$D" <<'PY'
+import re, sys
+doc = open(sys.argv[1]).read()
+for name, code in re.findall(r"<!-- example: (\S+) -->\n```sh\n(.*?)```", doc, re.S):
+    open("%s/ex-%s.sh" % (sys.argv[2], name), "w").write(code)
+PY
+for ex in submit checkpoint inclusion consistency entries healthz metrics; do
+	if [ -f "$D/ex-$ex.sh" ] && sh "$D/ex-$ex.sh" > "$D/ex-$ex.out" 2>&1; then ok
+	else bad "docs/API.md example '$ex' failed:"; cat "$D/ex-$ex.out"; fi
+done
+check "the API.md submit example was stored" grep -q '"seq":' "$D/ex-submit.out"
+check "the API.md checkpoint example is a signed note" grep -q '^— ' "$D/ex-checkpoint.out"
+
 # --- concurrent submitters, and verify/backup while they submit
 n3=$(entries)
 k=0
