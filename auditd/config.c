@@ -276,3 +276,38 @@ void sl_config_free(struct sl_config *c)
 	free(c->clients);
 	free(c);
 }
+
+void sl_config_template(FILE *out, const char *store, const char *pki,
+    const char *listen)
+{
+	fprintf(out,
+	    "{\n"
+	    "  \"listen\": \"%s\",\n"
+	    "  \"store\": \"%s\",\n"
+	    "  \"keys\": \"%s.keys\",\n"
+	    "  \"tls\": {\n"
+	    "    \"cert\": \"%s/server.crt\",\n"
+	    "    \"key\": \"%s/server.key\",\n"
+	    "    \"ca\": \"%s/ca.crt\",\n"
+	    "    \"crl\": \"%s/crl.pem\",\n"
+	    "    \"min_version\": \"1.3\"\n"
+	    "  },\n"
+	    "  \"checkpoint_every_entries\": 1000,\n"
+	    "  \"checkpoint_every_seconds\": 5,\n"
+	    "  \"max_body_bytes\": 4194304,\n"
+	    "  \"max_batch\": 1000,\n"
+	    "  \"read_timeout_seconds\": 10,\n"
+	    "  \"clients\": [\n"
+	    "    {\"subject_cn\": \"police-esx\", \"organisation_id\": "
+	    "\"POL-ESX\", \"roles\": [\"submitter\"]},\n"
+	    "    {\"subject_cn\": \"school-118832\", \"organisation_id\": "
+	    "\"URN-118832\", \"roles\": [\"submitter\"]},\n"
+	    "    {\"subject_cn\": \"ofsted-inspector\", \"organisation_id\": "
+	    "\"OFSTED\", \"roles\": [\"inspector\"]},\n"
+	    "    {\"subject_cn\": \"cspr-reviewer\", \"organisation_id\": "
+	    "\"LSCP\", \"roles\": [\"reviewer\"]},\n"
+	    "    {\"subject_cn\": \"sharelog-admin\", \"organisation_id\": "
+	    "\"OPS\", \"roles\": [\"admin\"]}\n"
+	    "  ]\n"
+	    "}\n", listen, store, store, pki, pki, pki, pki);
+}

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "formats/err.h"
 
@@ -58,5 +59,12 @@ const struct sl_client *sl_config_client(const struct sl_config *c,
 unsigned sl_config_role(const char *name);
 
 void sl_config_free(struct sl_config *c);
+
+/**
+ * Write the default configuration (the one `make run` uses) to @out, for
+ * a store in @store and the certificates of scripts/pki.sh in @pki.
+ */
+void sl_config_template(FILE *out, const char *store, const char *pki,
+    const char *listen);
 
 #endif

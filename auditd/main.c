@@ -14,6 +14,7 @@
  * 2 on usage or I/O errors.
  */
 #include "auditd/admin.h"
+#include "auditd/config.h"
 #include "auditd/ingest.h"
 #include "auditd/keys.h"
 #include "auditd/seal.h"
@@ -32,6 +33,8 @@ struct args {
 	const char *as;
 	const char *key;
 	const char *config;
+	const char *pki;
+	const char *listen;
 	const char *pos;
 	unsigned long long commit_every;
 	char keysbuf[4200];
@@ -49,6 +52,8 @@ static void usage(FILE *f)
 	    "  sharelogd restore    BUNDLE --store DIR [--key VKEY]\n"
 	    "  sharelogd serve      --config FILE\n"
 	    "  sharelogd backup     --store DIR OUTDIR\n"
+	    "  sharelogd config-template --store DIR --pki DIR [--listen "
+	    "HOST:PORT]\n"
 	    "\n"
 	    "--keys defaults to DIR.keys beside the store: the signing and\n"
 	    "pseudonymisation keys are kept outside the store.\n"
@@ -81,6 +86,10 @@ static int parse(struct args *a, int argc, char **argv)
 			dst = &a->key;
 		else if (!strcmp(o, "--config"))
 			dst = &a->config;
+		else if (!strcmp(o, "--pki"))
+			dst = &a->pki;
+		else if (!strcmp(o, "--listen"))
+			dst = &a->listen;
 		if (dst) {
 			if (i + 1 >= argc)
 				return -1;
@@ -227,6 +236,14 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		rc = sl_server_run(a.config, &e);
+	} else if (!strcmp(a.cmd, "config-template")) {
+		if (!a.pki) {
+			usage(stderr);
+			return 2;
+		}
+		sl_config_template(stdout, a.store, a.pki, a.listen ? a.listen :
+		    "127.0.0.1:8443");
+		rc = 0;
 	} else if (!strcmp(a.cmd, "backup")) {
 		struct sl_store *s = NULL;
 
