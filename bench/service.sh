@@ -1,0 +1,106 @@
+#!/bin/sh
+# Benchmarks of issue 3: sharelogd over HTTPS with client certificates,
+# against PostgreSQL 15 with a hash-chained table, in the same run, on
+# this machine (load generators included).
+#   - sharelogd: bench/loadgen.c, keep-alive, 1/16/64 connections one
+#     decision per request, and batches of 100; durable decisions/s and
+#     p50/p99/p999 latency.
+#   - PostgreSQL: a BEFORE INSERT trigger computes sha256(prev || body)
+#     under an advisory lock, synchronous_commit=on; pgbench with the same
+#     client counts, one decision per transaction, and 1,000-row batches.
+# Writes bench/out/service.md. Knobs: SECS (per run, default 10).
+set -eu
+cd "$(dirname "$0")/.."
+SECS=${SECS:-10}
+BIN=build
+DATA=bench/data
+OUT=bench/out
+mkdir -p "$DATA" "$OUT"
+RES="$OUT/service.md"
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/loadgen" bench/loadgen.c \
+	-lssl -lcrypto -pthread
+scripts/pki.sh "$DATA/pki"
+P="$DATA/pki"
+if [ ! -s "$DATA/school-800k.jsonl" ]; then
+	echo "generating decisions ..." >&2
+	python3 scripts/gen_decisions.py -n 800000 --lean --orgs URN-118832 \
+		--seed 31 -o "$DATA/school-800k.jsonl"
+fi
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rm -rf "$DATA/svc-store" "$DATA/svc-store.keys"
+"$BIN/sharelogd" init --store "$DATA/svc-store" --origin bench.sharelog/svc >/dev/null
+"$BIN/sharelogd" config-template --store "$DATA/svc-store" --pki "$P" \
+	--listen "127.0.0.1:$PORT" > "$DATA/svc.json"
+"$BIN/sharelogd" serve --config "$DATA/svc.json" > "$OUT/svc.log" 2>&1 </dev/null &
+SPID=$!
+trap 'kill -TERM $SPID 2>/dev/null || true' EXIT
+sleep 1
+# Each run takes fresh records: split the file so no record is sent twice.
+split -n l/5 -d "$DATA/school-800k.jsonl" "$DATA/part-"
+: > "$OUT/svc-raw"
+run_lg() { # CONNECTIONS BATCH PART
+	"$OUT/loadgen" -u "127.0.0.1:$PORT" -a "$P/ca.crt" -c "$P/school.crt" \
+		-k "$P/school.key" -f "$DATA/part-0$3" -n "$1" -b "$2" -t "$SECS" |
+		tee -a "$OUT/svc-raw"
+}
+run_lg 1 1 0
+run_lg 16 1 1
+run_lg 64 1 2
+run_lg 16 100 3
+run_lg 64 100 4
+kill -TERM $SPID; wait $SPID || true
+trap - EXIT
+"$BIN/sharelog-verify" "$DATA/svc-store" > "$OUT/svc-verify.txt"
+rm -f "$DATA"/part-0*
+
+# --- PostgreSQL peer
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PGD=$PWD/$DATA/pgdata
+PGPORT=54329
+as_pg() { runuser -u postgres -- "$@"; }
+rm -rf "$PGD"; install -d -o postgres -g postgres -m 700 "$PGD"
+as_pg "$PGBIN/initdb" -D "$PGD" -U postgres --auth=trust -E UTF8 \
+	--locale=C.UTF-8 > "$OUT/pg-initdb.log"
+as_pg "$PGBIN/pg_ctl" -D "$PGD" -l "$PGD/server.log" -w start \
+	-o "-c listen_addresses=127.0.0.1 -c port=$PGPORT -c unix_socket_directories='$PGD' -c max_connections=200" >/dev/null
+trap 'as_pg "$PGBIN/pg_ctl" -D "$PGD" -m fast -w stop >/dev/null 2>&1 || true' EXIT
+PSQL="psql -X -q -h 127.0.0.1 -p $PGPORT -U postgres"
+$PSQL -d postgres -c "CREATE DATABASE audit"
+$PSQL -d audit <<'SQL'
+CREATE TABLE decisions (seq bigint PRIMARY KEY, body jsonb NOT NULL,
+  prev_hash bytea NOT NULL, hash bytea NOT NULL);
+CREATE FUNCTION decisions_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE p_seq bigint; p_hash bytea;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7283001);
+  SELECT seq, hash INTO p_seq, p_hash FROM decisions ORDER BY seq DESC LIMIT 1;
+  NEW.seq := coalesce(p_seq, 0) + 1;
+  NEW.prev_hash := coalesce(p_hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
+  NEW.hash := sha256(NEW.prev_hash || convert_to(NEW.body::text, 'UTF8'));
+  RETURN NEW;
+END $$;
+CREATE TRIGGER decisions_chain BEFORE INSERT ON decisions
+  FOR EACH ROW EXECUTE FUNCTION decisions_chain();
+SQL
+rec=$(head -1 "$DATA/school-800k.jsonl" | sed "s/'/''/g")
+printf "INSERT INTO decisions(body) VALUES ('%s');\n" "$rec" > "$OUT/pg-single.sql"
+printf "INSERT INTO decisions(body) SELECT ('%s')::jsonb FROM generate_series(1, 1000);\n" "$rec" > "$OUT/pg-batch.sql"
+pg_run() { # LABEL CLIENTS SCRIPT ROWS_PER_TX
+	tps=$(pgbench -n -h 127.0.0.1 -p $PGPORT -U postgres -c "$2" -j "$2" \
+		-T "$SECS" -f "$3" audit 2>/dev/null | awk '/^tps/ {print $3; exit}')
+	lat=$(pgbench -n -h 127.0.0.1 -p $PGPORT -U postgres -c "$2" -j "$2" \
+		-T 3 -f "$3" audit 2>/dev/null | awk '/latency average/ {print $4; exit}')
+	echo "postgresql $1 clients $2: $(awk -v t="$tps" -v r="$4" 'BEGIN{printf "%.0f", t*r}') decisions/s ($tps transactions/s, average latency $lat ms)" | tee -a "$OUT/svc-raw"
+}
+pg_run "one decision per transaction," 1 "$OUT/pg-single.sql" 1
+pg_run "one decision per transaction," 16 "$OUT/pg-single.sql" 1
+pg_run "one decision per transaction," 64 "$OUT/pg-single.sql" 1
+pg_run "1,000-row batches," 16 "$OUT/pg-batch.sql" 1000
+{
+	echo "Measured $(date -u +%FT%TZ) on $(nproc) cores, $SECS s per run, load generators on the same machine."
+	echo
+	sed 's/^/    /' "$OUT/svc-raw"
+	echo
+	echo "sharelog-verify on the store afterwards: $(head -1 "$OUT/svc-verify.txt")"
+} > "$RES"
+cat "$RES"
