@@ -64,7 +64,7 @@ static int num(uint64_t *out, json_t *o, const char *key, uint64_t def,
 static const char *const known[] = {
 	"listen", "store", "keys", "tls", "checkpoint_every_entries",
 	"checkpoint_every_seconds", "max_body_bytes", "max_batch",
-	"read_timeout_seconds", "max_connections", "clients", NULL
+	"read_timeout_seconds", "clients", NULL
 };
 
 static int load_clients(struct sl_config *c, json_t *arr, const char *path,
@@ -234,9 +234,6 @@ int sl_config_load(struct sl_config **out, const char *path,
 	if (!rc)
 		rc = num(&n, root, "read_timeout_seconds", 10, 1, 3600, path, e);
 	c->read_timeout_s = (unsigned)n;
-	if (!rc)
-		rc = num(&n, root, "max_connections", 1024, 1, 100000, path, e);
-	c->max_connections = (unsigned)n;
 	if (rc)
 		goto out;
 	rc = load_clients(c, json_object_get(root, "clients") ?

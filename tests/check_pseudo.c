@@ -1,4 +1,6 @@
 #include "tests/testutil.h"
+#include "formats/enc.h"
+#include "formats/hash.h"
 #include "formats/pseudo.h"
 
 #include <stdio.h>
@@ -34,12 +36,46 @@ START_TEST(test_pseudo_is_keyed)
 }
 END_TEST
 
+/* The pseudonym is exactly HMAC-SHA-256(key, "child:" || id), as
+ * docs/FORMAT.md says: checked against the one-shot HMAC. */
+START_TEST(test_pseudo_is_documented_hmac)
+{
+	char dir[256];
+	char path[300];
+	char hex[80];
+	uint8_t key[32];
+	uint8_t mac[32];
+	char want[65];
+	char got[65];
+	struct sl_pseudo *p;
+	struct sl_err e;
+	FILE *f;
+
+	tu_tmpdir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/k", dir);
+	ck_assert_int_eq(sl_pseudo_generate(path, &e), 0);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(fgets(hex, sizeof(hex), f));
+	fclose(f);
+	ck_assert_int_eq(sl_enc_unhex(key, 32, hex, 64), 0);
+	ck_assert_int_eq(sl_hash_hmac(mac, key, 32, "child:LA881-000042", 18),
+	    0);
+	sl_enc_hex(want, mac, 32);
+	ck_assert_int_eq(sl_pseudo_load(&p, path, &e), 0);
+	ck_assert_int_eq(sl_pseudo_child(got, p, "LA881-000042", 12), 0);
+	ck_assert_str_eq(got, want);
+	sl_pseudo_free(p);
+	tu_rmdir(dir);
+}
+END_TEST
+
 Suite *sl_pseudo_suite(void)
 {
 	Suite *s = suite_create("pseudo");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_pseudo_is_keyed);
+	tcase_add_test(tc, test_pseudo_is_documented_hmac);
 	suite_add_tcase(s, tc);
 	return s;
 }
