@@ -408,6 +408,21 @@ static int query_u64(struct evhttp_request *req, const char *name,
 	return rc;
 }
 
+/* A read snapshot for a GET, or a 503 already sent (then NULL). */
+static struct sl_store_txn *snapshot(struct server *sv,
+    struct evhttp_request *req)
+{
+	struct sl_store_txn *t = NULL;
+	struct sl_err e;
+
+	if (sl_store_read_begin(&t, sv->store, &e)) {
+		send_error(sv, req, 503, K_STORE, "the store cannot be read "
+		    "now");
+		return NULL;
+	}
+	return t;
+}
+
 static void get_checkpoint(struct server *sv, struct evhttp_request *req)
 {
 	struct sl_store_txn *t = NULL;
@@ -452,7 +467,6 @@ static void get_proof(struct server *sv, struct evhttp_request *req,
     int inclusion)
 {
 	struct sl_store_txn *t = NULL;
-	struct sl_err e;
 	uint8_t path[SL_MERKLE_MAX_PATH][32];
 	uint8_t r1[32];
 	uint8_t r2[32];
@@ -474,11 +488,9 @@ static void get_proof(struct server *sv, struct evhttp_request *req,
 		    "(decimal)");
 		return;
 	}
-	if (sl_store_read_begin(&t, sv->store, &e)) {
-		send_error(sv, req, 503, K_STORE, "the store cannot be read "
-		    "now");
+	t = snapshot(sv, req);
+	if (!t)
 		return;
-	}
 	size = sl_store_txn_size(t);
 	if (b > size || (inclusion ? a >= b : a > b) || b == 0) {
 		sl_store_read_end(t);
@@ -524,7 +536,6 @@ static void get_proof(struct server *sv, struct evhttp_request *req,
 static void get_entries(struct server *sv, struct evhttp_request *req)
 {
 	struct sl_store_txn *t = NULL;
-	struct sl_err e;
 	struct evbuffer *b;
 	uint64_t start;
 	uint64_t count;
@@ -537,11 +548,9 @@ static void get_entries(struct server *sv, struct evhttp_request *req)
 		    "with 1 <= count <= 1000");
 		return;
 	}
-	if (sl_store_read_begin(&t, sv->store, &e)) {
-		send_error(sv, req, 503, K_STORE, "the store cannot be read "
-		    "now");
+	t = snapshot(sv, req);
+	if (!t)
 		return;
-	}
 	b = evbuffer_new();
 	for (i = start; i < start + count; i++) {
 		const uint8_t *p;
