@@ -147,10 +147,12 @@ static int check_line(FILE *spool, struct sl_buf *line, uint64_t no,
 	const char *rt;
 	int rc;
 
+	/* the line's JSON values live in the arena until out: */
+	sl_json_arena_begin();
 	rc = sl_json_parse(&rec, (const char *)line->data, line->len,
 	    SL_INGEST_LINE_MAX, e);
 	if (rc)
-		return rc;
+		goto out;
 	if (!json_is_object(rec)) {
 		rc = sl_err_set(e, SL_EINVAL, "each line must be one JSON "
 		    "object (a record)");
@@ -184,6 +186,7 @@ static int check_line(FILE *spool, struct sl_buf *line, uint64_t no,
 		rc = sl_err_set(e, SL_EIO, "cannot write the spool file");
 out:
 	json_decref(rec);
+	sl_json_arena_end();
 	return rc;
 }
 

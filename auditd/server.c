@@ -63,24 +63,27 @@ struct server {
 
 /* ---- replies ----------------------------------------------------------- */
 
+static int to_evbuffer(const char *p, size_t n, void *b)
+{
+	return evbuffer_add(b, p, n);
+}
+
 static void send_json(struct server *sv, struct evhttp_request *req,
     int code, json_t *body)
 {
 	struct evbuffer *b = evbuffer_new();
-	char *text = json_dumps(body, JSON_COMPACT);
 
 	if (code / 100 < 6)
 		sv->status_count[code / 100]++;
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
-	if (b && text) {
-		evbuffer_add(b, text, strlen(text));
+	/* Rendered straight into the reply: no string that would come from
+	 * (and have to go back to) jansson's allocator. */
+	if (b && !json_dump_callback(body, to_evbuffer, b, JSON_COMPACT))
 		evbuffer_add(b, "\n", 1);
-	}
 	evhttp_send_reply(req, code, NULL, b);
 	if (b)
 		evbuffer_free(b);
-	free(text);
 	json_decref(body);
 }
 
@@ -217,13 +220,16 @@ static void post_decisions(struct server *sv, struct evhttp_request *req,
 		    "more than the limit of %zu", len, sv->cfg->max_body);
 		return;
 	}
+	/* Every JSON value of this request lives in the thread's arena and
+	 * is released before it ends (at out:). */
+	sl_json_arena_begin();
 	rc = sl_json_parse(&doc, (const char *)evbuffer_pullup(in, -1), len,
 	    sv->cfg->max_body, &e);
 	if (rc) {
 		send_error(sv, req, rc == SL_ESYNTAX ? 400 : rc == SL_ETOOBIG ?
 		    413 : 422, rc == SL_ESYNTAX ? K_SYNTAX : rc == SL_ETOOBIG ?
 		    K_TOO_LARGE : K_SCHEMA, "%s", e.msg);
-		return;
+		goto out;
 	}
 	n = json_is_array(doc) ? json_array_size(doc) : 1;
 	if (json_is_array(doc) && (n == 0 || n > sv->cfg->max_batch)) {
@@ -313,6 +319,7 @@ out:
 	free(of);
 	job_free(jb);
 	json_decref(doc);
+	sl_json_arena_end();
 }
 
 static json_t *item_result(const struct sl_store_item *it)

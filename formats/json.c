@@ -1,7 +1,70 @@
 #include "formats/json.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_ARENA 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NO_ARENA 1
+#endif
+#endif
+
+/*
+ * jansson makes a small allocation for every value and key; for a record
+ * that is about 40 malloc/free pairs, a quarter of the service's time.
+ * The arena hands out memory from one block per thread instead.
+ */
+#define ARENA_SIZE ((size_t)8 << 20)
+
+static _Thread_local uint8_t *arena;     /* this thread's block */
+static _Thread_local size_t arena_used;
+static _Thread_local int arena_on;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+static void *arena_malloc(size_t n)
+{
+	if (arena_on && arena && arena_used + n + 16 <= ARENA_SIZE) {
+		void *p = arena + arena_used;
+
+		arena_used += (n + 15) & ~(size_t)15;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+	if (arena && (uint8_t *)p >= arena && (uint8_t *)p < arena + ARENA_SIZE)
+		return;  /* released with the arena */
+	free(p);
+}
+
+static void arena_install(void)
+{
+	json_set_alloc_funcs(arena_malloc, arena_free);
+}
+
+void sl_json_arena_begin(void)
+{
+#ifndef NO_ARENA
+	pthread_once(&arena_once, arena_install);
+	if (!arena)
+		arena = malloc(ARENA_SIZE);
+	arena_used = 0;
+	arena_on = 1;
+#endif
+}
+
+void sl_json_arena_end(void)
+{
+	arena_on = 0;
+	arena_used = 0;
+}
 
 void sl_json_pointer_add(char *out, size_t cap, const char *key)
 {
