@@ -287,20 +287,32 @@ check "SIGTERM: exit 0" [ "$src" = 0 ]
 check "after stop: verified" [ $? = 0 ]
 check "after stop: every entry under a signed checkpoint" sh -c "! grep -q 'not yet covered' '$D/v2.out'"
 
-# --- crash: kill -9 while a client submits; every 201 survives, once
+# --- crash: kill -9 while a client submits; every 201 survives, once,
+# and every batch is all there or not at all
 : > "$D/acked"
+: > "$D/batches"
 r=0
 while [ $r -lt "$CRASH_ROUNDS" ]; do
 	start || break
 	(
 		while :; do
-			sed -n "${next}p" "$D/school.jsonl" > "$D/cr.json"
+			# every third request a batch of 5, the others single
+			if [ $((next % 3)) = 0 ]; then
+				sed -n "${next},$((next + 4))p" "$D/school.jsonl" |
+					python3 -c "import json,sys; print(json.dumps([json.loads(l) for l in sys.stdin]))" > "$D/cr.json"
+				n=5
+			else
+				sed -n "${next}p" "$D/school.jsonl" > "$D/cr.json"
+				n=1
+			fi
+			ids=$(python3 -c "import json; d=json.load(open('$D/cr.json')); d=d if isinstance(d,list) else [d]; print(' '.join(r['record_id'] for r in d))")
+			[ $n = 5 ] && echo "$ids" >> "$D/batches"
 			c=$(curl -s -o "$D/crbody" -w '%{http_code}' --max-time 2 \
 				--cacert "$P/ca.crt" --cert "$P/school.crt" \
 				--key "$P/school.key" -H 'Content-Type: application/json' \
 				--data-binary "@$D/cr.json" "$URL/v1/decisions") || exit 0
-			[ "$c" = 201 ] && python3 -c "import json; print(json.load(open('$D/cr.json'))['record_id'])" >> "$D/acked"
-			next=$((next + 1))
+			[ "$c" = 201 ] && for id in $ids; do echo "$id" >> "$D/acked"; done
+			next=$((next + n))
 			echo $next > "$D/next"
 		done
 	) &
@@ -309,7 +321,7 @@ while [ $r -lt "$CRASH_ROUNDS" ]; do
 	kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; SPID=""
 	wait $cpid
 	next=$(cat "$D/next" 2>/dev/null || echo $next)
-	next=$((next + 1))
+	next=$((next + 5))
 	"$SV" "$D/store" > /dev/null || { bad "after kill -9 round $r: store does not verify"; break; }
 	r=$((r + 1))
 done
@@ -327,11 +339,17 @@ for line in open(d + "/final/entries.jsonl"):
         seen[rid] += 1
 missing = [a for a in acked if seen[a] == 0]
 twice = [a for a in acked if seen[a] > 1]
-print("crash test: %d acknowledged, %d missing, %d stored twice" % (len(acked), len(missing), len(twice)))
+split = 0
+batches = [l.split() for l in open(d + "/batches") if l.strip()]
+for b in batches:
+    present = sum(1 for rid in b if seen[rid])
+    if present not in (0, len(b)):
+        split += 1
+print("crash test: %d acknowledged, %d missing, %d stored twice; %d batches, %d split" % (len(acked), len(missing), len(twice), len(batches), split))
 # at least one acknowledgement per round, or the test proved nothing
-sys.exit(1 if missing or twice or len(acked) < rounds else 0)
+sys.exit(1 if missing or twice or split or len(acked) < rounds else 0)
 PY
-check "every acknowledged record present exactly once after kill -9" [ $? = 0 ]
+check "after kill -9: every acknowledged record once, every batch whole or absent" [ $? = 0 ]
 check "the final log verifies" "$SV" "$D/final" > /dev/null
 
 echo "service: $pass passed, $fail failed"
