@@ -262,11 +262,14 @@ while [ $k -lt 6 ]; do
 done
 "$SV" "$D/store" > "$D/v1.out"; vrc=$?
 "$SD" backup --store "$D/store" "$D/backup" > /dev/null; brc=$?
+"$SD" export --store "$D/store" "$D/export" > /dev/null; erc=$?
 for p in $pids; do wait "$p"; done
 next=$((next + 90))
 check "verify while submitting: verified" [ "$vrc" = 0 ]
 check "backup while submitting" [ "$brc" = 0 ]
 check "the backup verifies" "$SV" "$D/backup" > /dev/null
+check "export while submitting" [ "$erc" = 0 ]
+check "the export verifies, independently too" python3 docs/verify-bundle.py "$D/export" > /dev/null
 check "90 concurrent submissions: all 201" [ "$(cat "$D"/conc* | grep -c 201)" = 90 ]
 check "90 concurrent submissions: 90 entries" [ "$(entries)" = $((n3 + 90)) ]
 
