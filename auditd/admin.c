@@ -3,6 +3,7 @@
 #include "auditd/seal.h"
 #include "formats/bundle.h"
 #include "formats/checkpoint.h"
+#include "formats/entry.h"
 #include "formats/rfc3339.h"
 #include "formats/schema.h"
 #include "formats/store.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int sl_admin_init(const char *store, const char *keys, const char *origin,
     struct sl_err *e)
@@ -86,15 +88,28 @@ static int seal_and_export(uint64_t *size, const char *store,
 	struct sl_store *s;
 	struct sl_keys *k;
 	char vkeys[SL_NOTE_VKEY_MAX + 2];
+	char path[4200];
+	char *all = NULL;
+	size_t len;
+	struct sl_err ignored;
 	int rc = open_rw(&s, &k, store, keys, e);
 
 	if (rc)
 		return rc;
 	/* A bundle's checkpoint covers every entry it holds. */
 	rc = sl_seal_checkpoint(size, s, k->signer, e);
+	/* Every key of the log (after a rotation, the retired ones too, so
+	 * older checkpoints keep verifying); the current one at least. */
+	snprintf(path, sizeof(path), "%s/log.vkey", keys);
 	snprintf(vkeys, sizeof(vkeys), "%s\n", k->vkey);
+	if (sl_bundle_slurp(&all, &len, path, 65536, &ignored) ||
+	    !strstr(all, k->vkey)) {
+		free(all);
+		all = NULL;
+	}
 	if (!rc && out)
-		rc = sl_bundle_export(size, s, out, vkeys, e);
+		rc = sl_bundle_export(size, s, out, all ? all : vkeys, e);
+	free(all);
 	sl_store_close(s);
 	sl_keys_close(k);
 	return rc;
@@ -131,4 +146,72 @@ int sl_admin_restore(uint64_t *size, const char *bundle, const char *store,
 	if (rc)
 		return rc;
 	return sl_bundle_restore(size, bundle, store, e);
+}
+
+int sl_admin_rotate_key(uint64_t *size, const char *store, const char *keys,
+    const char *reason, struct sl_err *e)
+{
+	struct sl_store *s = NULL;
+	struct sl_keys *k = NULL;
+	struct sl_signer *nk = NULL;
+	struct sl_signer *both[2];
+	struct sl_store_item it;
+	char newpath[4200];
+	char curpath[4200];
+	char oldpath[4300];
+	char vpath[4200];
+	char nv[SL_NOTE_VKEY_MAX];
+	char ts[SL_RFC3339_MS_LEN + 1];
+	json_t *rec = NULL;
+	FILE *f;
+	int rc;
+
+	rc = open_rw(&s, &k, store, keys, e);
+	if (rc)
+		return rc;
+	snprintf(newpath, sizeof(newpath), "%s/signing.key.new", keys);
+	snprintf(curpath, sizeof(curpath), "%s/signing.key", keys);
+	unlink(newpath);
+	rc = sl_note_keygen(newpath, e);
+	if (!rc)
+		rc = sl_note_signer_load(&nk, newpath, sl_store_origin(s), e);
+	if (!rc)
+		rc = sl_note_signer_vkey(nv, sizeof(nv), nk);
+	if (rc)
+		goto out;
+	sl_rfc3339_format(ts, sl_rfc3339_now_ms());
+	rec = json_pack("{s:s,s:s,s:s,s:s}", "new_key", nv, "previous_key",
+	    k->vkey, "reason", reason ? reason : "scheduled rotation",
+	    "rotated_at", ts);
+	memset(&it, 0, sizeof(it));
+	it.record = rec;
+	it.type = SL_ET_KEY_ROTATION;
+	it.submitted_by = "sharelog";
+	rc = sl_store_append(s, &it, 1, e);
+	if (rc)
+		goto out;
+	/* The bridge: the old key vouches for the entry that names the new. */
+	both[0] = k->signer;
+	both[1] = nk;
+	rc = sl_seal_checkpoint_by(size, s, both, 2, e);
+	if (rc)
+		goto out;
+	snprintf(oldpath, sizeof(oldpath), "%s/signing.key.%.8s.retired", keys,
+	    strchr(k->vkey, '+') ? strchr(k->vkey, '+') + 1 : "old");
+	if (rename(curpath, oldpath) || rename(newpath, curpath)) {
+		rc = sl_err_set(e, SL_EIO, "the rotation is in the log, but the "
+		    "key files could not be renamed: move %s to %s by hand",
+		    newpath, curpath);
+		goto out;
+	}
+	snprintf(vpath, sizeof(vpath), "%s/log.vkey", keys);
+	f = fopen(vpath, "w");
+	if (!f || fprintf(f, "%s\n%s\n", nv, k->vkey) < 0 || fclose(f))
+		rc = sl_err_set(e, SL_EIO, "cannot rewrite %s", vpath);
+out:
+	json_decref(rec);
+	sl_note_signer_free(nk);
+	sl_store_close(s);
+	sl_keys_close(k);
+	return rc;
 }

@@ -28,6 +28,15 @@ int sl_admin_export(uint64_t *size, const char *store, const char *keys,
     const char *out, struct sl_err *e);
 
 /**
+ * Rotate the checkpoint key: a new Ed25519 key in @keys, a key_rotation
+ * entry naming it, and a checkpoint signed by the old and the new key
+ * (the bridge a verifier follows). The old key is kept as
+ * signing.key.<id>.retired; log.vkey lists both.
+ */
+int sl_admin_rotate_key(uint64_t *size, const char *store, const char *keys,
+    const char *reason, struct sl_err *e);
+
+/**
  * Verify the bundle @bundle (against @vkey when not NULL) and restore it,
  * byte for byte, into a new store @store.
  */

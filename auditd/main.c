@@ -9,6 +9,7 @@
  *   sharelogd restore    BUNDLE --store DIR [--key VKEY]
  *   sharelogd serve      --config FILE
  *   sharelogd backup     --store DIR OUTDIR
+ *   sharelogd rotate-key --store DIR [--keys DIR] [--reason TEXT]
  *
  * Exit 0 on success, 1 when input was refused or verification failed,
  * 2 on usage or I/O errors.
@@ -35,6 +36,7 @@ struct args {
 	const char *config;
 	const char *pki;
 	const char *listen;
+	const char *reason;
 	const char *pos;
 	unsigned long long commit_every;
 	char keysbuf[4200];
@@ -52,6 +54,7 @@ static void usage(FILE *f)
 	    "  sharelogd restore    BUNDLE --store DIR [--key VKEY]\n"
 	    "  sharelogd serve      --config FILE\n"
 	    "  sharelogd backup     --store DIR OUTDIR\n"
+	    "  sharelogd rotate-key --store DIR [--keys DIR] [--reason TEXT]\n"
 	    "  sharelogd config-template --store DIR --pki DIR [--listen "
 	    "HOST:PORT]\n"
 	    "\n"
@@ -90,6 +93,8 @@ static int parse(struct args *a, int argc, char **argv)
 			dst = &a->pki;
 		else if (!strcmp(o, "--listen"))
 			dst = &a->listen;
+		else if (!strcmp(o, "--reason"))
+			dst = &a->reason;
 		if (dst) {
 			if (i + 1 >= argc)
 				return -1;
@@ -236,6 +241,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		rc = sl_server_run(a.config, &e);
+	} else if (!strcmp(a.cmd, "rotate-key")) {
+		rc = sl_admin_rotate_key(&size, a.store, a.keys, a.reason, &e);
+		if (!rc)
+			printf("checkpoint key rotated: the log names the new key "
+			    "(entry %llu) and a checkpoint signed by both keys "
+			    "bridges them; give %s/log.vkey to inspectors\n",
+			    (unsigned long long)(size - 1), a.keys);
 	} else if (!strcmp(a.cmd, "config-template")) {
 		if (!a.pki) {
 			usage(stderr);

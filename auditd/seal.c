@@ -7,6 +7,12 @@
 int sl_seal_checkpoint(uint64_t *size, struct sl_store *s,
     struct sl_signer *signer, struct sl_err *e)
 {
+	return sl_seal_checkpoint_by(size, s, &signer, 1, e);
+}
+
+int sl_seal_checkpoint_by(uint64_t *size, struct sl_store *s,
+    struct sl_signer *const *signers, size_t n, struct sl_err *e)
+{
 	struct sl_checkpoint c;
 	struct sl_buf body;
 	struct sl_buf note;
@@ -23,7 +29,7 @@ int sl_seal_checkpoint(uint64_t *size, struct sl_store *s,
 	rc = sl_checkpoint_body(&body, &c);
 	if (!rc)
 		rc = sl_note_sign(&note, (const char *)body.data, body.len,
-		    &signer, 1, e);
+		    signers, n, e);
 	if (!rc)
 		rc = sl_store_put_checkpoint(s, c.size, (const char *)note.data,
 		    note.len, e);

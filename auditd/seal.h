@@ -18,4 +18,8 @@
 int sl_seal_checkpoint(uint64_t *size, struct sl_store *s,
     struct sl_signer *signer, struct sl_err *e);
 
+/** The same, signed by each of @n signers (a key rotation's bridge). */
+int sl_seal_checkpoint_by(uint64_t *size, struct sl_store *s,
+    struct sl_signer *const *signers, size_t n, struct sl_err *e);
+
 #endif

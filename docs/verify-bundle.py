@@ -33,7 +33,14 @@ def canonical(obj):                            # RFC 8785 for ASCII keys, intege
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"),
                       sort_keys=True).encode()
 
-def open_note(path, vkey):
+def open_note(path, vkeys):
+    for vkey in vkeys:
+        got = open_note_with(path, vkey)
+        if got:
+            return got
+    fail(path + ": not signed by any key of log.vkey")
+
+def open_note_with(path, vkey):
     note = open(path, "rb").read()
     text, _, sigs = note.rpartition(b"\n\n")
     text += b"\n"
@@ -61,11 +68,12 @@ def open_note(path, vkey):
             fail(path + ": the signature does not verify")
         origin, size, root = text.decode().splitlines()[:3]
         return origin, int(size), base64.b64decode(root)
-    fail(path + ": not signed by " + vkey)
+    return None
 
 def main():
     bundle = sys.argv[1]
-    vkey = open(os.path.join(bundle, "log.vkey")).read().split()[0]
+    vkeys = open(os.path.join(bundle, "log.vkey")).read().split()
+    known = set()                             # genesis and rotation keys
     hs, prev = [], "0" * 64
     with open(os.path.join(bundle, "entries.jsonl"), "rb") as f:
         for i, line in enumerate(f):
@@ -84,15 +92,19 @@ def main():
                 fail("entry %d: prev does not match entry %d" % (i, i - 1))
             if (e["type"] == "genesis") != (i == 0):
                 fail("entry %d: genesis misplaced" % i)
-            if i == 0 and vkey not in e["record"]["checkpoint_keys"]:
-                fail("log.vkey is not a key named in the genesis entry")
+            if i == 0:
+                known.update(e["record"]["checkpoint_keys"])
+            if e["type"] == "key_rotation":
+                known.add(e["record"]["new_key"])
             hs.append(leaf(b))
             prev = hs[-1].hex()
-    origin, size, root = open_note(os.path.join(bundle, "checkpoint"), vkey)
+    if not set(vkeys) <= known:
+        fail("log.vkey names a key that no genesis or key_rotation entry lists")
+    origin, size, root = open_note(os.path.join(bundle, "checkpoint"), vkeys)
     if size != len(hs) or root != mth(hs):
         fail("checkpoint (size %d) does not match the %d entries" % (size, len(hs)))
     for held in sys.argv[2:]:
-        o, s, r = open_note(held, vkey)
+        o, s, r = open_note(held, vkeys)
         if o != origin or s > len(hs) or mth(hs[:s]) != r:
             fail("the log is not an extension of held checkpoint " + held)
     print("OK %s: %d entries, root %s" % (origin, len(hs), root.hex()))

@@ -533,6 +533,66 @@ START_TEST(test_integrity_forged_caught_by_own_checkpoints)
 }
 END_TEST
 
+START_TEST(test_integrity_key_rotation_bridged)
+{
+	char store[400];
+	char keys[400];
+	struct sl_err e;
+	uint64_t size;
+
+	snprintf(store, sizeof(store), "%s/store", work);
+	snprintf(keys, sizeof(keys), "%s/keys", work);
+	ck_assert_msg(sl_admin_rotate_key(&size, store, keys, "test", &e) == 0,
+	    "%s", e.msg);
+	ck_assert_uint_eq(size, N_ENTRIES + 1);
+	/* after the rotation, a checkpoint signed by the new key only */
+	ck_assert_int_eq(sl_admin_checkpoint(&size, store, keys, &e), 0);
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+	/* the inspector holds only the old key: the bridge carries trust */
+	ck_assert_int_eq(verify("store", NULL, 1), 0);
+	ck_assert_str_ne(res.trusted_key, "");
+}
+END_TEST
+
+START_TEST(test_integrity_forged_key_rotation)
+{
+	char store[400];
+	char kp[400];
+	struct sl_store *s;
+	struct sl_signer *forger;
+	struct sl_store_item it;
+	struct sl_err e;
+	char v[SL_NOTE_VKEY_MAX];
+	json_t *rec;
+	uint64_t size;
+
+	/* An insider with write access to the store, not the signing key,
+	 * names a key of their own in a key_rotation entry and signs with
+	 * it. */
+	snprintf(store, sizeof(store), "%s/store", work);
+	snprintf(kp, sizeof(kp), "%s/forger.key", work);
+	ck_assert_int_eq(sl_note_keygen(kp, &e), 0);
+	ck_assert_int_eq(sl_note_signer_load(&forger, kp, "tamper.test/log",
+	    &e), 0);
+	sl_note_signer_vkey(v, sizeof(v), forger);
+	ck_assert_int_eq(sl_store_open(&s, store, 0, &e), 0);
+	rec = json_pack("{s:s,s:s}", "new_key", v, "reason", "forged");
+	memset(&it, 0, sizeof(it));
+	it.record = rec;
+	it.type = SL_ET_KEY_ROTATION;
+	it.submitted_by = "sharelog";
+	ck_assert_int_eq(sl_store_append(s, &it, 1, &e), 0);
+	ck_assert_int_eq(sl_seal_checkpoint(&size, s, forger, &e), 0);
+	sl_store_close(s);
+	json_decref(rec);
+	sl_note_signer_free(forger);
+	ck_assert_int_eq(verify("store", NULL, 0), SL_EINTEGRITY);
+	ck_assert_ptr_nonnull(strstr(res.problem, "not signed by"));
+	ck_assert_uint_eq(res.bad_from, N_ENTRIES);
+	ck_assert_int_eq(verify("store", NULL, 1), SL_EINTEGRITY);
+}
+END_TEST
+
 Suite *sl_integrity_suite(void)
 {
 	Suite *s = suite_create("integrity");
@@ -552,6 +612,8 @@ Suite *sl_integrity_suite(void)
 	tcase_add_test(tc, test_integrity_non_canonical_reencoding);
 	tcase_add_test(tc, test_integrity_forged_with_recomputed_chain);
 	tcase_add_test(tc, test_integrity_forged_caught_by_own_checkpoints);
+	tcase_add_test(tc, test_integrity_key_rotation_bridged);
+	tcase_add_test(tc, test_integrity_forged_key_rotation);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -131,5 +131,21 @@ wait $apid
 expect 0 "$SV" "$S"
 has "$D/out" "entries:      3551"
 
+# --- key rotation: the new key is named in the log and bridged by a
+# checkpoint both keys sign; old checkpoints and old keys keep working
+cp "$K/log.vkey" "$D/old.vkey"
+"$SD" export --store "$S" "$D/pre" > /dev/null
+cp "$D/pre/checkpoint" "$D/held-pre"
+expect 0 "$SD" rotate-key --store "$S" --reason "annual rotation"
+has "$D/out" "checkpoint key rotated"
+python3 scripts/gen_decisions.py -n 20 --seed 10 -o "$D/after.jsonl"
+expect 0 "$SD" append --store "$S" "$D/after.jsonl"
+expect 0 "$SD" export --store "$S" "$D/rotated"
+if [ "$(wc -l < "$D/rotated/log.vkey")" = 2 ]; then ok; else
+	bad "the bundle's log.vkey should list the new and the retired key"; fi
+expect 0 "$SV" "$D/rotated" --key "$D/old.vkey" --checkpoint "$D/held-pre"
+expect 0 "$SV" "$D/rotated" --key "$K/log.vkey"
+expect 0 python3 "$D/verify-bundle.py" "$D/rotated" "$D/held-pre"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

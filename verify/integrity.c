@@ -113,9 +113,12 @@ struct verifier {
 	struct cpinfo *cps;
 	size_t ncps;
 	size_t cp_next;
-	/* keys */
+	/* keys: the genesis entry's, and those key_rotation entries add */
 	struct sl_verifier *keys[MAX_KEYS];
 	size_t nkeys;
+	struct sl_verifier *rot[MAX_KEYS];
+	uint64_t rot_seq[MAX_KEYS];
+	size_t nrot;
 	int genesis_ok;
 	char genesis_problem[300];
 };
@@ -329,6 +332,7 @@ static void join_chunk(struct verifier *v, struct chunk *c)
 /* Take genesis / key_rotation keys from an entry's record. */
 static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
 {
+	uint64_t seq = c->index * CHUNK + i;
 	struct sl_entry_view ev;
 	json_t *rec;
 	json_t *keys;
@@ -361,11 +365,17 @@ static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
 	json_array_foreach(keys, j, k) {
 		struct sl_verifier *vk;
 
-		if (!json_is_string(k) || v->nkeys >= MAX_KEYS)
+		if (!json_is_string(k) || sl_note_verifier_parse(&vk,
+		    json_string_value(k), json_string_length(k), NULL))
 			continue;
-		if (!sl_note_verifier_parse(&vk, json_string_value(k),
-		    json_string_length(k), NULL))
+		if (ev.type == SL_ET_GENESIS && v->nkeys < MAX_KEYS) {
 			v->keys[v->nkeys++] = vk;
+		} else if (ev.type == SL_ET_KEY_ROTATION && v->nrot < MAX_KEYS) {
+			v->rot_seq[v->nrot] = seq;
+			v->rot[v->nrot++] = vk;
+		} else {
+			sl_note_verifier_free(vk);
+		}
 	}
 	json_decref(rec);
 }
@@ -964,19 +974,22 @@ static int check_bundle_vkey(struct verifier *v)
 			    "verifier key");
 			break;
 		}
-		for (i = 0; i < v->nkeys; i++)
-			if (sl_note_verifier_id(v->keys[i]) ==
-			    sl_note_verifier_id(k) &&
-			    !strcmp(sl_note_verifier_name(v->keys[i]),
+		for (i = 0; i < v->nkeys + v->nrot; i++) {
+			const struct sl_verifier *lk = i < v->nkeys ?
+			    v->keys[i] : v->rot[i - v->nkeys];
+
+			if (sl_note_verifier_id(lk) == sl_note_verifier_id(k) &&
+			    !strcmp(sl_note_verifier_name(lk),
 			    sl_note_verifier_name(k)))
 				known = 1;
+		}
 		if (!known) {
 			char kn[300];
 
 			fmt_key(kn, sizeof(kn), k);
-			problem(v, 0, 0, "log.vkey names key %s, which the "
-			    "log's genesis entry does not list: the key file "
-			    "was replaced", kn);
+			problem(v, 0, 0, "log.vkey names key %s, which neither the "
+			    "log's genesis entry nor a key rotation in it "
+			    "lists: the key file was replaced", kn);
 		}
 		sl_note_verifier_free(k);
 	}
@@ -986,8 +999,9 @@ static int check_bundle_vkey(struct verifier *v)
 
 static int check_cps(struct verifier *v, uint64_t n)
 {
-	struct sl_verifier *trusted[MAX_KEYS];
+	struct sl_verifier *trusted[2 * MAX_KEYS];
 	struct sl_verifier *mine[MAX_KEYS];
+	int rot_trusted[MAX_KEYS] = { 0 };
 	size_t nt = 0;
 	size_t nmine = 0;
 	size_t i;
@@ -1016,9 +1030,24 @@ static int check_cps(struct verifier *v, uint64_t n)
 		struct sl_note_verdict nv;
 		struct sl_err se = { 0, "" };
 
+		size_t r;
+
 		v->r->checkpoints++;
 		if (ci->newest)
 			newest = ci;
+		/* A key a key_rotation entry introduces is trusted once a
+		 * checkpoint verified by a trusted key covers that entry (the
+		 * rotation's bridge checkpoint is signed by both keys); a
+		 * rotation entry a forger appended is never covered so. */
+		if (sl_note_open(&nv, ci->note, ci->notelen, trusted, nt,
+		    &se) == 0) {
+			for (r = 0; r < v->nrot; r++)
+				if (!rot_trusted[r] && v->rot_seq[r] <
+				    ci->cp.size && nt < 2 * MAX_KEYS) {
+					rot_trusted[r] = 1;
+					trusted[nt++] = v->rot[r];
+				}
+		}
 		if (sl_note_open(&nv, ci->note, ci->notelen, trusted, nt,
 		    &se)) {
 			problem(v, ci->cp.size ? ci->cp.size - 1 : 0,
@@ -1240,6 +1269,8 @@ out:
 	free(v->cps);
 	for (size_t k = 0; k < v->nkeys; k++)
 		sl_note_verifier_free(v->keys[k]);
+	for (size_t k = 0; k < v->nrot; k++)
+		sl_note_verifier_free(v->rot[k]);
 	free(v->threads);
 	sl_store_read_end(v->txn);
 	sl_store_close(v->store);
