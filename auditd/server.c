@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Error kinds counted in /metrics. */
 enum kind {
@@ -623,6 +624,17 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 	    (unsigned long long)sv->decisions_received,
 	    (unsigned long long)st.commits,
 	    (unsigned long long)st.checkpoints);
+	{
+		char path[4200];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/data.mdb", sv->cfg->store);
+		if (!stat(path, &st))
+			evbuffer_add_printf(b, "# HELP sharelog_store_bytes Size "
+			    "of the store's data file.\n# TYPE sharelog_store_bytes "
+			    "gauge\nsharelog_store_bytes %lld\n",
+			    (long long)st.st_size);
+	}
 	evbuffer_add_printf(b, "# HELP sharelog_requests_total HTTP answers "
 	    "by status class.\n# TYPE sharelog_requests_total counter\n");
 	for (i = 1; i < 6; i++)

@@ -220,6 +220,7 @@ check "impossible proof: 400" [ "$CODE" = 400 ]
 req admin GET /metrics
 check "metrics: 200" [ "$CODE" = 200 ]
 check "metrics: entries gauge" grep -q '^sharelog_entries ' "$D/body"
+check "metrics: store size in bytes" grep -q '^sharelog_store_bytes [1-9]' "$D/body"
 check "metrics: commit latency histogram" grep -q 'sharelog_commit_latency_seconds_bucket' "$D/body"
 check "metrics: errors by kind" grep -q 'sharelog_errors_total{kind="schema"} 3' "$D/body"
 
