@@ -626,14 +626,14 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 	    (unsigned long long)st.checkpoints);
 	{
 		char path[4200];
-		struct stat st;
+		struct stat fst;
 
 		snprintf(path, sizeof(path), "%s/data.mdb", sv->cfg->store);
-		if (!stat(path, &st))
+		if (!stat(path, &fst))
 			evbuffer_add_printf(b, "# HELP sharelog_store_bytes Size "
 			    "of the store's data file.\n# TYPE sharelog_store_bytes "
 			    "gauge\nsharelog_store_bytes %lld\n",
-			    (long long)st.st_size);
+			    (long long)fst.st_size);
 	}
 	evbuffer_add_printf(b, "# HELP sharelog_requests_total HTTP answers "
 	    "by status class.\n# TYPE sharelog_requests_total counter\n");
