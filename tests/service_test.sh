@@ -274,7 +274,24 @@ check "the export verifies, independently too" python3 docs/verify-bundle.py "$D
 check "90 concurrent submissions: all 201" [ "$(cat "$D"/conc* | grep -c 201)" = 90 ]
 check "90 concurrent submissions: 90 entries" [ "$(entries)" = $((n3 + 90)) ]
 
-# --- SIGHUP: the client table is reloaded without a restart
+# --- SIGHUP: the client table is reloaded without a restart, and an open
+# keep-alive connection survives it
+python3 - "$P" "$PORT" "$SPID" > "$D/keepalive.out" 2>&1 <<'PY'
+import http.client, os, signal, ssl, sys, time
+pki, port, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
+ctx.load_cert_chain(pki + "/admin.crt", pki + "/admin.key")
+c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx)
+c.request("GET", "/v1/healthz"); r = c.getresponse(); r.read()
+sock = c.sock
+os.kill(pid, signal.SIGHUP)
+time.sleep(0.3)
+c.request("GET", "/v1/healthz"); r2 = c.getresponse(); r2.read()
+same = c.sock is sock
+print(r.status, r2.status, "same connection" if same else "new connection")
+sys.exit(0 if r.status == 200 and r2.status == 200 and same else 1)
+PY
+check "SIGHUP keeps an open connection working" [ $? = 0 ]
 config without-school
 kill -HUP "$SPID"; sleep 0.3
 req school GET /v1/healthz
