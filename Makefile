@@ -86,6 +86,7 @@ run: deps
 bench: deps
 	$(MAKE) O=build all
 	./bench/run.sh
+	./bench/service.sh
 
 clean:
 	rm -rf build build-san
