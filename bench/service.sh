@@ -17,6 +17,11 @@ DATA=bench/data
 OUT=bench/out
 mkdir -p "$DATA" "$OUT"
 RES="$OUT/service.md"
+# The peer: PostgreSQL 15 (server and pgbench) from Debian, if missing.
+if ! ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/loadgen" bench/loadgen.c \
 	-lssl -lcrypto -pthread
 scripts/pki.sh "$DATA/pki"
