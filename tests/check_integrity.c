@@ -451,6 +451,32 @@ START_TEST(test_integrity_checkpoint_resigned_other_key)
 	f = fopen(path, "w");
 	fwrite(note.data, 1, note.len, f);
 	fclose(f);
+	/* the same forgery in the store: its newest checkpoint replaced */
+	{
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_dbi dbi;
+		uint8_t kb[8];
+		MDB_val k = { 8, kb };
+		MDB_val val = { note.len, note.data };
+		int b;
+
+		snprintf(path, sizeof(path), "%s/store", work);
+		for (b = 0; b < 8; b++)
+			kb[b] = (uint8_t)((uint64_t)N_ENTRIES >> (56 - 8 * b));
+		ck_assert_int_eq(mdb_env_create(&env), 0);
+		mdb_env_set_maxdbs(env, 8);
+		mdb_env_set_mapsize(env, (size_t)1 << 30);
+		ck_assert_int_eq(mdb_env_open(env, path, 0, 0600), 0);
+		ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		ck_assert_int_eq(mdb_dbi_open(txn, "checkpoints", 0, &dbi), 0);
+		ck_assert_int_eq(mdb_put(txn, dbi, &k, &val, 0), 0);
+		ck_assert_int_eq(mdb_txn_commit(txn), 0);
+		mdb_env_close(env);
+	}
+	ck_assert_int_eq(verify("store", NULL, 0), SL_EINTEGRITY);
+	ck_assert_uint_eq(res.bad_from, N_ENTRIES - 1);
+	ck_assert_ptr_nonnull(strstr(res.problem, "not signed by"));
 	ck_assert_int_eq(verify("bundle", NULL, 0), SL_EINTEGRITY);
 	ck_assert_uint_eq(res.bad_from, N_ENTRIES - 1);
 	ck_assert_ptr_nonnull(strstr(res.problem, "checkpoint"));
