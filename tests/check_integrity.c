@@ -140,6 +140,37 @@ static void list_free(struct list *l)
 	free(l->len);
 }
 
+/* The copied store's table @name, opened with LMDB directly, as an
+ * insider editing the files would. Commit with raw_close(). */
+static MDB_txn *raw_open(MDB_env **env, MDB_dbi *dbi, const char *name)
+{
+	char path[400];
+	MDB_txn *txn;
+
+	snprintf(path, sizeof(path), "%s/store", work);
+	ck_assert_int_eq(mdb_env_create(env), 0);
+	mdb_env_set_maxdbs(*env, 8);
+	mdb_env_set_mapsize(*env, (size_t)1 << 30);
+	ck_assert_int_eq(mdb_env_open(*env, path, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(*env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, name, 0, dbi), 0);
+	return txn;
+}
+
+static void raw_close(MDB_env *env, MDB_txn *txn)
+{
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void be64(uint8_t kb[8], uint64_t v)
+{
+	int b;
+
+	for (b = 0; b < 8; b++)
+		kb[b] = (uint8_t)(v >> (56 - 8 * b));
+}
+
 /* Write the list back: as the bundle's entries and as the store's. */
 static void list_save(struct list *l)
 {
@@ -155,26 +186,17 @@ static void list_save(struct list *l)
 	for (i = 0; i < l->n; i++)
 		fprintf(f, "%s\n", l->e[i]);
 	fclose(f);
-	snprintf(path, sizeof(path), "%s/store", work);
-	ck_assert_int_eq(mdb_env_create(&env), 0);
-	mdb_env_set_maxdbs(env, 8);
-	mdb_env_set_mapsize(env, (size_t)1 << 30);
-	ck_assert_int_eq(mdb_env_open(env, path, 0, 0600), 0);
-	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	ck_assert_int_eq(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
+	txn = raw_open(&env, &dbi, "entries");
 	ck_assert_int_eq(mdb_drop(txn, dbi, 0), 0);
 	for (i = 0; i < l->n; i++) {
 		uint8_t kb[8];
 		MDB_val k = { 8, kb };
 		MDB_val v = { l->len[i], l->e[i] };
-		int b;
 
-		for (b = 0; b < 8; b++)
-			kb[b] = (uint8_t)((uint64_t)i >> (56 - 8 * b));
+		be64(kb, i);
 		ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, MDB_APPEND), 0);
 	}
-	ck_assert_int_eq(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_close(env, txn);
 }
 
 /* Keep only checkpoints of size <= @keep, in store and bundle (what a
@@ -190,13 +212,7 @@ static void drop_checkpoints_above(uint64_t keep)
 	MDB_val v;
 	uint64_t s;
 
-	snprintf(path, sizeof(path), "%s/store", work);
-	mdb_env_create(&env);
-	mdb_env_set_maxdbs(env, 8);
-	mdb_env_set_mapsize(env, (size_t)1 << 30);
-	ck_assert_int_eq(mdb_env_open(env, path, 0, 0600), 0);
-	mdb_txn_begin(env, NULL, 0, &txn);
-	ck_assert_int_eq(mdb_dbi_open(txn, "checkpoints", 0, &dbi), 0);
+	txn = raw_open(&env, &dbi, "checkpoints");
 	mdb_cursor_open(txn, dbi, &c);
 	while (!mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *p = k.mv_data;
@@ -208,8 +224,7 @@ static void drop_checkpoints_above(uint64_t keep)
 			mdb_cursor_del(c, 0);
 	}
 	mdb_cursor_close(c);
-	ck_assert_int_eq(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_close(env, txn);
 	for (s = keep + 1; s <= N_ENTRIES; s++) {
 		snprintf(path, sizeof(path), "%s/bundle/checkpoints/%llu", work,
 		    (unsigned long long)s);
@@ -454,25 +469,15 @@ START_TEST(test_integrity_checkpoint_resigned_other_key)
 	/* the same forgery in the store: its newest checkpoint replaced */
 	{
 		MDB_env *env;
-		MDB_txn *txn;
 		MDB_dbi dbi;
+		MDB_txn *txn = raw_open(&env, &dbi, "checkpoints");
 		uint8_t kb[8];
 		MDB_val k = { 8, kb };
 		MDB_val val = { note.len, note.data };
-		int b;
 
-		snprintf(path, sizeof(path), "%s/store", work);
-		for (b = 0; b < 8; b++)
-			kb[b] = (uint8_t)((uint64_t)N_ENTRIES >> (56 - 8 * b));
-		ck_assert_int_eq(mdb_env_create(&env), 0);
-		mdb_env_set_maxdbs(env, 8);
-		mdb_env_set_mapsize(env, (size_t)1 << 30);
-		ck_assert_int_eq(mdb_env_open(env, path, 0, 0600), 0);
-		ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-		ck_assert_int_eq(mdb_dbi_open(txn, "checkpoints", 0, &dbi), 0);
+		be64(kb, N_ENTRIES);
 		ck_assert_int_eq(mdb_put(txn, dbi, &k, &val, 0), 0);
-		ck_assert_int_eq(mdb_txn_commit(txn), 0);
-		mdb_env_close(env);
+		raw_close(env, txn);
 	}
 	ck_assert_int_eq(verify("store", NULL, 0), SL_EINTEGRITY);
 	ck_assert_uint_eq(res.bad_from, N_ENTRIES - 1);

@@ -330,9 +330,28 @@ static void join_chunk(struct verifier *v, struct chunk *c)
 }
 
 /* Take genesis / key_rotation keys from an entry's record. */
+/* Keep one verifier key string: the genesis's, or a rotation's with the
+ * seq of its entry (trusted later only through a covering checkpoint). */
+static void add_key(struct verifier *v, int type, uint64_t seq,
+    const json_t *k)
+{
+	struct sl_verifier *vk;
+
+	if (!json_is_string(k) || sl_note_verifier_parse(&vk,
+	    json_string_value(k), json_string_length(k), NULL))
+		return;
+	if (type == SL_ET_GENESIS && v->nkeys < MAX_KEYS) {
+		v->keys[v->nkeys++] = vk;
+	} else if (type == SL_ET_KEY_ROTATION && v->nrot < MAX_KEYS) {
+		v->rot_seq[v->nrot] = seq;
+		v->rot[v->nrot++] = vk;
+	} else {
+		sl_note_verifier_free(vk);
+	}
+}
+
 static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
 {
-	uint64_t seq = c->index * CHUNK + i;
 	struct sl_entry_view ev;
 	json_t *rec;
 	json_t *keys;
@@ -344,39 +363,26 @@ static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
 	rec = json_loadb((const char *)ev.record, ev.record_len, 0, NULL);
 	if (!rec)
 		return;
-	if (ev.type == SL_ET_GENESIS) {
-		const char *o = json_string_value(json_object_get(rec,
-		    "origin"));
-
-		keys = json_object_get(rec, "checkpoint_keys");
-		if (!o || !sl_checkpoint_origin_ok(o) || !json_is_array(keys) ||
-		    !json_array_size(keys)) {
-			snprintf(v->genesis_problem, sizeof(v->genesis_problem),
-			    "the genesis entry (seq 0) does not name the log's "
-			    "origin and checkpoint keys");
-		} else {
-			snprintf(v->r->origin, sizeof(v->r->origin), "%s", o);
-			v->genesis_ok = 1;
-		}
+	if (ev.type == SL_ET_KEY_ROTATION) {
+		add_key(v, ev.type, c->index * CHUNK + i,
+		    json_object_get(rec, "new_key"));
+		json_decref(rec);
+		return;
+	}
+	keys = json_object_get(rec, "checkpoint_keys");
+	if (!json_is_string(json_object_get(rec, "origin")) ||
+	    !sl_checkpoint_origin_ok(json_string_value(json_object_get(rec,
+	    "origin"))) || !json_is_array(keys) || !json_array_size(keys)) {
+		snprintf(v->genesis_problem, sizeof(v->genesis_problem),
+		    "the genesis entry (seq 0) does not name the log's origin "
+		    "and checkpoint keys");
 	} else {
-		keys = json_pack("[O]", json_object_get(rec, "new_key"));
-		json_object_set_new(rec, "_keys", keys);
+		snprintf(v->r->origin, sizeof(v->r->origin), "%s",
+		    json_string_value(json_object_get(rec, "origin")));
+		v->genesis_ok = 1;
 	}
-	json_array_foreach(keys, j, k) {
-		struct sl_verifier *vk;
-
-		if (!json_is_string(k) || sl_note_verifier_parse(&vk,
-		    json_string_value(k), json_string_length(k), NULL))
-			continue;
-		if (ev.type == SL_ET_GENESIS && v->nkeys < MAX_KEYS) {
-			v->keys[v->nkeys++] = vk;
-		} else if (ev.type == SL_ET_KEY_ROTATION && v->nrot < MAX_KEYS) {
-			v->rot_seq[v->nrot] = seq;
-			v->rot[v->nrot++] = vk;
-		} else {
-			sl_note_verifier_free(vk);
-		}
-	}
+	json_array_foreach(keys, j, k)
+		add_key(v, ev.type, 0, k);
 	json_decref(rec);
 }
 
