@@ -64,7 +64,8 @@ static int num(uint64_t *out, json_t *o, const char *key, uint64_t def,
 static const char *const known[] = {
 	"listen", "store", "keys", "tls", "checkpoint_every_entries",
 	"checkpoint_every_seconds", "max_body_bytes", "max_batch",
-	"read_timeout_seconds", "clients", NULL
+	"read_timeout_seconds", "request_deadline_seconds", "max_connections",
+	"clients", NULL
 };
 
 static int load_clients(struct sl_config *c, json_t *arr, const char *path,
@@ -234,6 +235,14 @@ int sl_config_load(struct sl_config **out, const char *path,
 	if (!rc)
 		rc = num(&n, root, "read_timeout_seconds", 10, 1, 3600, path, e);
 	c->read_timeout_s = (unsigned)n;
+	if (!rc)
+		rc = num(&n, root, "request_deadline_seconds", 30, 1, 3600,
+		    path, e);
+	c->request_deadline_s = (unsigned)n;
+	if (!rc)
+		rc = num(&n, root, "max_connections", 1000, 1, 100000, path,
+		    e);
+	c->max_connections = (unsigned)n;
 	if (rc)
 		goto out;
 	rc = load_clients(c, json_object_get(root, "clients") ?
@@ -294,6 +303,8 @@ void sl_config_template(FILE *out, const char *store, const char *pki,
 	    "  \"max_body_bytes\": 4194304,\n"
 	    "  \"max_batch\": 1000,\n"
 	    "  \"read_timeout_seconds\": 10,\n"
+	    "  \"request_deadline_seconds\": 30,\n"
+	    "  \"max_connections\": 1000,\n"
 	    "  \"clients\": [\n"
 	    "    {\"subject_cn\": \"police-esx\", \"organisation_id\": "
 	    "\"POL-ESX\", \"roles\": [\"submitter\"]},\n"

@@ -42,6 +42,8 @@ struct sl_config {
 	size_t max_body;            /* bytes of one request body */
 	size_t max_batch;           /* records in one request */
 	unsigned read_timeout_s;
+	unsigned request_deadline_s; /* handshake or request, start to end */
+	unsigned max_connections;
 	struct sl_client *clients;
 	size_t nclients;
 };

@@ -1,5 +1,6 @@
 #include "auditd/server.h"
 #include "auditd/config.h"
+#include "auditd/conns.h"
 #include "auditd/keys.h"
 #include "auditd/tls.h"
 #include "auditd/writer.h"
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 /* Error kinds counted in /metrics. */
@@ -52,6 +54,7 @@ struct server {
 	struct sl_keys *keys;
 	struct sl_writer *writer;
 	struct sl_hash *hash;
+	struct sl_conns *conns;
 	struct event *notify;
 	struct event *sig[3];
 	struct event *drain;
@@ -126,13 +129,19 @@ static void send_error(struct server *sv, struct evhttp_request *req,
 
 /* ---- who is calling ---------------------------------------------------- */
 
-static const struct sl_client *caller(struct server *sv,
-    struct evhttp_request *req)
+static SSL *peer_ssl(struct evhttp_request *req)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(
 	    conn) : NULL;
-	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+}
+
+static const struct sl_client *caller(struct server *sv,
+    struct evhttp_request *req)
+{
+	SSL *ssl = peer_ssl(req);
 	char fp[65];
 	char cn[256];
 
@@ -635,6 +644,14 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 			    "gauge\nsharelog_store_bytes %lld\n",
 			    (long long)fst.st_size);
 	}
+	evbuffer_add_printf(b, "# HELP sharelog_connections Open client "
+	    "connections.\n# TYPE sharelog_connections gauge\n"
+	    "sharelog_connections %zu\n# HELP sharelog_connections_expired_total"
+	    " Connections shut for missing the request deadline.\n# TYPE "
+	    "sharelog_connections_expired_total counter\n"
+	    "sharelog_connections_expired_total %llu\n",
+	    sl_conns_open(sv->conns),
+	    (unsigned long long)sl_conns_expired(sv->conns));
 	evbuffer_add_printf(b, "# HELP sharelog_requests_total HTTP answers "
 	    "by status class.\n# TYPE sharelog_requests_total counter\n");
 	for (i = 1; i < 6; i++)
@@ -689,6 +706,7 @@ static void route(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const struct sl_client *c = caller(sv, req);
 
+	sl_conns_request_read(peer_ssl(req));
 	if (!path)
 		path = "";
 	if (!strcmp(path, "/v1/decisions")) {
@@ -738,14 +756,50 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
 	SSL *ssl = SSL_new(sv->ctx);   /* holds its own reference to ctx */
 	struct bufferevent *bev;
 
+	/* Returning NULL makes evhttp fall back to plain TCP: the client's
+	 * TLS hello is then not HTTP (400), and no route answers a caller
+	 * without a certificate. Only when memory runs out. */
 	if (!ssl)
 		return NULL;
 	bev = bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
 	    BEV_OPT_THREADSAFE);
-	if (bev)
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (!bev)
+		return NULL;
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (sl_conns_track(sv->conns, bev, ssl)) {
+		bufferevent_free(bev);
+		return NULL;
+	}
 	return bev;
+}
+
+/* ---- connections ----------------------------------------------------- */
+
+/* Every connection is a descriptor: make room for max_connections plus
+ * the store's and the process's own, or lower the cap to what fits. */
+static void fit_open_files(struct sl_config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->max_connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ?
+		    want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want) {
+		unsigned fit = rl.rlim_cur > 128 ? (unsigned)rl.rlim_cur - 64 :
+		    64;
+
+		fprintf(stderr, "sharelogd: the open-file limit (%llu) allows "
+		    "%u connections, not max_connections %u\n",
+		    (unsigned long long)rl.rlim_cur, fit, cfg->max_connections);
+		cfg->max_connections = fit;
+	}
 }
 
 /* ---- signals ----------------------------------------------------------- */
@@ -782,6 +836,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		sv->ctx = nctx;
 		sl_config_free(sv->cfg);
 		sv->cfg = nc;
+		fit_open_files(nc);
+		sl_conns_set_limits(sv->conns, nc->max_connections,
+		    nc->request_deadline_s);
 		fprintf(stderr, "sharelogd: configuration reloaded (%zu "
 		    "clients)\n", nc->nclients);
 		return;
@@ -792,6 +849,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	fprintf(stderr, "sharelogd: stopping: no new connections, finishing "
 	    "%zu request(s)\n", sv->inflight);
 	if (sv->sock) {
+		sl_conns_set_listener(sv->conns, NULL);
 		evhttp_del_accept_socket(sv->http, sv->sock);
 		sv->sock = NULL;
 	}
@@ -814,8 +872,10 @@ int sl_server_run(const char *config, struct sl_err *e)
 	snprintf(sv->cfg_path, sizeof(sv->cfg_path), "%s", config);
 	signal(SIGPIPE, SIG_IGN);
 	rc = sl_config_load(&sv->cfg, config, e);
-	if (!rc)
+	if (!rc) {
+		fit_open_files(sv->cfg);
 		rc = sl_tls_server_ctx(&sv->ctx, sv->cfg, e);
+	}
 	if (!rc)
 		rc = sl_store_open(&sv->store, sv->cfg->store, 0, e);
 	if (!rc)
@@ -833,6 +893,10 @@ int sl_server_run(const char *config, struct sl_err *e)
 		goto out;
 	}
 	sv->notify = event_new(sv->base, -1, 0, done_cb, sv);
+	rc = sl_conns_new(&sv->conns, sv->base, sv->cfg->max_connections,
+	    sv->cfg->request_deadline_s, e);
+	if (rc)
+		goto out;
 	rc = sl_writer_start(&sv->writer, sv->store, sv->keys->signer,
 	    sv->cfg->checkpoint_every_entries, sv->cfg->checkpoint_every_ms,
 	    writer_notify, sv, e);
@@ -861,6 +925,8 @@ int sl_server_run(const char *config, struct sl_err *e)
 		setsockopt(evhttp_bound_socket_get_fd(sv->sock), IPPROTO_TCP,
 		    TCP_NODELAY, &one, sizeof(one));
 	}
+	sl_conns_set_listener(sv->conns, evhttp_bound_socket_get_listener(
+	    sv->sock));
 	for (i = 0; i < 3; i++) {
 		sv->sig[i] = evsignal_new(sv->base, sigs[i], on_signal, sv);
 		event_add(sv->sig[i], NULL);
@@ -895,6 +961,7 @@ out:
 		event_free(sv->notify);
 	if (sv->http)
 		evhttp_free(sv->http);
+	sl_conns_free(sv->conns);
 	if (sv->base)
 		event_base_free(sv->base);
 	sl_hash_free(sv->hash);

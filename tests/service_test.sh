@@ -40,7 +40,7 @@ config() { # config [without-school]
           "ca": "$P/ca.crt", "crl": "$P/crl.pem"},
   "checkpoint_every_entries": 100,
   "checkpoint_every_seconds": 1,
-  "max_body_bytes": 262144,
+  "max_body_bytes": 262144,${EXTRA:-}
   "clients": [
     {"subject_cn": "police-esx", "organisation_id": "POL-ESX", "roles": ["submitter"]},
     $school
@@ -300,6 +300,82 @@ config
 kill -HUP "$SPID"; sleep 0.3
 req school GET /v1/healthz
 check "after reload again: 200" [ "$CODE" = 200 ]
+
+# --- A total request deadline and a connection cap (both reloadable):
+# a client trickling a request one byte at a time, well inside the read
+# timeout, is cut off; at the cap new clients wait until one leaves.
+EXTRA='
+  "request_deadline_seconds": 2, "max_connections": 3,' config
+kill -HUP "$SPID"; sleep 0.3
+python3 - "$P" "$PORT" > "$D/limits.out" 2>&1 <<'PY'
+import http.client, socket, ssl, sys, threading, time
+pki, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
+ctx.load_cert_chain(pki + "/admin.crt", pki + "/admin.key")
+def tls():
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                           server_hostname="localhost")
+fails = []
+# 1. trickle: one byte every 0.5 s (the read timeout is 10 s)
+s = tls()
+s.settimeout(0.5)
+t0, cut = time.time(), False
+for ch in b"GET /v1/healthz HTTP/1.1\r\nX-Slow: " + b"a" * 100:
+    try:
+        s.send(bytes([ch]))
+        if s.recv(1) == b"":
+            cut = True
+            break
+    except socket.timeout:
+        pass
+    except OSError:
+        cut = True
+        break
+    if time.time() - t0 > 10:
+        break
+if not cut:
+    fails.append("a trickling request was not cut off")
+print("trickle cut after %.1f s" % (time.time() - t0))
+s.close()
+# 2. cap of 3: three open keep-alive connections, a fourth waits
+held = []
+for i in range(3):
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx)
+    c.request("GET", "/v1/healthz"); c.getresponse().read()
+    held.append(c)
+time.sleep(0.3)
+done = {}
+def fourth():
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    c.request("GET", "/v1/healthz")
+    done["status"] = c.getresponse().status
+    done["at"] = time.time()
+th = threading.Thread(target=fourth); th.start()
+time.sleep(1.5)
+if "status" in done:
+    fails.append("a fourth connection was served at a cap of 3")
+released = time.time()
+held.pop().close()
+th.join(12)
+if done.get("status") != 200:
+    fails.append("the waiting connection was not served once one closed")
+else:
+    print("fourth served %.2f s after one closed" % (done["at"] - released))
+# the held ones still work (idle, not expired by the request deadline)
+for c in held:
+    c.request("GET", "/v1/healthz")
+    if c.getresponse().status != 200:
+        fails.append("an idle keep-alive connection was cut")
+    c.close()
+print("\n".join(fails) or "ok")
+sys.exit(1 if fails else 0)
+PY
+lrc=$?
+check "request deadline and connection cap ($(tr '\n' ' ' < "$D/limits.out"))" [ "$lrc" = 0 ]
+req inspector GET /metrics
+check "metrics count the expired connection" grep -q '^sharelog_connections_expired_total [1-9]' "$D/body"
+config
+kill -HUP "$SPID"; sleep 0.3
 
 # --- SIGTERM: drain, final checkpoint, exit 0
 kill -TERM "$SPID"; wait "$SPID"; src=$?; SPID=""
