@@ -50,6 +50,9 @@ $(O)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
+# The shipped completeness policy is compiled into the programs.
+$(O)/verify/policy.o: verify/default-policy.json
+
 $(O)/libsharelog.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^

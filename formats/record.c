@@ -1,6 +1,12 @@
 #include "formats/record.h"
 #include "formats/json.h"
+#include "formats/jcs.h"
+#include "formats/rfc3339.h"
 #include "formats/schema.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 int sl_record_prepare(json_t *rec, const struct sl_pseudo *key,
     const char *base, struct sl_err *e)
@@ -23,5 +29,229 @@ int sl_record_prepare(json_t *rec, const struct sl_pseudo *key,
 	if (json_object_set_new(rec, "child_ref", json_string(ref)))
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
 	json_object_del(rec, "child_id");
+	return 0;
+}
+
+/* ---- views ---------------------------------------------------------- */
+
+/* Key -> schema index (bit 8 set for a "_text" companion), an open
+ * addressing table built once: a million records times thirty keys is
+ * too many binary searches. */
+#define KEYS_SLOTS 512
+static struct {
+	const char *name;
+	size_t len;
+	int idx;
+} keys[KEYS_SLOTS];
+static char text_names[SL_RECORD_VIEW_FIELDS][140];
+static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
+
+static size_t key_hash(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h & (KEYS_SLOTS - 1);
+}
+
+static void key_put(const char *name, int idx)
+{
+	size_t n = strlen(name);
+	size_t h = key_hash((const uint8_t *)name, n);
+
+	while (keys[h].name)
+		h = (h + 1) & (KEYS_SLOTS - 1);
+	keys[h].name = name;
+	keys[h].len = n;
+	keys[h].idx = idx;
+}
+
+static void keys_build(void)
+{
+	size_t nf;
+	const struct sl_field *f = sl_schema_fields(&nf);
+	size_t i;
+
+	for (i = 0; i < nf && i < SL_RECORD_VIEW_FIELDS; i++) {
+		key_put(f[i].name, (int)i);
+		if (f[i].flags & SL_F_OTHER_TEXT) {
+			snprintf(text_names[i], sizeof(text_names[i]), "%s_text",
+			    f[i].name);
+			key_put(text_names[i], (int)i | 0x100);
+		}
+	}
+}
+
+static int key_find(const uint8_t *p, size_t n)
+{
+	size_t h = key_hash(p, n);
+
+	pthread_once(&keys_once, keys_build);
+	while (keys[h].name) {
+		if (keys[h].len == n && !memcmp(keys[h].name, p, n))
+			return keys[h].idx;
+		h = (h + 1) & (KEYS_SLOTS - 1);
+	}
+	return -1;
+}
+
+int sl_record_field_index(const char *name, size_t n)
+{
+	int i = key_find((const uint8_t *)name, n);
+
+	return i >= 0 && !(i & 0x100) ? i : -1;
+}
+
+int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
+    size_t n, struct sl_err *e)
+{
+	struct sl_jcs_member m[2 * SL_RECORD_VIEW_FIELDS + 8];
+	size_t nm;
+	size_t i;
+	int rt;
+
+	memset(v, 0, sizeof(*v));
+	if (sl_jcs_scan(m, sizeof(m) / sizeof(m[0]), &nm, p, n, e))
+		return SL_EINVAL;
+	for (i = 0; i < nm; i++) {
+		int idx = key_find(m[i].key, m[i].key_len);
+
+		if (idx < 0)
+			continue;   /* a newer schema's field: not ours to judge */
+		if (idx & 0x100) {
+			v->text[idx & 0xff] = m[i].val;
+			v->tlen[idx & 0xff] = (uint32_t)m[i].val_len;
+		} else {
+			v->val[idx] = m[i].val;
+			v->len[idx] = (uint32_t)m[i].val_len;
+		}
+	}
+	rt = sl_record_field_index("record_type", 11);
+	if (v->val[rt] && v->len[rt] > 2) {
+		char name[32];
+
+		if (v->len[rt] - 2 < sizeof(name)) {
+			memcpy(name, v->val[rt] + 1, v->len[rt] - 2);
+			name[v->len[rt] - 2] = '\0';
+			v->type = sl_schema_rtype(name);
+		}
+	}
+	return 0;
+}
+
+static int is_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The content of a string value without its quotes, trimmed of plain
+ * white space (escaped \n and \t count as white space too). */
+static int string_body(const uint8_t **b, const uint8_t **end,
+    const uint8_t *p, size_t n)
+{
+	const uint8_t *s, *t;
+
+	if (n < 2 || p[0] != '"')
+		return 0;
+	s = p + 1;
+	t = p + n - 1;
+	for (;;) {
+		if (s < t && is_space(*s))
+			s++;
+		else if (t - s >= 2 && s[0] == '\\' && (s[1] == 'n' ||
+		    s[1] == 't' || s[1] == 'r'))
+			s += 2;
+		else
+			break;
+	}
+	for (;;) {
+		if (t > s && is_space(t[-1]))
+			t--;
+		else if (t - s >= 2 && t[-2] == '\\' && (t[-1] == 'n' ||
+		    t[-1] == 't' || t[-1] == 'r') && (t - s < 3 ||
+		    t[-3] != '\\'))
+			t -= 2;
+		else
+			break;
+	}
+	*b = s;
+	*end = t;
+	return 1;
+}
+
+int sl_record_value_present(const uint8_t *p, size_t n)
+{
+	const uint8_t *b, *t;
+
+	if (!p || !n)
+		return 0;
+	if (p[0] == '"')
+		return string_body(&b, &t, p, n) && t > b;
+	if (p[0] == '[')
+		return n > 2;
+	if (p[0] == 'n')
+		return 0;   /* null */
+	return 1;
+}
+
+size_t sl_record_value_chars(const uint8_t *p, size_t n)
+{
+	const uint8_t *b, *t;
+	size_t c = 0;
+
+	if (!p || !string_body(&b, &t, p, n))
+		return 0;
+	while (b < t) {
+		if (*b == '\\') {
+			b += b + 1 < t && b[1] == 'u' ? 6 : 2;
+			c++;
+			continue;
+		}
+		c += (*b & 0xc0) != 0x80;
+		b++;
+	}
+	return c;
+}
+
+int sl_record_value_is(const uint8_t *p, size_t n, const char *s, size_t sn)
+{
+	return p && n == sn + 2 && p[0] == '"' && !memcmp(p + 1, s, sn);
+}
+
+int sl_record_value_time(int64_t *ms, const uint8_t *p, size_t n)
+{
+	if (!p || n < 2 || p[0] != '"')
+		return SL_EINVAL;
+	return sl_rfc3339_parse(ms, (const char *)p + 1, n - 2);
+}
+
+int sl_record_value_folded(char *out, size_t cap, const uint8_t *p,
+    size_t n)
+{
+	const uint8_t *b, *t;
+	size_t o = 0;
+
+	if (!p || !string_body(&b, &t, p, n))
+		return SL_EINVAL;
+	if ((size_t)(t - b) >= cap)
+		return SL_ETOOBIG;
+	while (b < t) {
+		uint8_t c = *b++;
+
+		if (c == '\\' && b < t) {
+			c = *b++;
+			if (c == 'u') {
+				b += 4;      /* a control character: not text */
+				c = ' ';
+			} else if (c == 'n' || c == 't' || c == 'r' ||
+			    c == 'b' || c == 'f') {
+				c = ' ';
+			}
+		}
+		out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	out[o] = '\0';
 	return 0;
 }

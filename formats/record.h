@@ -8,6 +8,8 @@
 #define SL_RECORD_H
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "formats/err.h"
 #include "formats/pseudo.h"
@@ -20,5 +22,56 @@
  */
 int sl_record_prepare(json_t *rec, const struct sl_pseudo *key,
     const char *base, struct sl_err *e);
+
+/*
+ * A stored record seen without building a tree: for every schema field
+ * (by its index in sl_schema_fields()) the slice of its canonical JSON
+ * value, and of its "<field>_text" companion. Readers of the whole log
+ * (completeness rules, reports) look at a million records this way.
+ */
+#define SL_RECORD_VIEW_FIELDS 96
+
+struct sl_record_view {
+	const uint8_t *val[SL_RECORD_VIEW_FIELDS];   /* NULL when absent */
+	uint32_t len[SL_RECORD_VIEW_FIELDS];
+	const uint8_t *text[SL_RECORD_VIEW_FIELDS];  /* "<field>_text" */
+	uint32_t tlen[SL_RECORD_VIEW_FIELDS];
+	unsigned type;            /* SL_RT_* bit of record_type, 0 unknown */
+};
+
+/**
+ * Fill @v from the canonical record object p[0..n) (as stored in an
+ * entry; checked canonical by the caller's integrity pass, re-checked
+ * here). The slices borrow from @p. SL_EINVAL names what is wrong.
+ */
+int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
+    size_t n, struct sl_err *e);
+
+/** Schema index of field @name (as key bytes), or -1. */
+int sl_record_field_index(const char *name, size_t n);
+
+/* Reading the slices of a view (canonical JSON values). */
+
+/** 1 when the value is a non-empty string (not only white space), a
+ *  non-empty array, or any other present value. */
+int sl_record_value_present(const uint8_t *p, size_t n);
+
+/** A string value's characters (code points), leading and trailing white
+ *  space not counted; 0 for other types. */
+size_t sl_record_value_chars(const uint8_t *p, size_t n);
+
+/** 1 when a string value equals s[0..sn) exactly (no escapes in s). */
+int sl_record_value_is(const uint8_t *p, size_t n, const char *s, size_t sn);
+
+/** A date-time string value in ms since 1970 UTC; SL_EINVAL otherwise. */
+int sl_record_value_time(int64_t *ms, const uint8_t *p, size_t n);
+
+/**
+ * Decode a string value into out[0..cap), trimmed, lower-cased ASCII, NUL
+ * terminated; SL_ETOOBIG when it does not fit (a placeholder never is
+ * long), SL_EINVAL for other types.
+ */
+int sl_record_value_folded(char *out, size_t cap, const uint8_t *p,
+    size_t n);
 
 #endif

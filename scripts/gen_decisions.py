@@ -36,6 +36,7 @@ CATS = ["identity_contact", "address_location", "health", "mental_health",
         "domestic_abuse", "substance_misuse"]
 BASES = ["public_task_6_1_e", "legal_obligation_6_1_c", "vital_interests_6_1_d",
          "consent_6_1_a", "law_enforcement_part3"]
+LE_AGENCIES = ("police", "probation", "youth_justice")   # DPA 2018 Part 3
 WORDS = ("the child was seen at school with unexplained bruising and the parent "
          "declined to explain concerns were raised by the health visitor about "
          "neglect and missed appointments the referral was discussed at the multi "
@@ -123,6 +124,10 @@ def decision(rng, i, t, orgs):
                  requester_role="duty social worker",
                  request_received_at=ts(t - dt.timedelta(hours=rng.randrange(1, 72))),
                  information_requested="School attendance and any welfare concerns")
+    # A complete record carries what the completeness rules (policy V01-V26)
+    # ask for in its situation; the "incomplete" tenth below drops some.
+    if consent == "given":
+        r["consent_from"] = rng.choice(["parent_carer", "child_competent"])
     if sharing:
         rec = rng.sample([a for a in AGENCY if a != agency],
                          1 if LEAN else rng.randint(1, 3))
@@ -135,13 +140,43 @@ def decision(rng, i, t, orgs):
                  shared_at=ts(t + dt.timedelta(minutes=rng.randrange(5, 600))),
                  method=rng.choice(["secure_email", "secure_portal", "case_system",
                                     "phone", "multi_agency_meeting"]),
-                 lawful_basis=rng.choice(BASES),
+                 lawful_basis=rng.choice(BASES if agency in LE_AGENCIES
+                                         else BASES[:-1]),
                  necessity_statement="Needed to assess risk." if LEAN else
                  "Needed by the recipient to assess risk; only "
                  "the minimum relevant to the concern was shared.")
+        if r["lawful_basis"] == "consent_6_1_a" and consent != "given":
+            r["lawful_basis"] = "public_task_6_1_e"
         if r["special_category"] or r["criminal_offence_data"]:
-            r["sc_condition"] = "sch1_p18_safeguarding"
-            r["sch_consent_reason"] = "would_prejudice_protection"
+            if consent == "given":
+                r["sc_condition"] = "art9_2_a_explicit_consent"
+            else:
+                r["sc_condition"] = "sch1_p18_safeguarding"
+                r["sch_consent_reason"] = "would_prejudice_protection"
+        if r["method"] in ("phone", "in_person"):
+            r["written_confirmation_at"] = ts(t + dt.timedelta(hours=12))
+        if consent in ("refused", "withdrawn"):
+            r["consent_override_reason"] = (
+                "Risk of significant harm outweighs the refusal.")
+    if not sharing or consent != "given":
+        r.update(prop_risk_level=rng.choice(["moderate", "significant", "severe"]),
+                 prop_imminence=rng.choice(["days", "weeks", "immediate"]),
+                 prop_safety_gain="Safer if shared." if LEAN else
+                 "The child is safer if the recipient knows of the concern.",
+                 prop_relationship_impact="Low." if LEAN else
+                 "Some strain with the parent; manageable.",
+                 prop_could_wait="No." if LEAN else
+                 "It could not wait for the next meeting.")
+    if (dec == "not_share" and r["harm_threshold"] in (
+            "suspected_significant_harm", "immediate_risk")) or (
+            sharing and consent in ("refused", "withdrawn")):
+        r["advice_sought"] = rng.random() < 0.95
+    if r["child_age_band"] in ("10_15", "16_17") and \
+            r["harm_threshold"] != "immediate_risk" and rng.random() < 0.95:
+        r["views_child"] = "Wants school to know." if LEAN else \
+            "Said they want their teacher to know what happened."
+    if trig == "request_received" and dec == "not_share":
+        r["refusal_communicated_at"] = ts(t + dt.timedelta(hours=2))
     if dec != "share":
         r["information_withheld"] = "Health history not relevant to the request"
     if consent == "not_sought":
@@ -171,10 +206,20 @@ def decision(rng, i, t, orgs):
     return r
 
 
-def follow_up(rng, first, t):
+def follow_up(rng, first, t, i, orgs):
     kind = rng.choices(["amendment", "reconsideration", "outcome",
                         "inform_update"], [35, 15, 35, 15])[0]
     ms = int(t.timestamp() * 1000)
+    if kind == "reconsideration":
+        # a new decision on the same request: complete in itself
+        r = decision(rng, i, t, {first["deciding_agency_type"]:
+                                 first["organisation_id"]})
+        r.update({k: first[k] for k in ("decision_id", "practitioner_id",
+                                         "case_ref", "child_id")})
+        r.update(record_type=kind, refers_to_record_id=first["record_id"],
+                 new_information_summary="Police disclosed a new incident "
+                 "at the address.")
+        return r
     r = {k: first[k] for k in ("schema_version", "decision_id", "organisation_id",
                                "practitioner_id", "case_ref", "child_id")}
     r.update(record_id=ulid(rng, ms), record_type=kind, decided_at=ts(t),
@@ -183,10 +228,6 @@ def follow_up(rng, first, t):
     if kind == "amendment":
         r["amendment_reason"] = "Lawful basis was omitted when first recorded."
         r["lawful_basis"] = "public_task_6_1_e"
-    elif kind == "reconsideration":
-        r.update(deciding_agency_type=first["deciding_agency_type"],
-                 decision="share", new_information_summary="Police disclosed a "
-                 "new incident at the address.", rationale=text(rng, 200, 400))
     elif kind == "outcome":
         r["outcome_type"] = rng.choice(["nfa", "early_help", "csc_assessment",
                                         "s47_started", "cp_plan"])
@@ -203,6 +244,10 @@ def main():
     ap.add_argument("--orgs", help="comma-separated organisation ids to use only")
     ap.add_argument("--lean", action="store_true",
                     help="shortest realistic records (about 700 bytes)")
+    ap.add_argument("--start", help="first decided_at (ISO 8601, default "
+                    "2025-01-01T00:00:00Z)")
+    ap.add_argument("--span-hours", type=float, default=365 * 24,
+                    help="decisions are spread over this many hours")
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
     global LEAN, SEED
@@ -216,12 +261,15 @@ def main():
     out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="utf-8")
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     recent, buf = [], []
-    span = 365 * 86400 / max(a.n, 1)
+    global EPOCH
+    if a.start:
+        EPOCH = dt.datetime.fromisoformat(a.start.replace("Z", "+00:00"))
+    span = a.span_hours * 3600 / max(a.n, 1)
     i = 0
     while i < a.n:
         t = EPOCH + dt.timedelta(seconds=i * span)
         if recent and rng.random() < 0.08:
-            r = follow_up(rng, rng.choice(recent), t)
+            r = follow_up(rng, rng.choice(recent), t, i, orgs)
         else:
             r = decision(rng, i, t, orgs)
             recent.append(r)

@@ -1,11 +1,17 @@
 /*
- * sharelog-verify: prove a sharelog log complete and unaltered.
- * Exit 0 verified, 1 integrity failure, 2 usage or I/O error.
+ * sharelog-verify: prove a sharelog log complete and unaltered, and (with
+ * --completeness) judge every decision by the recording rules.
+ * Exit 0 verified, 1 integrity failure, 2 usage or I/O error, 3 verified
+ * but error-level completeness findings.
  */
 #include "formats/bundle.h"
+#include "formats/rfc3339.h"
+#include "verify/completeness.h"
 #include "verify/integrity.h"
+#include "verify/policy.h"
 #include "verify/report.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +24,10 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "usage: sharelog-verify STORE|BUNDLE [--checkpoint FILE ...] "
 	    "[--key VKEY|FILE ...] [--json] [--threads N]\n"
+	    "       sharelog-verify STORE|BUNDLE --completeness [--policy FILE] "
+	    "[--as-of TIME]\n"
+	    "              [--from DATE] [--to DATE] [--json | --csv | "
+	    "--csv-summary] ...\n"
 	    "\n"
 	    "Proves that a sharelog store or exported bundle is complete and "
 	    "unaltered:\n"
@@ -33,8 +43,23 @@ static void usage(FILE *f)
 	    "a file);\n"
 	    "without it the key named in the log itself is trusted.\n"
 	    "\n"
-	    "exit status: 0 verified, 1 integrity failure, 2 usage or I/O "
-	    "error\n");
+	    "--completeness then judges every decision by the recording "
+	    "rules of the\n"
+	    "policy (the built-in default follows the guidance; --policy "
+	    "gives a board's\n"
+	    "own) as of TIME (RFC 3339, or a date meaning the end of that "
+	    "day; default\n"
+	    "now), for decisions decided from DATE to DATE (inclusive). "
+	    "It lists each\n"
+	    "finding as seq, decision_id, organisation, rule, severity and "
+	    "field, never\n"
+	    "record text, then a summary per organisation and rule. "
+	    "--csv prints the\n"
+	    "findings as CSV, --csv-summary the summary.\n"
+	    "\n"
+	    "exit status: 0 verified (and no error-level findings), 1 "
+	    "integrity failure,\n"
+	    "2 usage or I/O error, 3 error-level completeness findings\n");
 }
 
 /* A --key argument is a vkey string or a file holding one per line. */
@@ -66,6 +91,97 @@ static int add_keys(const char **keys, size_t *n, char **owned,
 	return 0;
 }
 
+/* A date (YYYY-MM-DD) or an RFC 3339 date-time; @end_of_day makes a date
+ * mean its last millisecond. */
+static int parse_when(int64_t *ms, const char *s, int end_of_day,
+    const char *opt)
+{
+	if (!sl_rfc3339_parse_date(ms, s, strlen(s))) {
+		if (end_of_day)
+			*ms += 86400000 - 1;
+		return 0;
+	}
+	if (!sl_rfc3339_parse(ms, s, strlen(s)))
+		return 0;
+	fprintf(stderr, "sharelog-verify: %s: \"%s\" is not a date "
+	    "(YYYY-MM-DD) or an RFC 3339 date-time\n", opt, s);
+	return -1;
+}
+
+static int completeness(const char *path, const struct sl_verify_opts *o,
+    int json, int csv, const char *policy_path, const char *as_of,
+    const char *from, const char *to)
+{
+	struct sl_verify_result *r = calloc(1, sizeof(*r));
+	struct sl_policy *pol = NULL;
+	struct sl_comp_result *cr = NULL;
+	struct sl_comp_opts co = { NULL, 0, INT64_MIN, INT64_MAX, 0, 0 };
+	struct sl_report_comp rc_ = { NULL, NULL, 0, INT64_MIN, INT64_MAX };
+	struct sl_err e = { 0, "" };
+	uint64_t entries, judged, errors, warnings;
+	int status = 2;
+	int rc;
+
+	if (!r)
+		return 2;
+	co.as_of_ms = sl_rfc3339_now_ms();
+	if ((as_of && parse_when(&co.as_of_ms, as_of, 1, "--as-of")) ||
+	    (from && parse_when(&co.from_ms, from, 0, "--from")) ||
+	    (to && parse_when(&co.to_ms, to, 1, "--to")))
+		goto out;
+	if (to)
+		co.to_ms++;          /* inclusive: up to the end of it */
+	if (sl_policy_load(&pol, policy_path, &e)) {
+		fprintf(stderr, "sharelog-verify: policy: %s\n", e.msg);
+		goto out;
+	}
+	/* Integrity first, always: rules over an altered log mean nothing. */
+	rc = sl_verify_log(r, path, o, &e);
+	if (rc && rc != SL_EINTEGRITY) {
+		fprintf(stderr, "sharelog-verify: %s\n", e.msg);
+		goto out;
+	}
+	if (!r->verified) {
+		if (json)
+			sl_report_json(stdout, path, r);
+		else
+			sl_report_text(csv ? stderr : stdout, path, r);
+		fprintf(stderr, "sharelog-verify: integrity failed; "
+		    "completeness not judged\n");
+		status = 1;
+		goto out;
+	}
+	co.policy = pol;
+	co.upto = r->entries;
+	co.threads = o->threads;
+	if (sl_comp_run(&cr, path, &co, &e)) {
+		fprintf(stderr, "sharelog-verify: completeness: %s\n", e.msg);
+		goto out;
+	}
+	rc_.policy = pol;
+	rc_.result = cr;
+	rc_.as_of_ms = co.as_of_ms;
+	rc_.from_ms = co.from_ms;
+	rc_.to_ms = co.to_ms;
+	if (json) {
+		sl_report_comp_json(stdout, path, r, &rc_);
+	} else if (csv) {
+		sl_report_comp_csv(stdout, &rc_, csv == 2);
+	} else {
+		sl_report_text(stdout, path, r);
+		sl_report_comp_text(stdout, &rc_);
+	}
+	sl_comp_totals(cr, &entries, &judged, &errors, &warnings);
+	status = errors ? 3 : 0;
+out:
+	if (fflush(stdout))
+		status = 2;
+	sl_comp_free(cr);
+	sl_policy_free(pol);
+	free(r);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	const char *held[MAX_ARGS];
@@ -77,6 +193,9 @@ int main(int argc, char **argv)
 	struct sl_err e = { 0, "" };
 	const char *path = NULL;
 	int json = 0;
+	int comp = 0, csv = 0;
+	const char *policy_path = NULL;
+	const char *as_of = NULL, *from = NULL, *to = NULL;
 	int rc;
 	int i;
 	int status;
@@ -97,6 +216,20 @@ int main(int argc, char **argv)
 			if (nowned >= MAX_ARGS || add_keys(keys, &o.nkeys,
 			    owned, &nowned, argv[++i]))
 				return 2;
+		} else if (!strcmp(a, "--completeness")) {
+			comp = 1;
+		} else if (!strcmp(a, "--csv")) {
+			csv = 1;
+		} else if (!strcmp(a, "--csv-summary")) {
+			csv = 2;
+		} else if (!strcmp(a, "--policy") && i + 1 < argc) {
+			policy_path = argv[++i];
+		} else if (!strcmp(a, "--as-of") && i + 1 < argc) {
+			as_of = argv[++i];
+		} else if (!strcmp(a, "--from") && i + 1 < argc) {
+			from = argv[++i];
+		} else if (!strcmp(a, "--to") && i + 1 < argc) {
+			to = argv[++i];
 		} else if (!strcmp(a, "--threads") && i + 1 < argc) {
 			o.threads = atoi(argv[++i]);
 		} else if (a[0] == '-' || path) {
@@ -105,8 +238,14 @@ int main(int argc, char **argv)
 			path = a;
 		}
 	}
-	if (!path)
+	if (!path || (json && csv) || (!comp && (csv || policy_path || as_of ||
+	    from || to)))
 		goto bad;
+	if (comp) {
+		status = completeness(path, &o, json, csv, policy_path, as_of,
+		    from, to);
+		goto done;
+	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return 2;
@@ -122,6 +261,7 @@ int main(int argc, char **argv)
 		status = r->verified ? 0 : 1;
 	}
 	free(r);
+done:
 	while (nowned)
 		free(owned[--nowned]);
 	return status;

@@ -1,7 +1,11 @@
 #include "verify/report.h"
+#include "formats/rfc3339.h"
 #include "formats/enc.h"
 
+#include <csv.h>
 #include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const char *src_name(const struct sl_verify_result *r)
 {
@@ -62,14 +66,13 @@ void sl_report_text(FILE *out, const char *path,
 		    r->unsealed == 1 ? "y is" : "ies are");
 }
 
-void sl_report_json(FILE *out, const char *path,
+static json_t *integrity_json(const char *path,
     const struct sl_verify_result *r)
 {
 	char hex[65];
 	json_t *o = json_object();
 	json_t *held = json_array();
 	size_t i;
-	char *s;
 
 	json_object_set_new(o, "verified", json_boolean(r->verified));
 	json_object_set_new(o, "path", json_string(path));
@@ -104,9 +107,259 @@ void sl_report_json(FILE *out, const char *path,
 		    json_integer((json_int_t)r->bad_to));
 		json_object_set_new(o, "problem", json_string(r->problem));
 	}
+	return o;
+}
+
+void sl_report_json(FILE *out, const char *path,
+    const struct sl_verify_result *r)
+{
+	json_t *o = integrity_json(path, r);
+	char *s;
+
 	s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (s)
 		fprintf(out, "%s\n", s);
 	free(s);
 	json_decref(o);
+}
+
+/* ---- completeness ------------------------------------------------------ */
+
+static const char *sev_name(int s)
+{
+	return s == SL_SEV_ERROR ? "error" : "warning";
+}
+
+static void fmt_time(char *out, size_t cap, int64_t ms, const char *open)
+{
+	char t[SL_RFC3339_MS_LEN + 1];
+
+	if (ms == INT64_MIN || ms == INT64_MAX) {
+		snprintf(out, cap, "%s", open);
+		return;
+	}
+	sl_rfc3339_format(t, ms);
+	snprintf(out, cap, "%s", t);
+}
+
+static void policy_line(FILE *out, const struct sl_policy *p)
+{
+	char hex[65];
+
+	sl_enc_hex(hex, sl_policy_sha256(p), 32);
+	fprintf(out, "  policy:       %s, %s, sha256 %s\n", sl_policy_name(p),
+	    sl_policy_file(p), hex);
+}
+
+void sl_report_comp_text(FILE *out, const struct sl_report_comp *c)
+{
+	const struct sl_comp_finding *f;
+	const struct sl_comp_count *k;
+	const struct sl_comp_org *g;
+	size_t nf = sl_comp_findings(c->result, &f);
+	size_t nk = sl_comp_counts(c->result, &k);
+	size_t ng = sl_comp_orgs(c->result, &g);
+	uint64_t entries, judged, errors, warnings;
+	char a[40], b[40], d[40];
+	size_t i;
+
+	sl_comp_totals(c->result, &entries, &judged, &errors, &warnings);
+	fmt_time(a, sizeof(a), c->as_of_ms, "now");
+	fmt_time(b, sizeof(b), c->from_ms, "the start");
+	fmt_time(d, sizeof(d), c->to_ms, "the end");
+	fprintf(out, "\nsharelog-verify: completeness: %s\n", errors ?
+	    "ERRORS FOUND" : warnings ? "no errors (warnings below)" :
+	    "COMPLETE");
+	policy_line(out, c->policy);
+	fprintf(out, "  as of:        %s (entries recorded later are not "
+	    "looked at)\n", a);
+	fprintf(out, "  decisions:    decided from %s to before %s: %llu "
+	    "judged, with their threads, in %.2f s\n", b, d,
+	    (unsigned long long)judged, sl_comp_seconds(c->result));
+	fprintf(out, "  findings:     %llu error(s), %llu warning(s)\n",
+	    (unsigned long long)errors, (unsigned long long)warnings);
+	if (nf) {
+		fprintf(out, "\n%-10s %-28s %-16s %-5s %-8s %s\n", "seq",
+		    "decision_id", "organisation", "rule", "severity",
+		    "field");
+		for (i = 0; i < nf; i++)
+			fprintf(out, "%-10llu %-28s %-16s %-5s %-8s %s\n",
+			    (unsigned long long)f[i].seq, f[i].decision_id,
+			    f[i].organisation,
+			    sl_policy_rule(c->policy, f[i].rule)->id,
+			    sev_name(f[i].severity),
+			    sl_policy_field_name(f[i].field));
+	}
+	fprintf(out, "\nby organisation:\n");
+	fprintf(out, "%-16s %10s %10s %12s %14s\n", "organisation",
+	    "decisions", "follow-ups", "with errors", "warnings only");
+	for (i = 0; i < ng; i++)
+		fprintf(out, "%-16s %10llu %10llu %12llu %14llu\n",
+		    g[i].organisation, (unsigned long long)g[i].decisions,
+		    (unsigned long long)g[i].follow_ups,
+		    (unsigned long long)g[i].with_errors,
+		    (unsigned long long)g[i].with_warnings);
+	if (nk) {
+		fprintf(out, "\nby organisation and rule:\n");
+		fprintf(out, "%-16s %-5s %-8s %10s %10s\n", "organisation",
+		    "rule", "severity", "findings", "decisions");
+		for (i = 0; i < nk; i++)
+			fprintf(out, "%-16s %-5s %-8s %10llu %10llu\n",
+			    k[i].organisation,
+			    sl_policy_rule(c->policy, k[i].rule)->id,
+			    sev_name(k[i].severity),
+			    (unsigned long long)k[i].findings,
+			    (unsigned long long)k[i].decisions);
+	}
+}
+
+/* A JSON string literal (ids and names only: short, printable). */
+static void jstr(FILE *out, const char *s)
+{
+	json_t *v = json_string(s ? s : "");
+	char *d = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+
+	fputs(d ? d : "\"\"", out);
+	free(d);
+	json_decref(v);
+}
+
+void sl_report_comp_json(FILE *out, const char *path,
+    const struct sl_verify_result *r, const struct sl_report_comp *c)
+{
+	json_t *o = integrity_json(path, r);
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	const struct sl_comp_finding *f;
+	const struct sl_comp_count *k;
+	const struct sl_comp_org *g;
+	size_t nf = sl_comp_findings(c->result, &f);
+	size_t nk = sl_comp_counts(c->result, &k);
+	size_t ng = sl_comp_orgs(c->result, &g);
+	uint64_t entries, judged, errors, warnings;
+	char t[40], hex[65];
+	size_t i;
+
+	sl_comp_totals(c->result, &entries, &judged, &errors, &warnings);
+	/* findings are streamed: a million decisions can have many */
+	fprintf(out, "{\n  \"integrity\": %s,\n  \"completeness\": {\n",
+	    s ? s : "null");
+	free(s);
+	json_decref(o);
+	sl_enc_hex(hex, sl_policy_sha256(c->policy), 32);
+	fprintf(out, "    \"policy\": {\"name\": ");
+	jstr(out, sl_policy_name(c->policy));
+	fprintf(out, ", \"file\": ");
+	jstr(out, sl_policy_file(c->policy));
+	fprintf(out, ", \"sha256\": \"%s\"},\n", hex);
+	fmt_time(t, sizeof(t), c->as_of_ms, "");
+	fprintf(out, "    \"as_of\": \"%s\",\n", t);
+	fmt_time(t, sizeof(t), c->from_ms, "");
+	fprintf(out, "    \"from\": %s%s%s,\n", *t ? "\"" : "", *t ? t :
+	    "null", *t ? "\"" : "");
+	fmt_time(t, sizeof(t), c->to_ms, "");
+	fprintf(out, "    \"to\": %s%s%s,\n", *t ? "\"" : "", *t ? t :
+	    "null", *t ? "\"" : "");
+	fprintf(out, "    \"decisions_judged\": %llu,\n    \"errors\": %llu,"
+	    "\n    \"warnings\": %llu,\n    \"findings\": [",
+	    (unsigned long long)judged, (unsigned long long)errors,
+	    (unsigned long long)warnings);
+	for (i = 0; i < nf; i++) {
+		fprintf(out, "%s\n      {\"seq\": %llu, \"decision_id\": ",
+		    i ? "," : "", (unsigned long long)f[i].seq);
+		jstr(out, f[i].decision_id);
+		fprintf(out, ", \"organisation\": ");
+		jstr(out, f[i].organisation);
+		fprintf(out, ", \"rule\": ");
+		jstr(out, sl_policy_rule(c->policy, f[i].rule)->id);
+		fprintf(out, ", \"severity\": \"%s\", \"field\": ",
+		    sev_name(f[i].severity));
+		jstr(out, sl_policy_field_name(f[i].field));
+		fputc('}', out);
+	}
+	fprintf(out, "%s],\n    \"organisations\": [", nf ? "\n    " : "");
+	for (i = 0; i < ng; i++) {
+		fprintf(out, "%s\n      {\"organisation\": ", i ? "," : "");
+		jstr(out, g[i].organisation);
+		fprintf(out, ", \"decisions\": %llu, \"follow_ups\": %llu, "
+		    "\"with_errors\": %llu, \"warnings_only\": %llu}",
+		    (unsigned long long)g[i].decisions,
+		    (unsigned long long)g[i].follow_ups,
+		    (unsigned long long)g[i].with_errors,
+		    (unsigned long long)g[i].with_warnings);
+	}
+	fprintf(out, "%s],\n    \"by_rule\": [", ng ? "\n    " : "");
+	for (i = 0; i < nk; i++) {
+		fprintf(out, "%s\n      {\"organisation\": ", i ? "," : "");
+		jstr(out, k[i].organisation);
+		fprintf(out, ", \"rule\": ");
+		jstr(out, sl_policy_rule(c->policy, k[i].rule)->id);
+		fprintf(out, ", \"severity\": \"%s\", \"findings\": %llu, "
+		    "\"decisions\": %llu}", sev_name(k[i].severity),
+		    (unsigned long long)k[i].findings,
+		    (unsigned long long)k[i].decisions);
+	}
+	fprintf(out, "%s]\n  }\n}\n", nk ? "\n    " : "");
+}
+
+static void csv_row(FILE *out, const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', out);
+		csv_fwrite(out, v[i], strlen(v[i]));
+	}
+	fputs("\r\n", out);
+}
+
+void sl_report_comp_csv(FILE *out, const struct sl_report_comp *c,
+    int summary)
+{
+	char a[24], b[24];
+	size_t i;
+
+	if (!summary) {
+		static const char *const head[] = { "seq", "decision_id",
+			"organisation", "rule", "severity", "field" };
+		const struct sl_comp_finding *f;
+		size_t nf = sl_comp_findings(c->result, &f);
+
+		csv_row(out, head, 6);
+		for (i = 0; i < nf; i++) {
+			const char *v[6];
+
+			snprintf(a, sizeof(a), "%llu",
+			    (unsigned long long)f[i].seq);
+			v[0] = a;
+			v[1] = f[i].decision_id;
+			v[2] = f[i].organisation;
+			v[3] = sl_policy_rule(c->policy, f[i].rule)->id;
+			v[4] = sev_name(f[i].severity);
+			v[5] = sl_policy_field_name(f[i].field);
+			csv_row(out, v, 6);
+		}
+		return;
+	} else {
+		static const char *const head[] = { "organisation", "rule",
+			"severity", "findings", "decisions_with_finding" };
+		const struct sl_comp_count *k;
+		size_t nk = sl_comp_counts(c->result, &k);
+
+		csv_row(out, head, 5);
+		for (i = 0; i < nk; i++) {
+			const char *v[5];
+
+			snprintf(a, sizeof(a), "%llu",
+			    (unsigned long long)k[i].findings);
+			snprintf(b, sizeof(b), "%llu",
+			    (unsigned long long)k[i].decisions);
+			v[0] = k[i].organisation;
+			v[1] = sl_policy_rule(c->policy, k[i].rule)->id;
+			v[2] = sev_name(k[i].severity);
+			v[3] = a;
+			v[4] = b;
+			csv_row(out, v, 5);
+		}
+	}
 }

@@ -1,0 +1,1189 @@
+/*
+ * completeness: the policy over a whole log (completeness.h).
+ *
+ * Phase 1, in parallel over ranges of entries: scan each entry and its
+ * record into a view (no JSON tree), judge it alone, and keep per entry
+ * the few facts the thread logic needs (hashes of its ids, dates, type).
+ * Phase 2, in seq order: resolve every follow-up to the decision it
+ * belongs to, judge again the decisions that follow-ups added to, and
+ * apply the checks that need the thread or the log (refers_to,
+ * follow_up, repeated_text). Entry bytes stay where they are (the bundle's
+ * map, the store's snapshot) for the whole run; views point into them.
+ */
+#define _GNU_SOURCE
+#include "verify/completeness.h"
+#include "formats/entry.h"
+#include "formats/record.h"
+#include "formats/schema.h"
+#include "formats/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NONE UINT64_MAX
+#define MAX_HITS 256
+
+/* unit flags */
+#define U_CLIENT 0x01    /* a client record (decision ... inform_update) */
+#define U_JUDGED 0x02    /* decision or reconsideration */
+#define U_SKIP 0x04      /* recorded after the as-of time */
+#define U_REFERS 0x08    /* a refers_to rule applies to it */
+#define U_REEVAL 0x10    /* judged again with its follow-ups */
+#define U_BAD 0x20       /* the record could not be read */
+
+struct unit {
+	uint64_t rid[2];
+	uint64_t ref[2];
+	uint64_t did[2];
+	int64_t decided_ms;
+	uint64_t root;           /* the decision a follow-up belongs to */
+	const uint8_t *didp;     /* decision_id value (JSON string) */
+	uint32_t didn;
+	uint32_t org;
+	uint8_t etype;
+	uint8_t flags;
+};
+
+struct raw {                 /* a finding before strings are attached */
+	uint64_t seq;
+	uint16_t rule;
+	uint8_t severity;
+	uint8_t phase;           /* 1: judged alone (superseded when the
+				  * record is judged again with its thread);
+				  * 2: with its thread; 3: thread or log check */
+	int16_t field;
+};
+
+struct cand {                /* a follow_up check whose date has passed */
+	uint64_t seq;
+	uint16_t rule;
+	uint8_t phase;
+};
+
+struct rep {                 /* a text for repeated_text */
+	uint64_t by;
+	uint64_t text;
+	int64_t at;
+	uint64_t seq;
+	uint16_t rule;
+};
+
+struct vec {
+	void *p;
+	size_t n, cap, size;
+};
+
+static int vec_push(struct vec *v, const void *x)
+{
+	if (v->n == v->cap) {
+		size_t nc = v->cap ? v->cap * 2 : 256;
+		void *np = realloc(v->p, nc * v->size);
+
+		if (!np)
+			return SL_ENOMEM;
+		v->p = np;
+		v->cap = nc;
+	}
+	memcpy((char *)v->p + v->n * v->size, x, v->size);
+	v->n++;
+	return 0;
+}
+
+struct ent {
+	const uint8_t *p;
+	size_t n;
+	int64_t recorded_ms;
+};
+
+struct org {
+	char *name;
+	uint64_t h[2];
+};
+
+struct sl_comp_result {
+	const struct sl_comp_opts *o;
+	const struct sl_policy *pol;
+	struct sl_comp_opts opts;
+	/* the log */
+	const uint8_t *map;
+	size_t maplen;
+	struct sl_store *store;
+	struct sl_store_txn *txn;
+	struct ent *ents;
+	uint64_t n;
+	struct unit *units;
+	/* organisations */
+	pthread_mutex_t org_lock;
+	struct org *orgs;
+	size_t norgs, orgcap;
+	/* results */
+	struct vec raws, cands, reps;
+	struct sl_comp_finding *findings;
+	size_t nfindings;
+	char *strings;
+	struct sl_comp_count *counts;
+	size_t ncounts;
+	struct sl_comp_org *orgstats;
+	uint64_t judged, errors, warnings;
+	double seconds;
+	int overlay[SL_RECORD_VIEW_FIELDS];
+	int f_record_id, f_refers, f_decision_id, f_decided, f_org;
+	struct sl_err *e;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void hash128(uint64_t out[2], const uint8_t *p, size_t n)
+{
+	uint64_t a = 0xcbf29ce484222325ull;
+	uint64_t b = 0x9e3779b97f4a7c15ull ^ n;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		a = (a ^ p[i]) * 0x100000001b3ull;
+		b = (b + p[i]) * 0xff51afd7ed558ccdull;
+		b ^= b >> 29;
+	}
+	out[0] = a;
+	out[1] = b | 1;          /* never all zero: zero means "none" */
+}
+
+/* A JSON string value (canonical) decoded for printing: ids are
+ * printable, so only \" and \\ can occur. */
+static char *decode(const uint8_t *p, size_t n)
+{
+	char *s = malloc(n + 1);
+	size_t i, o = 0;
+
+	if (!s)
+		return NULL;
+	for (i = 1; i + 1 < n; i++) {
+		if (p[i] == '\\' && i + 2 < n)
+			i++;
+		s[o++] = (char)p[i];
+	}
+	s[o] = '\0';
+	return s;
+}
+
+static uint32_t org_id(struct sl_comp_result *r, const uint8_t *p, size_t n)
+{
+	uint64_t h[2];
+	size_t i;
+	uint32_t id = 0;
+
+	if (!p)
+		return UINT32_MAX;
+	hash128(h, p, n);
+	pthread_mutex_lock(&r->org_lock);
+	for (i = 0; i < r->norgs; i++)
+		if (r->orgs[i].h[0] == h[0] && r->orgs[i].h[1] == h[1])
+			break;
+	if (i == r->norgs) {
+		if (r->norgs == r->orgcap) {
+			size_t nc = r->orgcap ? r->orgcap * 2 : 64;
+			struct org *no = realloc(r->orgs, nc * sizeof(*no));
+
+			if (!no) {
+				pthread_mutex_unlock(&r->org_lock);
+				return UINT32_MAX;
+			}
+			r->orgs = no;
+			r->orgcap = nc;
+		}
+		r->orgs[i].name = decode(p, n);
+		r->orgs[i].h[0] = h[0];
+		r->orgs[i].h[1] = h[1];
+		r->norgs++;
+	}
+	id = (uint32_t)i;
+	pthread_mutex_unlock(&r->org_lock);
+	return id;
+}
+
+static int is_judged(int etype)
+{
+	return etype == SL_ET_DECISION || etype == SL_ET_RECONSIDERATION;
+}
+
+static int is_overlay(int etype)
+{
+	return etype == SL_ET_AMENDMENT || etype == SL_ET_OUTCOME ||
+	    etype == SL_ET_INFORM_UPDATE;
+}
+
+static unsigned rt_of(int etype)
+{
+	switch (etype) {
+	case SL_ET_DECISION:
+		return SL_RT_DECISION;
+	case SL_ET_AMENDMENT:
+		return SL_RT_AMENDMENT;
+	case SL_ET_RECONSIDERATION:
+		return SL_RT_RECONSIDERATION;
+	case SL_ET_OUTCOME:
+		return SL_RT_OUTCOME;
+	case SL_ET_INFORM_UPDATE:
+		return SL_RT_INFORM_UPDATE;
+	}
+	return 0;
+}
+
+/* ---- reading the log -------------------------------------------------- */
+
+static int collect_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
+{
+	struct sl_comp_result *r = ctx;
+
+	if (seq >= r->n)
+		return 1;
+	r->ents[seq].p = p;
+	r->ents[seq].n = n;
+	return 0;
+}
+
+static int open_log(struct sl_comp_result *r, const char *path)
+{
+	char f[4200];
+	struct stat st;
+	int fd;
+	int rc;
+
+	snprintf(f, sizeof(f), "%s/entries.jsonl", path);
+	r->ents = calloc(r->n ? r->n : 1, sizeof(*r->ents));
+	if (!r->ents)
+		return sl_err_set(r->e, SL_ENOMEM, "out of memory");
+	fd = open(f, O_RDONLY);
+	if (fd < 0) {
+		rc = sl_store_open(&r->store, path, SL_STORE_RDONLY, r->e);
+		if (!rc)
+			rc = sl_store_read_begin(&r->txn, r->store, r->e);
+		if (!rc) {
+			rc = sl_store_scan(r->txn, 0, collect_cb, r, 0);
+			rc = rc > 0 ? 0 : rc;
+		}
+		return rc;
+	}
+	if (fstat(fd, &st) || st.st_size == 0) {
+		close(fd);
+		return 0;
+	}
+	r->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
+		return sl_err_set(r->e, SL_EIO, "cannot map %s: %s", f,
+		    strerror(errno));
+	}
+	r->maplen = (size_t)st.st_size;
+	madvise((void *)r->map, r->maplen, MADV_SEQUENTIAL);
+	{
+		const uint8_t *p = r->map;
+		const uint8_t *end = r->map + r->maplen;
+		uint64_t seq = 0;
+
+		while (p < end && seq < r->n) {
+			const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+			r->ents[seq].p = p;
+			r->ents[seq++].n = n;
+			p += n + 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- phase 1 ---------------------------------------------------------- */
+
+struct worker {
+	struct sl_comp_result *r;
+	uint64_t from, to;
+	struct vec raws, cands, reps;
+	int rc;
+	struct sl_err e;
+};
+
+static const uint8_t *fv(const struct sl_record_view *v, int f, size_t *n)
+{
+	*n = f >= 0 ? v->len[f] : 0;
+	return f >= 0 ? v->val[f] : NULL;
+}
+
+/* The checks of one judged view that are not plain requirements: the
+ * follow_up dates that have passed, the texts for repeated_text. */
+static int thread_checks(struct sl_comp_result *r, struct vec *cands,
+    struct vec *reps, const struct sl_record_view *v, uint64_t seq,
+    uint8_t phase)
+{
+	const struct sl_policy *p = r->pol;
+	size_t i;
+
+	for (i = 0; i < sl_policy_count(p); i++) {
+		const struct sl_policy_rule *ru = sl_policy_rule(p, i);
+		const uint8_t *x;
+		size_t n;
+		int64_t due;
+
+		if (ru->check != SL_CHECK_FOLLOW_UP &&
+		    ru->check != SL_CHECK_REPEATED_TEXT)
+			continue;
+		if (!sl_policy_applies(p, i, v))
+			continue;
+		if (ru->check == SL_CHECK_FOLLOW_UP) {
+			struct cand c = { seq, (uint16_t)i, phase };
+
+			x = fv(v, ru->due_field, &n);
+			if (!x || sl_record_value_time(&due, x, n) ||
+			    due >= r->opts.as_of_ms)
+				continue;
+			if (vec_push(cands, &c))
+				return SL_ENOMEM;
+		} else if (phase == 1) {
+			struct rep rp;
+			uint64_t h[2];
+
+			x = fv(v, ru->text_field, &n);
+			if (!sl_record_value_present(x, n))
+				continue;
+			hash128(h, x, n);
+			rp.text = h[0];
+			x = fv(v, ru->by_field, &n);
+			if (!x)
+				continue;
+			hash128(h, x, n);
+			rp.by = h[0];
+			rp.at = r->units[seq].decided_ms;
+			rp.seq = seq;
+			rp.rule = (uint16_t)i;
+			if (vec_push(reps, &rp))
+				return SL_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int judge(struct sl_comp_result *r, struct vec *raws,
+    const struct sl_record_view *v, uint64_t seq, int64_t recorded_ms,
+    uint8_t phase)
+{
+	struct sl_policy_hit hits[MAX_HITS];
+	struct sl_policy_time t = { r->opts.as_of_ms, recorded_ms };
+	size_t nh = sl_policy_eval(r->pol, v, &t, hits, MAX_HITS);
+	size_t i;
+
+	for (i = 0; i < nh; i++) {
+		struct raw f = { seq, hits[i].rule, hits[i].severity, phase,
+			hits[i].field };
+
+		if (vec_push(raws, &f))
+			return SL_ENOMEM;
+	}
+	return 0;
+}
+
+static int one_entry(struct worker *w, uint64_t seq)
+{
+	struct sl_comp_result *r = w->r;
+	struct ent *en = &r->ents[seq];
+	struct unit *u = &r->units[seq];
+	struct sl_entry_view ev;
+	struct sl_record_view v;
+	const uint8_t *x;
+	size_t n;
+
+	u->root = NONE;
+	u->org = UINT32_MAX;
+	if (!en->p || sl_entry_scan(&ev, en->p, en->n, &w->e)) {
+		u->flags = U_BAD;
+		return 0;
+	}
+	en->recorded_ms = ev.recorded_ms;
+	u->etype = (uint8_t)ev.type;
+	if (ev.type < SL_ET_DECISION || ev.type > SL_ET_INFORM_UPDATE)
+		return 0;
+	if (ev.recorded_ms > r->opts.as_of_ms) {
+		u->flags = U_SKIP;
+		return 0;
+	}
+	if (sl_record_view_scan(&v, ev.record, ev.record_len, &w->e)) {
+		u->flags = U_BAD;
+		return 0;
+	}
+	u->flags = U_CLIENT | (is_judged(ev.type) ? U_JUDGED : 0);
+	x = fv(&v, r->f_record_id, &n);
+	if (x)
+		hash128(u->rid, x, n);
+	x = fv(&v, r->f_refers, &n);
+	if (x)
+		hash128(u->ref, x, n);
+	u->didp = fv(&v, r->f_decision_id, &n);
+	u->didn = (uint32_t)n;
+	if (u->didp)
+		hash128(u->did, u->didp, n);
+	x = fv(&v, r->f_decided, &n);
+	if (!x || sl_record_value_time(&u->decided_ms, x, n))
+		u->decided_ms = INT64_MIN;
+	x = fv(&v, r->f_org, &n);
+	u->org = org_id(r, x, n);
+	if (!is_judged(ev.type)) {
+		size_t i;
+
+		for (i = 0; i < sl_policy_count(r->pol); i++)
+			if (sl_policy_rule(r->pol, i)->check ==
+			    SL_CHECK_REFERS_TO && sl_policy_applies(r->pol, i, &v))
+				u->flags |= U_REFERS;
+	} else {
+		size_t i;
+
+		/* a reconsideration is judged and is a follow-up too */
+		for (i = 0; i < sl_policy_count(r->pol); i++)
+			if (sl_policy_rule(r->pol, i)->check ==
+			    SL_CHECK_REFERS_TO && sl_policy_applies(r->pol, i, &v))
+				u->flags |= U_REFERS;
+		if (thread_checks(r, &w->cands, &w->reps, &v, seq, 1))
+			return SL_ENOMEM;
+	}
+	return judge(r, &w->raws, &v, seq, ev.recorded_ms, 1);
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t s;
+
+	for (s = w->from; s < w->to && !w->rc; s++)
+		w->rc = one_entry(w, s);
+	return NULL;
+}
+
+static int vec_cat(struct vec *dst, const struct vec *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->n; i++)
+		if (vec_push(dst, (const char *)src->p + i * src->size))
+			return SL_ENOMEM;
+	return 0;
+}
+
+static int phase1(struct sl_comp_result *r, int threads)
+{
+	struct worker w[64];
+	pthread_t th[64];
+	int t;
+	int rc = 0;
+
+	if (threads < 1)
+		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads < 1)
+		threads = 1;
+	if (threads > 64)
+		threads = 64;
+	if ((uint64_t)threads > r->n / 1024 + 1)
+		threads = (int)(r->n / 1024 + 1);
+	memset(w, 0, sizeof(w));
+	for (t = 0; t < threads; t++) {
+		w[t].r = r;
+		w[t].from = r->n * (uint64_t)t / (uint64_t)threads;
+		w[t].to = r->n * (uint64_t)(t + 1) / (uint64_t)threads;
+		w[t].raws.size = sizeof(struct raw);
+		w[t].cands.size = sizeof(struct cand);
+		w[t].reps.size = sizeof(struct rep);
+		if (t && pthread_create(&th[t], NULL, work, &w[t])) {
+			w[t].rc = SL_EIO;
+			work(&w[t]);    /* no thread: do it here */
+			w[t].rc = 0;
+			th[t] = 0;
+		}
+	}
+	work(&w[0]);
+	for (t = 1; t < threads; t++)
+		if (th[t])
+			pthread_join(th[t], NULL);
+	for (t = 0; t < threads; t++) {
+		if (!rc && w[t].rc)
+			rc = w[t].rc;
+		if (!rc)
+			rc = vec_cat(&r->raws, &w[t].raws);
+		if (!rc)
+			rc = vec_cat(&r->cands, &w[t].cands);
+		if (!rc)
+			rc = vec_cat(&r->reps, &w[t].reps);
+		free(w[t].raws.p);
+		free(w[t].cands.p);
+		free(w[t].reps.p);
+	}
+	if (rc)
+		return sl_err_set(r->e, rc, "out of memory judging the log");
+	return 0;
+}
+
+/* ---- phase 2 ---------------------------------------------------------- */
+
+/* record_id -> seq, open addressing on the 128-bit hash */
+struct idmap {
+	uint64_t *seq;
+	size_t mask;
+};
+
+static int idmap_init(struct idmap *m, uint64_t n)
+{
+	size_t cap = 1024;
+
+	while (cap < n * 2)
+		cap <<= 1;
+	m->seq = malloc(cap * sizeof(uint64_t));
+	if (!m->seq)
+		return SL_ENOMEM;
+	memset(m->seq, 0xff, cap * sizeof(uint64_t));
+	m->mask = cap - 1;
+	return 0;
+}
+
+static void idmap_put(struct idmap *m, const struct unit *units,
+    uint64_t seq)
+{
+	size_t h = (size_t)units[seq].rid[0] & m->mask;
+
+	while (m->seq[h] != NONE) {
+		const struct unit *o = &units[m->seq[h]];
+
+		if (o->rid[0] == units[seq].rid[0] &&
+		    o->rid[1] == units[seq].rid[1])
+			return;      /* the first one keeps the id */
+		h = (h + 1) & m->mask;
+	}
+	m->seq[h] = seq;
+}
+
+static uint64_t idmap_get(const struct idmap *m, const struct unit *units,
+    const uint64_t id[2])
+{
+	size_t h = (size_t)id[0] & m->mask;
+
+	while (m->seq[h] != NONE) {
+		const struct unit *o = &units[m->seq[h]];
+
+		if (o->rid[0] == id[0] && o->rid[1] == id[1])
+			return m->seq[h];
+		h = (h + 1) & m->mask;
+	}
+	return NONE;
+}
+
+/* decision_id -> the last seq of each record type in the thread */
+struct thr {
+	uint64_t did[2];
+	uint64_t last[SL_ET_COUNT];
+};
+
+struct thrmap {
+	struct thr *t;
+	size_t mask;
+};
+
+static struct thr *thr_get(struct thrmap *m, const uint64_t did[2], int add)
+{
+	size_t h = (size_t)did[1] & m->mask;
+
+	while (m->t[h].did[0] || m->t[h].did[1]) {
+		if (m->t[h].did[0] == did[0] && m->t[h].did[1] == did[1])
+			return &m->t[h];
+		h = (h + 1) & m->mask;
+	}
+	if (!add)
+		return NULL;
+	m->t[h].did[0] = did[0];
+	m->t[h].did[1] = did[1];
+	memset(m->t[h].last, 0xff, sizeof(m->t[h].last));
+	return &m->t[h];
+}
+
+struct ov {
+	uint64_t root;
+	uint64_t seq;
+};
+
+static int cmp_ov(const void *a, const void *b)
+{
+	const struct ov *x = a, *y = b;
+
+	if (x->root != y->root)
+		return x->root < y->root ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int view_at(struct sl_comp_result *r, struct sl_record_view *v,
+    uint64_t seq)
+{
+	struct sl_entry_view ev;
+	struct sl_err e;
+
+	if (sl_entry_scan(&ev, r->ents[seq].p, r->ents[seq].n, &e))
+		return SL_EINVAL;
+	return sl_record_view_scan(v, ev.record, ev.record_len, &e);
+}
+
+/* Judge root again with every follow-up that added to it, in order. */
+static int rejudge(struct sl_comp_result *r, const struct ov *ov, size_t n)
+{
+	struct sl_record_view v, f;
+	uint64_t root = ov[0].root;
+	size_t i;
+	int k;
+
+	if (view_at(r, &v, root))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (view_at(r, &f, ov[i].seq))
+			continue;
+		for (k = 0; k < SL_RECORD_VIEW_FIELDS; k++) {
+			if (!r->overlay[k])
+				continue;
+			if (f.val[k]) {
+				v.val[k] = f.val[k];
+				v.len[k] = f.len[k];
+			}
+			if (f.text[k]) {
+				v.text[k] = f.text[k];
+				v.tlen[k] = f.tlen[k];
+			}
+		}
+	}
+	r->units[root].flags |= U_REEVAL;
+	if (thread_checks(r, &r->cands, &r->reps, &v, root, 2))
+		return SL_ENOMEM;
+	return judge(r, &r->raws, &v, root, r->ents[root].recorded_ms, 2);
+}
+
+static int cmp_rep(const void *a, const void *b)
+{
+	const struct rep *x = a, *y = b;
+
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	if (x->by != y->by)
+		return x->by < y->by ? -1 : 1;
+	if (x->text != y->text)
+		return x->text < y->text ? -1 : 1;
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* repeated_text: every text that appears at least count times from the
+ * same author within a window of days. */
+static int repeated(struct sl_comp_result *r)
+{
+	struct rep *rp = r->reps.p;
+	size_t n = r->reps.n;
+	size_t i = 0;
+	uint8_t *flag;
+
+	if (!n)
+		return 0;
+	qsort(rp, n, sizeof(*rp), cmp_rep);
+	flag = calloc(n, 1);
+	if (!flag)
+		return SL_ENOMEM;
+	while (i < n) {
+		size_t g = i, j, lo;
+		const struct sl_policy_rule *ru = sl_policy_rule(r->pol,
+		    rp[i].rule);
+		int64_t win = (int64_t)ru->days * 86400000;
+
+		while (g < n && rp[g].rule == rp[i].rule &&
+		    rp[g].by == rp[i].by && rp[g].text == rp[i].text)
+			g++;
+		for (lo = i, j = i; j < g; j++) {
+			while (rp[j].at - rp[lo].at > win)
+				lo++;
+			if (j - lo + 1 >= ru->count) {
+				size_t k;
+
+				for (k = lo; k <= j; k++)
+					flag[k] = 1;
+			}
+		}
+		i = g;
+	}
+	for (i = 0; i < n; i++) {
+		const struct sl_policy_rule *ru;
+		struct raw f;
+
+		if (!flag[i])
+			continue;
+		ru = sl_policy_rule(r->pol, rp[i].rule);
+		f = (struct raw){ rp[i].seq, rp[i].rule, (uint8_t)ru->severity,
+			3, (int16_t)ru->text_field };
+		if (vec_push(&r->raws, &f)) {
+			free(flag);
+			return SL_ENOMEM;
+		}
+	}
+	free(flag);
+	return 0;
+}
+
+static int phase2(struct sl_comp_result *r)
+{
+	struct idmap ids = { NULL, 0 };
+	struct thrmap thr = { NULL, 0 };
+	struct vec ovs = { NULL, 0, 0, sizeof(struct ov) };
+	size_t nfollow = 0, cap = 1024;
+	uint64_t s;
+	size_t i;
+	int rc = SL_ENOMEM;
+
+	if (idmap_init(&ids, r->n))
+		goto out;
+	for (s = 0; s < r->n; s++) {
+		if (r->units[s].flags & U_CLIENT) {
+			idmap_put(&ids, r->units, s);
+			if (!(r->units[s].etype == SL_ET_DECISION))
+				nfollow++;
+		}
+	}
+	while (cap < nfollow * 2 + 16)
+		cap <<= 1;
+	thr.t = calloc(cap, sizeof(*thr.t));
+	if (!thr.t)
+		goto out;
+	thr.mask = cap - 1;
+	for (s = 0; s < r->n; s++) {
+		struct unit *u = &r->units[s];
+		uint64_t t;
+		struct thr *th;
+
+		if (!(u->flags & U_CLIENT) || u->etype == SL_ET_DECISION)
+			continue;
+		th = thr_get(&thr, u->did, 1);
+		th->last[u->etype] = s;
+		t = u->ref[0] || u->ref[1] ? idmap_get(&ids, r->units, u->ref) :
+		    NONE;
+		if (t == NONE || t >= s || r->units[t].did[0] != u->did[0] ||
+		    r->units[t].did[1] != u->did[1]) {
+			if (u->flags & U_REFERS) {
+				for (i = 0; i < sl_policy_count(r->pol); i++) {
+					const struct sl_policy_rule *ru =
+					    sl_policy_rule(r->pol, i);
+					struct raw f = { s, (uint16_t)i,
+						(uint8_t)ru->severity, 3,
+						(int16_t)r->f_refers };
+
+					if (ru->check == SL_CHECK_REFERS_TO &&
+					    vec_push(&r->raws, &f))
+						goto out;
+				}
+			}
+			continue;
+		}
+		u->root = is_judged(r->units[t].etype) ? t : r->units[t].root;
+		if (u->root != NONE && is_overlay(u->etype)) {
+			struct ov o = { u->root, s };
+
+			if (vec_push(&ovs, &o))
+				goto out;
+		}
+	}
+	/* Decisions that follow-ups added to: judged again, as a whole. */
+	if (ovs.n) {
+		struct ov *o = ovs.p;
+		size_t a = 0;
+
+		qsort(o, ovs.n, sizeof(*o), cmp_ov);
+		while (a < ovs.n) {
+			size_t b = a;
+
+			while (b < ovs.n && o[b].root == o[a].root)
+				b++;
+			if (rejudge(r, o + a, b - a))
+				goto out;
+			a = b;
+		}
+	}
+	/* follow_up: answered by a later record of the thread? */
+	{
+		struct cand *c = r->cands.p;
+
+		for (i = 0; i < r->cands.n; i++) {
+			const struct unit *u = &r->units[c[i].seq];
+			const struct sl_policy_rule *ru = sl_policy_rule(r->pol,
+			    c[i].rule);
+			struct thr *th;
+			int answered = 0;
+			int et;
+			struct raw f;
+
+			/* a decision judged again keeps its phase-2 dates */
+			if ((u->flags & U_REEVAL) && c[i].phase == 1)
+				continue;
+			th = thr_get(&thr, u->did, 0);
+			for (et = SL_ET_DECISION; th && et <= SL_ET_INFORM_UPDATE;
+			    et++)
+				if ((ru->answered_by & rt_of(et)) &&
+				    th->last[et] != NONE &&
+				    th->last[et] > c[i].seq)
+					answered = 1;
+			if (answered)
+				continue;
+			f = (struct raw){ c[i].seq, c[i].rule,
+				(uint8_t)ru->severity, c[i].phase,
+				(int16_t)ru->due_field };
+			if (vec_push(&r->raws, &f))
+				goto out;
+		}
+	}
+	if (repeated(r))
+		goto out;
+	rc = 0;
+out:
+	free(ids.seq);
+	free(thr.t);
+	free(ovs.p);
+	if (rc)
+		return sl_err_set(r->e, rc, "out of memory judging threads");
+	return 0;
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+static int cmp_raw(const void *a, const void *b)
+{
+	const struct raw *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	return x->field - y->field;
+}
+
+static const struct sl_comp_result *sort_ctx;
+
+static int cmp_org_idx(const void *a, const void *b)
+{
+	return strcmp(sort_ctx->orgs[*(const uint32_t *)a].name,
+	    sort_ctx->orgs[*(const uint32_t *)b].name);
+}
+
+static int in_window(const struct sl_comp_result *r, const struct unit *u)
+{
+	return u->decided_ms >= r->opts.from_ms && u->decided_ms < r->opts.to_ms;
+}
+
+static int finish(struct sl_comp_result *r)
+{
+	struct raw *raw = r->raws.p;
+	size_t nr = r->raws.n;
+	size_t nrules = sl_policy_count(r->pol);
+	size_t norg = r->norgs + 1;      /* last: records without one */
+	uint64_t *cnt = NULL;            /* [org][rule][sev 0/1][2] */
+	uint32_t *order = NULL;
+	char **names = NULL;
+	size_t i, j, o;
+	uint64_t last_seq = NONE;
+	int worst = 0;
+	int rc = SL_ENOMEM;
+
+	qsort(raw, nr, sizeof(*raw), cmp_raw);
+	r->findings = calloc(nr ? nr : 1, sizeof(*r->findings));
+	cnt = calloc(norg * nrules * 4, sizeof(uint64_t));
+	r->orgstats = calloc(norg, sizeof(*r->orgstats));
+	order = calloc(norg, sizeof(*order));
+	names = calloc(norg, sizeof(*names));
+	if (!r->findings || !cnt || !r->orgstats || !order || !names)
+		goto out;
+	for (o = 0; o < r->norgs; o++)
+		names[o] = r->orgs[o].name ? r->orgs[o].name : "";
+	names[r->norgs] = "";
+	/* decision ids of records with findings, printed once each */
+	for (i = 0; i < nr; i++) {
+		const struct unit *u = &r->units[raw[i].seq];
+		uint32_t org = u->org < r->norgs ? u->org : (uint32_t)r->norgs;
+		struct sl_comp_finding *f;
+		uint64_t *c;
+
+		if ((u->flags & U_REEVAL) && raw[i].phase == 1)
+			continue;    /* superseded by the thread's judgement */
+		if (!in_window(r, u))
+			continue;
+		if (raw[i].seq != last_seq) {
+			last_seq = raw[i].seq;
+			worst = 0;
+		}
+		f = &r->findings[r->nfindings++];
+		f->seq = raw[i].seq;
+		f->rule = raw[i].rule;
+		f->severity = raw[i].severity;
+		f->field = raw[i].field;
+		f->organisation = names[org];
+		f->decision_id = NULL;
+		if (raw[i].severity == SL_SEV_ERROR)
+			r->errors++;
+		else
+			r->warnings++;
+		c = &cnt[((org * nrules + raw[i].rule) * 2 +
+		    (raw[i].severity == SL_SEV_ERROR)) * 2];
+		c[0]++;
+		/* decisions with at least one: the first finding of the rule
+		 * in this record (same-rule findings are adjacent) */
+		if (r->nfindings < 2 || f[-1].seq != f->seq ||
+		    f[-1].rule != f->rule)
+			c[1]++;
+		if (raw[i].severity > worst) {
+			if (worst == 0 && raw[i].severity == SL_SEV_WARNING)
+				r->orgstats[org].with_warnings++;
+			else if (worst == 0)
+				r->orgstats[org].with_errors++;
+			else {
+				r->orgstats[org].with_warnings--;
+				r->orgstats[org].with_errors++;
+			}
+			worst = raw[i].severity;
+		}
+	}
+	/* strings for the findings: the decision id of each record */
+	{
+		size_t total = 0;
+		char *sp;
+
+		for (i = 0; i < r->nfindings; i++)
+			total += r->units[r->findings[i].seq].didn + 1;
+		r->strings = malloc(total + 1);
+		if (!r->strings)
+			goto out;
+		sp = r->strings;
+		for (i = 0; i < r->nfindings; i++) {
+			const struct unit *u = &r->units[r->findings[i].seq];
+			char *d;
+
+			if (i && r->findings[i - 1].seq == r->findings[i].seq) {
+				r->findings[i].decision_id =
+				    r->findings[i - 1].decision_id;
+				continue;
+			}
+			d = u->didp ? decode(u->didp, u->didn) : NULL;
+			snprintf(sp, u->didn + 1, "%s", d ? d : "");
+			free(d);
+			r->findings[i].decision_id = sp;
+			sp += strlen(sp) + 1;
+		}
+	}
+	/* per organisation: decisions judged, follow-ups */
+	for (i = 0; i < r->n; i++) {
+		const struct unit *u = &r->units[i];
+		uint32_t org = u->org < r->norgs ? u->org : (uint32_t)r->norgs;
+
+		if (!(u->flags & U_CLIENT) || !in_window(r, u))
+			continue;
+		if (u->flags & U_JUDGED) {
+			r->orgstats[org].decisions++;
+			r->judged++;
+		} else {
+			r->orgstats[org].follow_ups++;
+		}
+	}
+	/* organisations in name order, then counts per org and rule */
+	for (o = 0; o < norg; o++)
+		order[o] = (uint32_t)o;
+	sort_ctx = r;
+	if (r->norgs > 1)
+		qsort(order, r->norgs, sizeof(*order), cmp_org_idx);
+	{
+		struct sl_comp_org *sorted = calloc(norg + 1, sizeof(*sorted));
+		size_t k = 0;
+
+		r->counts = calloc(norg * nrules * 2 + 1, sizeof(*r->counts));
+		if (!sorted || !r->counts) {
+			free(sorted);
+			goto out;
+		}
+		for (o = 0; o < norg; o++) {
+			uint32_t g = order[o];
+
+			if (!r->orgstats[g].decisions && !r->orgstats[g].follow_ups)
+				continue;
+			sorted[k] = r->orgstats[g];
+			sorted[k++].organisation = names[g];
+			for (j = 0; j < nrules; j++) {
+				int sv;
+
+				for (sv = 1; sv >= 0; sv--) {
+					uint64_t *c = &cnt[((g * nrules + j) * 2 +
+					    (size_t)sv) * 2];
+
+					if (!c[0])
+						continue;
+					r->counts[r->ncounts++] = (struct
+					    sl_comp_count){ names[g], (uint16_t)j,
+					    (uint8_t)(sv ? SL_SEV_ERROR :
+					    SL_SEV_WARNING), c[0], c[1] };
+				}
+			}
+		}
+		free(r->orgstats);
+		r->orgstats = sorted;
+		r->orgstats[k].organisation = NULL;
+	}
+	rc = 0;
+out:
+	free(cnt);
+	free(order);
+	free(names);
+	if (rc)
+		return sl_err_set(r->e, rc, "out of memory");
+	return 0;
+}
+
+/* ---- entry points ----------------------------------------------------- */
+
+static void init_fields(struct sl_comp_result *r)
+{
+	static const char *const fixed[] = { "schema_version", "record_id",
+		"record_type", "decision_id", "refers_to_record_id",
+		"decided_at", "organisation_id", "practitioner_id",
+		"practitioner_role", "case_ref", "child_ref", "child_id",
+		"signature", "amendment_reason", "outcome_type",
+		"new_information_summary", NULL };
+	size_t nf;
+	size_t i;
+
+	sl_schema_fields(&nf);
+	for (i = 0; i < nf && i < SL_RECORD_VIEW_FIELDS; i++)
+		r->overlay[i] = 1;
+	for (i = 0; fixed[i]; i++) {
+		int k = sl_record_field_index(fixed[i], strlen(fixed[i]));
+
+		if (k >= 0)
+			r->overlay[k] = 0;
+	}
+	r->f_record_id = sl_record_field_index("record_id", 9);
+	r->f_refers = sl_record_field_index("refers_to_record_id", 19);
+	r->f_decision_id = sl_record_field_index("decision_id", 11);
+	r->f_decided = sl_record_field_index("decided_at", 10);
+	r->f_org = sl_record_field_index("organisation_id", 15);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int sl_comp_run(struct sl_comp_result **out, const char *path,
+    const struct sl_comp_opts *o, struct sl_err *e)
+{
+	struct sl_comp_result *r = calloc(1, sizeof(*r));
+	double t0 = now_s();
+	int rc;
+
+	*out = NULL;
+	if (!r)
+		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	r->opts = *o;
+	r->pol = o->policy;
+	r->e = e;
+	r->n = o->upto;
+	r->raws.size = sizeof(struct raw);
+	r->cands.size = sizeof(struct cand);
+	r->reps.size = sizeof(struct rep);
+	pthread_mutex_init(&r->org_lock, NULL);
+	init_fields(r);
+	rc = open_log(r, path);
+	if (rc)
+		goto out;
+	r->units = calloc(r->n ? r->n : 1, sizeof(*r->units));
+	if (!r->units) {
+		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = phase1(r, o->threads);
+	if (!rc)
+		rc = phase2(r);
+	if (!rc)
+		rc = finish(r);
+out:
+	r->seconds = now_s() - t0;
+	if (rc) {
+		sl_comp_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+size_t sl_comp_findings(const struct sl_comp_result *r,
+    const struct sl_comp_finding **out)
+{
+	*out = r->findings;
+	return r->nfindings;
+}
+
+size_t sl_comp_counts(const struct sl_comp_result *r,
+    const struct sl_comp_count **out)
+{
+	*out = r->counts;
+	return r->ncounts;
+}
+
+size_t sl_comp_orgs(const struct sl_comp_result *r,
+    const struct sl_comp_org **out)
+{
+	size_t n = 0;
+
+	*out = r->orgstats;
+	while (r->orgstats && r->orgstats[n].organisation)
+		n++;
+	return n;
+}
+
+void sl_comp_totals(const struct sl_comp_result *r, uint64_t *entries,
+    uint64_t *judged, uint64_t *errors, uint64_t *warnings)
+{
+	*entries = r->n;
+	*judged = r->judged;
+	*errors = r->errors;
+	*warnings = r->warnings;
+}
+
+double sl_comp_seconds(const struct sl_comp_result *r)
+{
+	return r->seconds;
+}
+
+void sl_comp_free(struct sl_comp_result *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	if (r->map)
+		munmap((void *)r->map, r->maplen);
+	sl_store_read_end(r->txn);
+	sl_store_close(r->store);
+	for (i = 0; i < r->norgs; i++)
+		free(r->orgs[i].name);
+	free(r->orgs);
+	free(r->ents);
+	free(r->units);
+	free(r->raws.p);
+	free(r->cands.p);
+	free(r->reps.p);
+	free(r->findings);
+	free(r->strings);
+	free(r->counts);
+	free(r->orgstats);
+	pthread_mutex_destroy(&r->org_lock);
+	free(r);
+}

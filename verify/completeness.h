@@ -1,0 +1,85 @@
+/*
+ * completeness: the policy's rules over a whole log (a store or a
+ * bundle), judging decision threads rather than single entries.
+ *
+ * A decision or reconsideration is judged as it stands once the later
+ * amendment, inform_update and outcome records that follow it (through
+ * refers_to_record_id, directly or through one another) have added their
+ * fields: a follow-up that supplies what was missing resolves the
+ * finding. A follow-up whose refers_to_record_id names no earlier record
+ * of the same thread is itself a finding (V20) and resolves nothing.
+ * Entries recorded after the "as of" time are not looked at, so a run
+ * can be reproduced on a log that has grown since.
+ *
+ * The log must have passed sl_verify_log() first (canonical entries,
+ * contiguous seq); @upto limits the run to the entries it verified.
+ */
+#ifndef SL_COMPLETENESS_H
+#define SL_COMPLETENESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/err.h"
+#include "verify/policy.h"
+
+struct sl_comp_opts {
+	const struct sl_policy *policy;
+	int64_t as_of_ms;
+	int64_t from_ms;          /* report decisions decided in [from, to) */
+	int64_t to_ms;
+	uint64_t upto;            /* entries to look at (the verified ones) */
+	int threads;              /* 0 = one per core */
+};
+
+struct sl_comp_finding {
+	uint64_t seq;             /* the record judged */
+	const char *decision_id;  /* borrowed from the result */
+	const char *organisation; /* borrowed from the result */
+	uint16_t rule;            /* index into the policy */
+	uint8_t severity;
+	int16_t field;            /* schema index (sl_policy_field_name) */
+};
+
+/* Per organisation and rule. */
+struct sl_comp_count {
+	const char *organisation;
+	uint16_t rule;
+	uint8_t severity;         /* as found (a rule may escalate) */
+	uint64_t findings;
+	uint64_t decisions;       /* decisions with at least one */
+};
+
+struct sl_comp_org {
+	const char *organisation;
+	uint64_t decisions;       /* decisions and reconsiderations judged */
+	uint64_t follow_ups;
+	uint64_t with_errors;     /* decisions with an error-level finding */
+	uint64_t with_warnings;   /* ... with warnings only */
+};
+
+struct sl_comp_result;
+
+/**
+ * Judge the log at @path (store folder or bundle folder). Findings come
+ * out in seq order, then policy order. Free with sl_comp_free().
+ */
+int sl_comp_run(struct sl_comp_result **out, const char *path,
+    const struct sl_comp_opts *o, struct sl_err *e);
+
+size_t sl_comp_findings(const struct sl_comp_result *r,
+    const struct sl_comp_finding **out);
+size_t sl_comp_counts(const struct sl_comp_result *r,
+    const struct sl_comp_count **out);
+size_t sl_comp_orgs(const struct sl_comp_result *r,
+    const struct sl_comp_org **out);
+
+/** Entries looked at, records judged, errors and warnings found. */
+void sl_comp_totals(const struct sl_comp_result *r, uint64_t *entries,
+    uint64_t *judged, uint64_t *errors, uint64_t *warnings);
+
+double sl_comp_seconds(const struct sl_comp_result *r);
+
+void sl_comp_free(struct sl_comp_result *r);
+
+#endif
