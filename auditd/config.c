@@ -65,7 +65,7 @@ static const char *const known[] = {
 	"listen", "store", "keys", "tls", "checkpoint_every_entries",
 	"checkpoint_every_seconds", "max_body_bytes", "max_batch",
 	"read_timeout_seconds", "request_deadline_seconds", "max_connections",
-	"clients", NULL
+	"policy", "clients", NULL
 };
 
 static int load_clients(struct sl_config *c, json_t *arr, const char *path,
@@ -189,6 +189,9 @@ int sl_config_load(struct sl_config **out, const char *path,
 	rc = str(c->store, sizeof(c->store), root, "store", NULL, path, e);
 	if (!rc)
 		rc = str(c->keys, sizeof(c->keys), root, "keys", "", path, e);
+	if (!rc)
+		rc = str(c->policy, sizeof(c->policy), root, "policy", "", path,
+		    e);
 	if (rc)
 		goto out;
 	if (!c->keys[0])

@@ -36,6 +36,7 @@ struct sl_config {
 	char tls_key[4096];
 	char tls_ca[4096];
 	char tls_crl[4096];         /* "" = no CRL */
+	char policy[4096];          /* completeness policy; "" = built in */
 	int tls_min_version;        /* 12 or 13 */
 	uint64_t checkpoint_every_entries;
 	unsigned checkpoint_every_ms;

@@ -13,6 +13,8 @@
 #include "formats/record.h"
 #include "formats/rfc3339.h"
 #include "formats/store.h"
+#include "verify/completeness.h"
+#include "verify/policy.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -55,6 +57,7 @@ struct server {
 	struct sl_writer *writer;
 	struct sl_hash *hash;
 	struct sl_conns *conns;
+	struct sl_policy *policy;    /* completeness, for the answers */
 	struct event *notify;
 	struct event *sig[3];
 	struct event *drain;
@@ -332,16 +335,46 @@ out:
 	sl_json_arena_end();
 }
 
-static json_t *item_result(const struct sl_store_item *it)
+/* What the policy finds open on the record's thread now that it is
+ * stored: the case system prompts the practitioner to amend. A decision
+ * is never refused for these (an unrecorded decision is worse). */
+static json_t *findings(struct server *sv, struct sl_store_txn *t,
+    const struct sl_store_item *it)
+{
+	struct sl_comp_open f[64];
+	struct sl_err e;
+	json_t *arr = json_array();
+	size_t n = 0;
+	size_t i;
+
+	if (!t || sl_comp_thread(t, sv->policy, it->seq, sl_rfc3339_now_ms(),
+	    f, 64, &n, &e))
+		return arr;
+	for (i = 0; i < n; i++) {
+		const struct sl_policy_rule *ru = sl_policy_rule(sv->policy,
+		    f[i].rule);
+
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I,s:s}",
+		    "rule", ru->id, "severity", f[i].severity == SL_SEV_ERROR ?
+		    "error" : "warning", "field",
+		    sl_policy_field_name(f[i].field), "seq",
+		    (json_int_t)f[i].seq, "guidance", ru->guidance));
+	}
+	return arr;
+}
+
+static json_t *item_result(struct server *sv, struct sl_store_txn *t,
+    const struct sl_store_item *it)
 {
 	char hex[65];
 	char ts[SL_RFC3339_MS_LEN + 1];
 
 	sl_enc_hex(hex, it->leaf, 32);
 	sl_rfc3339_format(ts, it->recorded_ms);
-	return json_pack("{s:s,s:I,s:s,s:s,s:b}", "record_id", it->record_id,
-	    "seq", (json_int_t)it->seq, "leaf_hash", hex, "recorded_at", ts,
-	    "duplicate", it->duplicate == 1);
+	return json_pack("{s:s,s:I,s:s,s:s,s:b,s:o}", "record_id",
+	    it->record_id, "seq", (json_int_t)it->seq, "leaf_hash", hex,
+	    "recorded_at", ts, "duplicate", it->duplicate == 1, "findings",
+	    findings(sv, t, it));
 }
 
 /* The writer finished jobs: answer them, from the loop thread. */
@@ -349,9 +382,14 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *sv = arg;
 	struct sl_job *j = sl_writer_done(sv->writer);
+	struct sl_store_txn *t = NULL;
+	struct sl_err e;
 
 	(void)fd;
 	(void)what;
+	/* one snapshot, taken after the commits, for every answer below */
+	if (j && sl_store_read_begin(&t, sv->store, &e))
+		t = NULL;
 	while (j) {
 		struct sl_job *next = j->next;
 		struct job *jb = (struct job *)j;
@@ -371,13 +409,14 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 			    "take the records, nothing was stored; retry "
 			    "later (%s)", sl_strerror(j->status));
 		} else if (!jb->batch) {
-			send_json(sv, req, 201, item_result(&j->items[0]));
+			send_json(sv, req, 201, item_result(sv, t,
+			    &j->items[0]));
 		} else {
 			json_t *arr = json_array();
 
 			for (i = 0; i < j->n; i++)
 				json_array_append_new(arr,
-				    item_result(&j->items[i]));
+				    item_result(sv, t, &j->items[i]));
 			send_json(sv, req, 201, json_pack("{s:o}", "results",
 			    arr));
 		}
@@ -385,6 +424,7 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 		job_free(jb);
 		j = next;
 	}
+	sl_store_read_end(t);
 }
 
 static void writer_notify(void *arg)
@@ -825,13 +865,21 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	if (sig == SIGHUP) {
 		/* New connections use the new client table, CA and CRL; open
 		 * ones keep the context they were accepted with. */
+		struct sl_policy *np = NULL;
+
 		if (sl_config_load(&nc, sv->cfg_path, &e) ||
-		    sl_tls_server_ctx(&nctx, nc, &e)) {
+		    sl_tls_server_ctx(&nctx, nc, &e) ||
+		    sl_policy_load(&np, nc->policy[0] ? nc->policy : NULL,
+		    &e)) {
 			fprintf(stderr, "sharelogd: reload refused, keeping the "
 			    "running configuration: %s\n", e.msg);
+			if (nctx)
+				SSL_CTX_free(nctx);
 			sl_config_free(nc);
 			return;
 		}
+		sl_policy_free(sv->policy);
+		sv->policy = np;
 		SSL_CTX_free(sv->ctx);
 		sv->ctx = nctx;
 		sl_config_free(sv->cfg);
@@ -883,6 +931,9 @@ int sl_server_run(const char *config, struct sl_err *e)
 		    sl_store_origin(sv->store), e);
 	if (!rc)
 		rc = sl_hash_new(&sv->hash);
+	if (!rc)
+		rc = sl_policy_load(&sv->policy, sv->cfg->policy[0] ?
+		    sv->cfg->policy : NULL, e);
 	if (rc)
 		goto out;
 	evthread_use_pthreads();
@@ -965,6 +1016,7 @@ out:
 	if (sv->base)
 		event_base_free(sv->base);
 	sl_hash_free(sv->hash);
+	sl_policy_free(sv->policy);
 	sl_keys_close(sv->keys);
 	sl_store_close(sv->store);
 	if (sv->ctx)

@@ -167,6 +167,44 @@ shape:
 	    "record, recorded_at, seq, submitted_by, type");
 }
 
+int sl_entry_peek(struct sl_entry_view *out, const uint8_t *p, size_t n)
+{
+	static const char rat[] = ",\"recorded_at\":\"";
+	const uint8_t *end = p + n;
+	const uint8_t *q;
+	const uint8_t *t;
+
+	memset(out, 0, sizeof(*out));
+	if (n < 84 + 2 + 16 + 24 || memcmp(p, "{\"prev\":\"", 9) ||
+	    memcmp(p + 73, "\",\"record\":{", 12))
+		return SL_EINVAL;
+	/* The record ends at the last ,"recorded_at":" (nothing after it can
+	 * hold that sequence unescaped). */
+	for (q = end - 16 - 24; q > p + 84; q--)
+		if (*q == ',' && !memcmp(q, rat, 16))
+			break;
+	if (q <= p + 84 || !sl_rfc3339_is_recorded((const char *)q + 16, 24,
+	    &out->recorded_ms))
+		return SL_EINVAL;
+	out->record = p + 84;
+	out->record_len = (size_t)(q - out->record);
+	q += 16 + 24;
+	if (end - q < 9 || memcmp(q, "\",\"seq\":", 8))
+		return SL_EINVAL;
+	for (q += 8; q < end && *q >= '0' && *q <= '9'; q++)
+		out->seq = out->seq * 10 + (uint64_t)(*q - '0');
+	/* the type: the last string, ,"type":"<name>"} */
+	if (n < 3 || end[-1] != '}' || end[-2] != '"')
+		return SL_EINVAL;
+	for (t = end - 3; t > q && *t != '"'; t--)
+		;
+	if (t - q < 8 || memcmp(t - 8, ",\"type\":", 8))
+		return SL_EINVAL;
+	out->type = sl_entry_type_parse((const char *)t + 1,
+	    (size_t)(end - 2 - (t + 1)));
+	return out->type < 0 ? SL_EINVAL : 0;
+}
+
 int sl_entry_build(struct sl_buf *out, const uint8_t prev[SL_HASH_LEN],
     const uint8_t *record, size_t record_len, int64_t recorded_ms,
     uint64_t seq, const char *submitted_by, int type, struct sl_err *e)

@@ -59,6 +59,14 @@ int sl_entry_scan(struct sl_entry_view *out, const uint8_t *p, size_t n,
     struct sl_err *e);
 
 /**
+ * The envelope of an entry already known well-formed (the integrity pass
+ * checked it): seq, type, recorded_at and the record's bytes, without
+ * checking the rest (prev and submitted_by are left empty). SL_EINVAL
+ * when the fixed layout is not there.
+ */
+int sl_entry_peek(struct sl_entry_view *out, const uint8_t *p, size_t n);
+
+/**
  * Append the canonical bytes of an entry to @out (reset by the caller).
  * @record/@record_len is the record already in canonical form
  * (sl_jcs_write() of a validated record).

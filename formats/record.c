@@ -46,14 +46,18 @@ static struct {
 static char text_names[SL_RECORD_VIEW_FIELDS][140];
 static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
 
+/* Cheap and enough for the schema's ~100 names (collisions probe on):
+ * length and three letters. */
 static size_t key_hash(const uint8_t *p, size_t n)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint32_t h;
 
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h & (KEYS_SLOTS - 1);
+	if (!n)
+		return 0;
+	h = (uint32_t)n * 2654435761u ^ (uint32_t)p[0] * 40503u ^
+	    (uint32_t)p[n - 1] * 9973u ^ (uint32_t)p[n / 2] * 131u ^
+	    (uint32_t)p[n > 6 ? n - 6 : 0] * 7u;
+	return (h ^ (h >> 9)) & (KEYS_SLOTS - 1);
 }
 
 static void key_put(const char *name, int idx)
@@ -104,29 +108,98 @@ int sl_record_field_index(const char *name, size_t n)
 	return i >= 0 && !(i & 0x100) ? i : -1;
 }
 
+/* The end of the string starting at p (its opening quote), or NULL. */
+static const uint8_t *skip_string(const uint8_t *p, const uint8_t *end)
+{
+	p++;
+	while (p < end) {
+		const uint8_t *q = p;
+		const uint8_t *b;
+
+		/* most values are short: a plain loop beats a memchr call */
+		while (q < end && *q != '"' && q - p < 32)
+			q++;
+		if (q < end && *q != '"')
+			q = memchr(q, '"', (size_t)(end - q));
+		if (!q || q >= end)
+			return NULL;
+		for (b = q; b > p && b[-1] == '\\'; b--)
+			;
+		if (!((q - b) & 1))
+			return q + 1;
+		p = q + 1;
+	}
+	return NULL;
+}
+
+/* The end of the value starting at p, trusting canonical form (bounds are
+ * still kept on anything). */
+static const uint8_t *skip_value(const uint8_t *p, const uint8_t *end)
+{
+	int depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p != '{' && *p != '[') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']')
+			p++;
+		return p;
+	}
+	while (p < end) {
+		uint8_t c = *p;
+
+		if (c == '"') {
+			p = skip_string(p, end);
+			if (!p)
+				return NULL;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth == 0)
+				return p + 1;
+		}
+		p++;
+	}
+	return NULL;
+}
+
 int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
     size_t n, struct sl_err *e)
 {
-	struct sl_jcs_member m[2 * SL_RECORD_VIEW_FIELDS + 8];
-	size_t nm;
-	size_t i;
+	const uint8_t *end = p + n;
+	const uint8_t *q = p + 1;
 	int rt;
 
 	memset(v, 0, sizeof(*v));
-	if (sl_jcs_scan(m, sizeof(m) / sizeof(m[0]), &nm, p, n, e))
-		return SL_EINVAL;
-	for (i = 0; i < nm; i++) {
-		int idx = key_find(m[i].key, m[i].key_len);
+	if (n < 2 || p[0] != '{' || end[-1] != '}')
+		return sl_err_set(e, SL_EINVAL, "a record is a JSON object");
+	end--;                      /* the closing brace */
+	while (q < end) {
+		const uint8_t *k = q, *ke, *ve;
+		int idx;
 
-		if (idx < 0)
-			continue;   /* a newer schema's field: not ours to judge */
-		if (idx & 0x100) {
-			v->text[idx & 0xff] = m[i].val;
-			v->tlen[idx & 0xff] = (uint32_t)m[i].val_len;
-		} else {
-			v->val[idx] = m[i].val;
-			v->len[idx] = (uint32_t)m[i].val_len;
-		}
+		if (*k != '"' || !(ke = skip_string(k, end)) || ke >= end ||
+		    *ke != ':' || !(ve = skip_value(ke + 1, end)))
+			return sl_err_set(e, SL_EINVAL, "the record is not "
+			    "canonical JSON near byte %zu", (size_t)(q - p));
+		idx = key_find(k + 1, (size_t)(ke - k - 2));
+		if (idx >= 0 && (idx & 0x100)) {
+			v->text[idx & 0xff] = ke + 1;
+			v->tlen[idx & 0xff] = (uint32_t)(ve - ke - 1);
+		} else if (idx >= 0) {
+			v->val[idx] = ke + 1;
+			v->len[idx] = (uint32_t)(ve - ke - 1);
+		}   /* else a newer schema's field: not ours to judge */
+		q = ve;
+		if (q < end && *q == ',')
+			q++;
+		else if (q != end)
+			return sl_err_set(e, SL_EINVAL, "the record is not "
+			    "canonical JSON near byte %zu", (size_t)(q - p));
 	}
 	rt = sl_record_field_index("record_type", 11);
 	if (v->val[rt] && v->len[rt] > 2) {

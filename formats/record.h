@@ -41,8 +41,10 @@ struct sl_record_view {
 
 /**
  * Fill @v from the canonical record object p[0..n) (as stored in an
- * entry; checked canonical by the caller's integrity pass, re-checked
- * here). The slices borrow from @p. SL_EINVAL names what is wrong.
+ * entry). The bytes must already be known canonical (an entry scan, the
+ * integrity pass, or our own writer made them): this only walks them,
+ * safely within bounds, and says SL_EINVAL when the walk fails. The
+ * slices borrow from @p.
  */
 int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
     size_t n, struct sl_err *e);

@@ -102,7 +102,7 @@ expect 1 python3 "$D/verify-bundle.py" "$D/trunc" "$D/held"
 
 # --- tampering with a bundle: exit 1, the entry named, in JSON too
 cp -r "$D/b2" "$D/t"
-sed -i '123s/"decision":"share"/"decision":"sharf"/' "$D/t/entries.jsonl"
+sed -i '123s/"case_ref":"C-/"case_ref":"X-/' "$D/t/entries.jsonl"
 expect 1 "$SV" "$D/t"
 has "$D/out" "FAILED"
 has "$D/out" "entry 122 (line 123 of entries.jsonl) was altered"
@@ -146,6 +146,66 @@ if [ "$(wc -l < "$D/rotated/log.vkey")" = 2 ]; then ok; else
 expect 0 "$SV" "$D/rotated" --key "$D/old.vkey" --checkpoint "$D/held-pre"
 expect 0 "$SV" "$D/rotated" --key "$K/log.vkey"
 expect 0 python3 "$D/verify-bundle.py" "$D/rotated" "$D/held-pre"
+
+# --- completeness: integrity first, then every decision by the policy
+C="$D/comp"
+START=$(date -u -d '-30 hours' +%Y-%m-%dT%H:%M:%SZ)
+python3 scripts/gen_decisions.py -n 400 --seed 21 --start "$START" --span-hours 20 -o "$D/c.jsonl"
+"$SD" init --store "$C" --origin test.example/comp > /dev/null
+"$SD" append --store "$C" "$D/c.jsonl" > /dev/null
+expect 3 "$SV" "$C" --completeness
+has "$D/out" "VERIFIED"
+has "$D/out" "completeness: ERRORS FOUND"
+has "$D/out" "sharelog-default 1, (built-in default), sha256 "
+has "$D/out" "by organisation and rule:"
+if grep -q "See notes\|child_id\|LA881-" "$D/out"; then
+	bad "the completeness report prints record text"; else ok; fi
+expect 3 "$SV" "$C" --completeness --csv
+if head -1 "$D/out" | od -c | grep -q '\\r  \\n' &&
+   head -1 "$D/out" | grep -q '^"seq","decision_id","organisation","rule","severity","field"'; then ok; else
+	bad "CSV: quoted header with CRLF"; head -2 "$D/out"; fi
+ncsv=$(($(wc -l < "$D/out") - 1))
+expect 3 "$SV" "$C" --completeness --json
+njson=$(python3 -c "import json; d=json.load(open('$D/out')); print(len(d['completeness']['findings']))")
+if [ "$ncsv" = "$njson" ] && [ "$ncsv" -gt 0 ]; then ok; else
+	bad "CSV ($ncsv) and JSON ($njson) list the same findings"; fi
+python3 - "$D/out" <<'PY' && ok || bad "JSON: integrity verified, counts add up"
+import json, sys
+d = json.load(open(sys.argv[1])); c = d["completeness"]
+assert d["integrity"]["verified"] is True
+assert c["errors"] == sum(1 for f in c["findings"] if f["severity"] == "error")
+assert sum(r["findings"] for r in c["by_rule"]) == len(c["findings"])
+assert set(f["rule"] for f in c["findings"]) <= {"V%02d" % i for i in range(1, 27)}
+PY
+expect 3 "$SV" "$C" --completeness --csv-summary
+has "$D/out" '"organisation","rule","severity","findings","decisions_with_finding"'
+# as of a time before anything was recorded: nothing judged
+expect 0 "$SV" "$C" --completeness --as-of 2020-01-01
+has "$D/out" "0 judged"
+# a window of decision dates: only those decisions
+expect 3 "$SV" "$C" --completeness --from "$(echo "$START" | cut -c1-10)" --to 2100-01-01
+expect 0 "$SV" "$C" --completeness --from 2099-01-01
+has "$D/out" "0 judged"
+# a board's own policy; a broken one is refused, naming the rule and key
+cat > "$D/board.json" <<'JSON'
+{"policy": "board-lite", "version": "3", "rules": [
+ {"id": "V01", "severity": "warning", "guidance": "Keep a record of your reasons.",
+  "when": {"record_type": ["decision"]}, "require": ["rationale"]}]}
+JSON
+expect 0 "$SV" "$C" --completeness --policy "$D/board.json"
+has "$D/out" "board-lite 3, $D/board.json, sha256 $(sha256sum "$D/board.json" | cut -c1-64)"
+sed 's/"warning"/"fatal"/' "$D/board.json" > "$D/broken.json"
+expect 2 "$SV" "$C" --completeness --policy "$D/broken.json"
+has "$D/err" "rule 1 (V01): \"severity\""
+expect 2 "$SV" "$C" --completeness --as-of yesterday
+has "$D/err" "--as-of"
+expect 2 "$SV" "$C" --csv
+# integrity always comes first: an altered bundle is exit 1, not judged
+"$SD" export --store "$C" "$D/cb" > /dev/null
+expect 3 "$SV" "$D/cb" --completeness
+sed -i '5s/"case_ref":"C-/"case_ref":"X-/' "$D/cb/entries.jsonl"
+expect 1 "$SV" "$D/cb" --completeness
+has "$D/err" "completeness not judged"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -122,6 +122,31 @@ check "batch of 5: 201" [ "$CODE" = 201 ]
 check "batch answers every record" [ "$(field '["results"].__len__()')" = 5 ]
 check "batch appended together" [ "$(entries)" = $((n0 + 6)) ]
 
+# --- completeness: an incomplete decision is stored (201) with its
+# findings; an amendment that supplies what was missing resolves them
+python3 -c "
+import json; r=json.loads(open('$D/school.jsonl').readlines()[$next-1])
+r.update(decision='share', information_shared='Attendance record', info_categories=['education'],
+         recipients=[{'agency_type':'la_childrens_social_care','org':'LA-881'}],
+         shared_at=r['decided_at'], method='secure_email', necessity_statement='Needed to assess.')
+r.pop('lawful_basis', None); r['rationale']='See notes.'
+json.dump(r, open('$D/inc.json','w'))
+a={k: r[k] for k in ('schema_version','decision_id','organisation_id','practitioner_id','practitioner_role','case_ref','child_id','decided_at')}
+a.update(record_id=r['record_id'][:-4]+'AMD1', record_type='amendment', refers_to_record_id=r['record_id'],
+         amendment_reason='Lawful basis omitted.', lawful_basis='public_task_6_1_e',
+         rationale='The child disclosed neglect at home; the referral is needed to assess the risk.')
+json.dump(a, open('$D/amd.json','w'))"
+next=$((next + 1))
+req school POST /v1/decisions "$D/inc.json"
+check "incomplete decision: stored all the same (201)" [ "$CODE" = 201 ]
+rules=$(python3 -c "import json; print(' '.join(sorted(f['rule']+':'+f['field'] for f in json.load(open('$D/body'))['findings'])))")
+check "201 lists the findings ($rules)" sh -c "echo '$rules' | grep -q 'V05:lawful_basis' && echo '$rules' | grep -q 'V01:rationale'"
+check "findings carry the guidance sentence" python3 -c "import json,sys; f=json.load(open('$D/body'))['findings']; sys.exit(0 if all(len(x['guidance'])>20 for x in f) else 1)"
+req school POST /v1/decisions "$D/amd.json"
+check "amendment: 201" [ "$CODE" = 201 ]
+rules=$(python3 -c "import json; print(' '.join(sorted(f['rule']+':'+f['field'] for f in json.load(open('$D/body'))['findings'])))")
+check "the amendment resolves V05 and V01 on its decision ($rules)" sh -c "! echo '$rules' | grep -q -e V05 -e V01"
+
 # --- agency spoofing: refused, nothing stored
 n1=$(entries)
 line $next; next=$((next + 1))

@@ -28,6 +28,7 @@ Suite *sl_store_suite(void);
 Suite *sl_bundle_suite(void);
 Suite *sl_ingest_suite(void);
 Suite *sl_integrity_suite(void);
+Suite *sl_completeness_suite(void);
 
 /** A new empty folder under $TMPDIR; path into out (cap >= 256). */
 void tu_tmpdir(char *out, size_t cap);

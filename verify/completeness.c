@@ -18,6 +18,7 @@
 #include "formats/store.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -140,19 +141,34 @@ struct sl_comp_result {
 
 /* ---- small helpers ---------------------------------------------------- */
 
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+	__extension__ unsigned __int128 m = (unsigned __int128)a * b;
+
+	return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
+/* Two 64-bit multiply-mix hashes, eight bytes at a time: ids are matched
+ * by this pair (a chance collision ~2^-100 per pair), texts grouped. */
 static void hash128(uint64_t out[2], const uint8_t *p, size_t n)
 {
-	uint64_t a = 0xcbf29ce484222325ull;
-	uint64_t b = 0x9e3779b97f4a7c15ull ^ n;
-	size_t i;
+	uint64_t a = 0x9e3779b97f4a7c15ull ^ n;
+	uint64_t b = 0xc2b2ae3d27d4eb4full + n;
+	uint64_t w;
 
-	for (i = 0; i < n; i++) {
-		a = (a ^ p[i]) * 0x100000001b3ull;
-		b = (b + p[i]) * 0xff51afd7ed558ccdull;
-		b ^= b >> 29;
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		a = mix(a ^ w, 0xa0761d6478bd642full);
+		b = mix(b + w, 0xe7037ed1a0b428dbull);
+		p += 8;
+		n -= 8;
 	}
-	out[0] = a;
-	out[1] = b | 1;          /* never all zero: zero means "none" */
+	w = 0;
+	memcpy(&w, p, n);
+	a = mix(a ^ w, 0x8ebc6af09c88c6e3ull);
+	b = mix(b + w, 0x589965cc75374cc3ull);
+	out[0] = mix(a, b ^ 0x1d8e4e27c47d124full);
+	out[1] = mix(b, a ^ 0xa0761d6478bd642full) | 1;
 }
 
 /* A JSON string value (canonical) decoded for printing: ids are
@@ -173,15 +189,14 @@ static char *decode(const uint8_t *p, size_t n)
 	return s;
 }
 
-static uint32_t org_id(struct sl_comp_result *r, const uint8_t *p, size_t n)
+static uint32_t org_id(struct sl_comp_result *r, const uint8_t *p, size_t n,
+    uint64_t h[2])
 {
-	uint64_t h[2];
 	size_t i;
 	uint32_t id = 0;
 
 	if (!p)
 		return UINT32_MAX;
-	hash128(h, p, n);
 	pthread_mutex_lock(&r->org_lock);
 	for (i = 0; i < r->norgs; i++)
 		if (r->orgs[i].h[0] == h[0] && r->orgs[i].h[1] == h[1])
@@ -306,6 +321,10 @@ static int open_log(struct sl_comp_result *r, const char *path)
 struct worker {
 	struct sl_comp_result *r;
 	uint64_t from, to;
+	struct {                 /* organisations already seen: no lock */
+		uint64_t h[2];
+		uint32_t id;
+	} oc[64];
 	struct vec raws, cands, reps;
 	int rc;
 	struct sl_err e;
@@ -401,7 +420,7 @@ static int one_entry(struct worker *w, uint64_t seq)
 
 	u->root = NONE;
 	u->org = UINT32_MAX;
-	if (!en->p || sl_entry_scan(&ev, en->p, en->n, &w->e)) {
+	if (!en->p || sl_entry_peek(&ev, en->p, en->n)) {
 		u->flags = U_BAD;
 		return 0;
 	}
@@ -432,7 +451,21 @@ static int one_entry(struct worker *w, uint64_t seq)
 	if (!x || sl_record_value_time(&u->decided_ms, x, n))
 		u->decided_ms = INT64_MIN;
 	x = fv(&v, r->f_org, &n);
-	u->org = org_id(r, x, n);
+	if (x) {
+		uint64_t h[2];
+		size_t slot;
+
+		hash128(h, x, n);
+		slot = (size_t)h[0] & 63;
+		if (w->oc[slot].h[0] == h[0] && w->oc[slot].h[1] == h[1]) {
+			u->org = w->oc[slot].id;
+		} else {
+			u->org = org_id(r, x, n, h);
+			w->oc[slot].h[0] = h[0];
+			w->oc[slot].h[1] = h[1];
+			w->oc[slot].id = u->org;
+		}
+	}
 	if (!is_judged(ev.type)) {
 		size_t i;
 
@@ -627,9 +660,30 @@ static int view_at(struct sl_comp_result *r, struct sl_record_view *v,
 	struct sl_entry_view ev;
 	struct sl_err e;
 
-	if (sl_entry_scan(&ev, r->ents[seq].p, r->ents[seq].n, &e))
+	if (sl_entry_peek(&ev, r->ents[seq].p, r->ents[seq].n))
 		return SL_EINVAL;
 	return sl_record_view_scan(v, ev.record, ev.record_len, &e);
+}
+
+/* What a follow-up adds to its decision: every field it carries except
+ * those that identify a record (fixed at the decision). */
+static void merge(struct sl_record_view *v, const struct sl_record_view *f,
+    const int *overlay)
+{
+	int k;
+
+	for (k = 0; k < SL_RECORD_VIEW_FIELDS; k++) {
+		if (!overlay[k])
+			continue;
+		if (f->val[k]) {
+			v->val[k] = f->val[k];
+			v->len[k] = f->len[k];
+		}
+		if (f->text[k]) {
+			v->text[k] = f->text[k];
+			v->tlen[k] = f->tlen[k];
+		}
+	}
 }
 
 /* Judge root again with every follow-up that added to it, in order. */
@@ -638,26 +692,12 @@ static int rejudge(struct sl_comp_result *r, const struct ov *ov, size_t n)
 	struct sl_record_view v, f;
 	uint64_t root = ov[0].root;
 	size_t i;
-	int k;
 
 	if (view_at(r, &v, root))
 		return 0;
-	for (i = 0; i < n; i++) {
-		if (view_at(r, &f, ov[i].seq))
-			continue;
-		for (k = 0; k < SL_RECORD_VIEW_FIELDS; k++) {
-			if (!r->overlay[k])
-				continue;
-			if (f.val[k]) {
-				v.val[k] = f.val[k];
-				v.len[k] = f.len[k];
-			}
-			if (f.text[k]) {
-				v.text[k] = f.text[k];
-				v.tlen[k] = f.tlen[k];
-			}
-		}
-	}
+	for (i = 0; i < n; i++)
+		if (!view_at(r, &f, ov[i].seq))
+			merge(&v, &f, r->overlay);
 	r->units[root].flags |= U_REEVAL;
 	if (thread_checks(r, &r->cands, &r->reps, &v, root, 2))
 		return SL_ENOMEM;
@@ -680,20 +720,62 @@ static int cmp_rep(const void *a, const void *b)
 }
 
 /* repeated_text: every text that appears at least count times from the
- * same author within a window of days. */
+ * same author within a window of days. Most texts appear once: a count
+ * per (rule, author, text) first, and only the groups that reach the
+ * count are sorted by time. */
 static int repeated(struct sl_comp_result *r)
 {
 	struct rep *rp = r->reps.p;
 	size_t n = r->reps.n;
-	size_t i = 0;
-	uint8_t *flag;
+	size_t cap = 1024, mask, i, k = 0;
+	struct slot {
+		uint64_t key;
+		uint32_t count;
+	} *tab;
+	uint8_t *flag = NULL;
+	int rc = SL_ENOMEM;
 
+	if (!n)
+		return 0;
+	while (cap < n * 2)
+		cap <<= 1;
+	mask = cap - 1;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
+		return SL_ENOMEM;
+#define REP_KEY(x) (((x)->by * 0x9e3779b97f4a7c15ull ^ (x)->text) + \
+	(x)->rule + 1)
+	for (i = 0; i < n; i++) {
+		uint64_t key = REP_KEY(&rp[i]);
+		size_t h = (size_t)(key ^ (key >> 31)) & mask;
+
+		while (tab[h].key && tab[h].key != key)
+			h = (h + 1) & mask;
+		tab[h].key = key;
+		tab[h].count++;
+	}
+	/* keep the entries of groups big enough, at the front */
+	for (i = 0; i < n; i++) {
+		uint64_t key = REP_KEY(&rp[i]);
+		size_t h = (size_t)(key ^ (key >> 31)) & mask;
+		const struct sl_policy_rule *ru = sl_policy_rule(r->pol,
+		    rp[i].rule);
+
+		while (tab[h].key != key)
+			h = (h + 1) & mask;
+		if (tab[h].count >= ru->count)
+			rp[k++] = rp[i];
+	}
+#undef REP_KEY
+	free(tab);
+	n = k;
 	if (!n)
 		return 0;
 	qsort(rp, n, sizeof(*rp), cmp_rep);
 	flag = calloc(n, 1);
 	if (!flag)
 		return SL_ENOMEM;
+	i = 0;
 	while (i < n) {
 		size_t g = i, j, lo;
 		const struct sl_policy_rule *ru = sl_policy_rule(r->pol,
@@ -707,10 +789,10 @@ static int repeated(struct sl_comp_result *r)
 			while (rp[j].at - rp[lo].at > win)
 				lo++;
 			if (j - lo + 1 >= ru->count) {
-				size_t k;
+				size_t q;
 
-				for (k = lo; k <= j; k++)
-					flag[k] = 1;
+				for (q = lo; q <= j; q++)
+					flag[q] = 1;
 			}
 		}
 		i = g;
@@ -724,13 +806,13 @@ static int repeated(struct sl_comp_result *r)
 		ru = sl_policy_rule(r->pol, rp[i].rule);
 		f = (struct raw){ rp[i].seq, rp[i].rule, (uint8_t)ru->severity,
 			3, (int16_t)ru->text_field };
-		if (vec_push(&r->raws, &f)) {
-			free(flag);
-			return SL_ENOMEM;
-		}
+		if (vec_push(&r->raws, &f))
+			goto out;
 	}
+	rc = 0;
+out:
 	free(flag);
-	return 0;
+	return rc;
 }
 
 static int phase2(struct sl_comp_result *r)
@@ -894,7 +976,8 @@ static int finish(struct sl_comp_result *r)
 	int worst = 0;
 	int rc = SL_ENOMEM;
 
-	qsort(raw, nr, sizeof(*raw), cmp_raw);
+	if (nr)
+		qsort(raw, nr, sizeof(*raw), cmp_raw);
 	r->findings = calloc(nr ? nr : 1, sizeof(*r->findings));
 	cnt = calloc(norg * nrules * 4, sizeof(uint64_t));
 	r->orgstats = calloc(norg, sizeof(*r->orgstats));
@@ -1046,7 +1129,7 @@ out:
 
 /* ---- entry points ----------------------------------------------------- */
 
-static void init_fields(struct sl_comp_result *r)
+static void init_overlay(int *overlay)
 {
 	static const char *const fixed[] = { "schema_version", "record_id",
 		"record_type", "decision_id", "refers_to_record_id",
@@ -1058,14 +1141,19 @@ static void init_fields(struct sl_comp_result *r)
 	size_t i;
 
 	sl_schema_fields(&nf);
-	for (i = 0; i < nf && i < SL_RECORD_VIEW_FIELDS; i++)
-		r->overlay[i] = 1;
+	for (i = 0; i < SL_RECORD_VIEW_FIELDS; i++)
+		overlay[i] = i < nf;
 	for (i = 0; fixed[i]; i++) {
 		int k = sl_record_field_index(fixed[i], strlen(fixed[i]));
 
 		if (k >= 0)
-			r->overlay[k] = 0;
+			overlay[k] = 0;
 	}
+}
+
+static void init_fields(struct sl_comp_result *r)
+{
+	init_overlay(r->overlay);
 	r->f_record_id = sl_record_field_index("record_id", 9);
 	r->f_refers = sl_record_field_index("refers_to_record_id", 19);
 	r->f_decision_id = sl_record_field_index("decision_id", 11);
@@ -1108,11 +1196,21 @@ int sl_comp_run(struct sl_comp_result **out, const char *path,
 		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = phase1(r, o->threads);
-	if (!rc)
-		rc = phase2(r);
-	if (!rc)
-		rc = finish(r);
+	{
+		double t1 = now_s(), t2 = 0, t3 = 0;
+
+		rc = phase1(r, o->threads);
+		t2 = now_s();
+		if (!rc)
+			rc = phase2(r);
+		t3 = now_s();
+		if (!rc)
+			rc = finish(r);
+		if (getenv("SL_COMP_TIMES"))
+			fprintf(stderr, "read %.3f phase1 %.3f phase2 %.3f "
+			    "finish %.3f\n", t1 - t0, t2 - t1, t3 - t2,
+			    now_s() - t3);
+	}
 out:
 	r->seconds = now_s() - t0;
 	if (rc) {
@@ -1186,4 +1284,189 @@ void sl_comp_free(struct sl_comp_result *r)
 	free(r->orgstats);
 	pthread_mutex_destroy(&r->org_lock);
 	free(r);
+}
+
+/* ---- one thread, for the service -------------------------------------- */
+
+struct thread_seqs {
+	uint64_t upto;
+	uint64_t seq[SL_COMP_THREAD_MAX];
+	size_t n;
+};
+
+static int thread_cb(void *ctx, uint64_t seq)
+{
+	struct thread_seqs *ts = ctx;
+
+	if (seq > ts->upto)
+		return 1;
+	if (ts->n == SL_COMP_THREAD_MAX)   /* keep the newest */
+		memmove(ts->seq, ts->seq + 1, --ts->n * sizeof(ts->seq[0]));
+	ts->seq[ts->n++] = seq;
+	return 0;
+}
+
+static int store_view(struct sl_record_view *v, int *etype, int64_t *rms,
+    struct sl_store_txn *t, uint64_t seq, struct sl_err *e)
+{
+	const uint8_t *p;
+	size_t n;
+	struct sl_entry_view ev;
+	int rc = sl_store_get(&p, &n, t, seq);
+
+	if (rc)
+		return sl_err_set(e, rc, "entry %llu is not in the store",
+		    (unsigned long long)seq);
+	if (sl_entry_scan(&ev, p, n, e))
+		return SL_EINVAL;
+	*etype = ev.type;
+	*rms = ev.recorded_ms;
+	return sl_record_view_scan(v, ev.record, ev.record_len, e);
+}
+
+static void add_hits(struct sl_comp_open *out, size_t cap, size_t *n,
+    const struct sl_policy_hit *h, size_t nh, uint64_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < nh && *n < cap; i++)
+		out[(*n)++] = (struct sl_comp_open){ seq, h[i].rule,
+			h[i].severity, h[i].field };
+}
+
+int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
+    uint64_t seq, int64_t now_ms, struct sl_comp_open *out, size_t cap,
+    size_t *n, struct sl_err *e)
+{
+	struct thread_seqs *ts = NULL;
+	struct sl_record_view *v = NULL;
+	struct sl_record_view self, merged;
+	struct sl_policy_hit hits[MAX_HITS];
+	struct sl_policy_time tm = { now_ms, 0 };
+	int overlay[SL_RECORD_VIEW_FIELDS];
+	int *types = NULL;
+	int64_t *rms = NULL;
+	int etype;
+	int f_rid = sl_record_field_index("record_id", 9);
+	int f_ref = sl_record_field_index("refers_to_record_id", 19);
+	int f_did = sl_record_field_index("decision_id", 11);
+	size_t i, me, root, nh;
+	char did[SL_SCHEMA_ID_MAX * 2 + 1];
+	int rc;
+
+	*n = 0;
+	rc = store_view(&self, &etype, &tm.recorded_ms, t, seq, e);
+	if (rc)
+		return rc;
+	if (etype < SL_ET_DECISION || etype > SL_ET_INFORM_UPDATE)
+		return 0;
+	/* the record on its own */
+	nh = sl_policy_eval(p, &self, &tm, hits, MAX_HITS);
+	add_hits(out, cap, n, hits, nh, seq);
+	if (etype == SL_ET_DECISION)
+		return 0;
+	/* a follow-up: its thread up to it */
+	if (!self.val[f_did] || self.len[f_did] < 2 ||
+	    self.len[f_did] - 2 >= sizeof(did))
+		return 0;
+	{
+		char *d = decode(self.val[f_did], self.len[f_did]);
+
+		if (!d)
+			return sl_err_set(e, SL_ENOMEM, "out of memory");
+		snprintf(did, sizeof(did), "%s", d);
+		free(d);
+	}
+	ts = calloc(1, sizeof(*ts));
+	if (!ts)
+		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	ts->upto = seq;
+	rc = sl_store_thread(t, did, thread_cb, ts);
+	if (rc < 0)
+		goto out;
+	rc = SL_ENOMEM;
+	v = calloc(ts->n ? ts->n : 1, sizeof(*v));
+	types = calloc(ts->n ? ts->n : 1, sizeof(*types));
+	rms = calloc(ts->n ? ts->n : 1, sizeof(*rms));
+	if (!v || !types || !rms)
+		goto out;
+	for (i = 0; i < ts->n; i++)
+		if (store_view(&v[i], &types[i], &rms[i], t, ts->seq[i], e))
+			types[i] = -1;
+	me = ts->n ? ts->n - 1 : 0;
+	rc = 0;
+	if (!ts->n || ts->seq[me] != seq)
+		goto out;
+	/* follow refers_to back to the decision (or reconsideration) */
+	root = me;
+	for (;;) {
+		const struct sl_record_view *c = &v[root];
+		size_t j;
+
+		if (root != me && (types[root] == SL_ET_DECISION ||
+		    types[root] == SL_ET_RECONSIDERATION))
+			break;
+		for (j = 0; j < root && c->val[f_ref]; j++)
+			if (v[j].val[f_rid] && v[j].len[f_rid] == c->len[f_ref] &&
+			    !memcmp(v[j].val[f_rid], c->val[f_ref],
+			    c->len[f_ref]))
+				break;
+		if (!c->val[f_ref] || j == root) {
+			/* V20: refers to nothing earlier in the thread */
+			if (root == me) {
+				for (i = 0; i < sl_policy_count(p); i++) {
+					const struct sl_policy_rule *ru =
+					    sl_policy_rule(p, i);
+					struct sl_policy_hit h = { (uint16_t)i,
+						(uint8_t)ru->severity, 0,
+						(int16_t)f_ref };
+
+					if (ru->check == SL_CHECK_REFERS_TO &&
+					    sl_policy_applies(p, i, &self))
+						add_hits(out, cap, n, &h, 1, seq);
+				}
+			}
+			goto out;
+		}
+		root = j;
+	}
+	if (etype == SL_ET_RECONSIDERATION)
+		goto out;   /* judged on its own above */
+	/* the decision with every follow-up of it so far */
+	init_overlay(overlay);
+	merged = v[root];
+	for (i = root + 1; i <= me; i++) {
+		size_t k = i, guard = 0;
+
+		if (types[i] != SL_ET_AMENDMENT && types[i] != SL_ET_OUTCOME &&
+		    types[i] != SL_ET_INFORM_UPDATE)
+			continue;
+		/* does it belong to root? follow its references */
+		while (k != root && guard++ < SL_COMP_THREAD_MAX) {
+			size_t j;
+
+			if (!v[k].val[f_ref] || types[k] == SL_ET_DECISION ||
+			    (k != i && types[k] == SL_ET_RECONSIDERATION))
+				break;
+			for (j = 0; j < k; j++)
+				if (v[j].val[f_rid] && v[j].len[f_rid] ==
+				    v[k].len[f_ref] && !memcmp(v[j].val[f_rid],
+				    v[k].val[f_ref], v[k].len[f_ref]))
+					break;
+			if (j == k)
+				break;
+			k = j;
+		}
+		if (k == root)
+			merge(&merged, &v[i], overlay);
+	}
+	tm.recorded_ms = rms[root];
+	nh = sl_policy_eval(p, &merged, &tm, hits, MAX_HITS);
+	add_hits(out, cap, n, hits, nh, ts->seq[root]);
+out:
+	free(ts);
+	free(v);
+	free(types);
+	free(rms);
+	return rc < 0 ? rc : 0;
 }

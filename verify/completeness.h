@@ -82,4 +82,29 @@ double sl_comp_seconds(const struct sl_comp_result *r);
 
 void sl_comp_free(struct sl_comp_result *r);
 
+struct sl_store_txn;
+
+/* A finding open on a thread, for the service's answer. */
+struct sl_comp_open {
+	uint64_t seq;             /* the record it is on */
+	uint16_t rule;
+	uint8_t severity;
+	int16_t field;
+};
+
+#define SL_COMP_THREAD_MAX 512   /* records of one thread looked at */
+
+/**
+ * The findings open on the decision thread of entry @seq as the thread
+ * stands with it (the entries of the same decision_id up to @seq): the
+ * record judged on its own, and when it is a follow-up, the decision it
+ * belongs to judged with its follow-ups, or the V20 finding when it
+ * refers to no earlier record of the thread. The log-wide checks
+ * (follow_up dates, repeated_text) are left to sharelog-verify. Writes
+ * up to @cap findings, their number in *n.
+ */
+int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
+    uint64_t seq, int64_t now_ms, struct sl_comp_open *out, size_t cap,
+    size_t *n, struct sl_err *e);
+
 #endif

@@ -11,6 +11,7 @@
 #include "formats/schema.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +45,14 @@ struct vset {
 	size_t n;
 };
 
-enum ckind { CK_ALL, CK_ANY, CK_NOT, CK_IN, CK_NOT_IN, CK_BOOL, CK_PRESENT };
+enum ckind { CK_ALL, CK_ANY, CK_NOT, CK_IN, CK_NOT_IN, CK_BOOL, CK_PRESENT,
+	CK_TYPES };
 
 struct cond {
 	enum ckind kind;
 	int field;
 	int b;
+	unsigned types;          /* CK_TYPES: SL_RT_* bits of record_type */
 	struct vset set;
 	struct cond *kids;
 	size_t nkids;
@@ -223,7 +226,22 @@ static int load_cond(struct ld *l, struct cond *c, const json_t *o,
 		rc = field_of(l, &k->field, key);
 		if (rc)
 			return rc;
-		if (json_is_array(v)) {
+		if (json_is_array(v) && !strcmp(key, "record_type")) {
+			/* the commonest test, on a bit the view has at hand */
+			size_t j;
+
+			k->kind = CK_TYPES;
+			for (j = 0; j < json_array_size(v); j++) {
+				const char *t = json_string_value(
+				    json_array_get(v, j));
+				unsigned bit = t ? sl_schema_rtype(t) : 0;
+
+				if (!bit)
+					return bad(l, "record_type: \"%s\" is "
+					    "not a record type", t ? t : "?");
+				k->types |= bit;
+			}
+		} else if (json_is_array(v)) {
 			k->kind = CK_IN;
 			rc = load_set(l, &k->set, v, key);
 		} else if (json_is_boolean(v)) {
@@ -794,6 +812,8 @@ static int eval_cond(const struct cond *c, const struct sl_record_view *v)
 	size_t n = 0;
 	size_t i;
 
+	if (c->kind == CK_TYPES)
+		return (v->type & c->types) != 0;
 	if (c->kind != CK_ALL && c->kind != CK_ANY && c->kind != CK_NOT &&
 	    c->field != F_RECORDED) {
 		p = v->val[c->field];
@@ -821,6 +841,8 @@ static int eval_cond(const struct cond *c, const struct sl_record_view *v)
 		    !memcmp(p, c->b ? "true" : "false", n);
 	case CK_PRESENT:
 		return sl_record_value_present(p, n) == c->b;
+	case CK_TYPES:
+		break;
 	}
 	return 0;
 }
@@ -940,6 +962,46 @@ static int fails(const struct sl_policy *p, const struct req *q,
 	return 0;
 }
 
+/* The schema's enumerations with their lengths, once: V02 looks at every
+ * coded value of every record. */
+#define MAX_VALUES 32
+static struct {
+	size_t len[MAX_VALUES];
+	int other[MAX_VALUES];
+	size_t n;
+} enums[SL_RECORD_VIEW_FIELDS];
+static pthread_once_t enums_once = PTHREAD_ONCE_INIT;
+
+static void enums_build(void)
+{
+	size_t nf;
+	const struct sl_field *f = sl_schema_fields(&nf);
+	size_t i, j;
+
+	for (i = 0; i < nf && i < SL_RECORD_VIEW_FIELDS; i++)
+		for (j = 0; f[i].values && f[i].values[j] && j < MAX_VALUES;
+		    j++) {
+			enums[i].len[j] = strlen(f[i].values[j]);
+			enums[i].other[j] = !strcmp(f[i].values[j], "other");
+			enums[i].n = j + 1;
+		}
+}
+
+/* Index of the string value p[0..n) in field i's enumeration, or -1. */
+static int enum_index(const struct sl_field *f, size_t i, const uint8_t *p,
+    size_t n)
+{
+	size_t j;
+
+	if (n < 2 || p[0] != '"')
+		return -1;
+	for (j = 0; j < enums[i].n; j++)
+		if (enums[i].len[j] == n - 2 && f->values[j][0] == p[1] &&
+		    !memcmp(f->values[j], p + 1, n - 2))
+			return (int)j;
+	return -1;
+}
+
 static int other_ok(const struct sl_record_view *v, size_t i)
 {
 	return sl_record_value_present(v->text[i], v->tlen[i]);
@@ -953,22 +1015,21 @@ static int bad_enum(const struct sl_record_view *v)
 	const struct sl_field *f = sl_schema_fields(&nf);
 	size_t i;
 
+	pthread_once(&enums_once, enums_build);
 	for (i = 0; i < nf && i < SL_RECORD_VIEW_FIELDS; i++) {
 		const uint8_t *x = v->val[i];
 		size_t n = v->len[i];
-		size_t off, j;
+		size_t off;
 		int other = 0;
+		int j;
 
 		if (!x || (f[i].type != SL_FT_ENUM && f[i].type != SL_FT_ENUMSET))
 			continue;
 		if (f[i].type == SL_FT_ENUM) {
-			for (j = 0; f[i].values[j]; j++)
-				if (sl_record_value_is(x, n, f[i].values[j],
-				    strlen(f[i].values[j])))
-					break;
-			if (!f[i].values[j])
+			j = enum_index(&f[i], i, x, n);
+			if (j < 0)
 				return (int)i;
-			other = !strcmp(f[i].values[j], "other");
+			other = enums[i].other[j];
 		} else {
 			if (x[0] != '[')
 				return (int)i;
@@ -978,14 +1039,10 @@ static int bad_enum(const struct sl_record_view *v)
 				if (sl_jcs_scan_value(&len, x + off, n - 1 - off,
 				    2, NULL))
 					return (int)i;
-				for (j = 0; f[i].values[j]; j++)
-					if (sl_record_value_is(x + off, len,
-					    f[i].values[j],
-					    strlen(f[i].values[j])))
-						break;
-				if (!f[i].values[j])
+				j = enum_index(&f[i], i, x + off, len);
+				if (j < 0)
 					return (int)i;
-				other |= !strcmp(f[i].values[j], "other");
+				other |= enums[i].other[j];
 				off += len + 1;
 			}
 		}

@@ -1,0 +1,394 @@
+/*
+ * Completeness: the default policy's rules, each on a thread that breaks
+ * it, one that satisfies it and (where a later record can) one in which a
+ * follow-up resolves it (tests/data/completeness/fixtures.json). Each
+ * thread is written as a small log and judged by verify/completeness, the
+ * same code sharelog-verify --completeness runs. Also: the policy
+ * language's errors, and a board's own policy.
+ */
+#include "tests/testutil.h"
+#include "formats/buf.h"
+#include "formats/entry.h"
+#include "formats/jcs.h"
+#include "formats/rfc3339.h"
+#include "verify/completeness.h"
+#include "verify/policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIXTURES "tests/data/completeness/fixtures.json"
+
+static int64_t ms_of(const char *s)
+{
+	int64_t ms = 0;
+
+	ck_assert_msg(!sl_rfc3339_parse(&ms, s, strlen(s)), "bad time %s", s);
+	return ms;
+}
+
+static void rid(char out[27], unsigned n)
+{
+	snprintf(out, 27, "01JFIX0000000000000000%04u", n % 10000);
+}
+
+/* Build record @i of a thread from its spec. */
+static json_t *build(const json_t *fx, const json_t *spec, json_t *prev[],
+    unsigned i, unsigned *idn)
+{
+	const json_t *base = json_object_get(fx, "base");
+	const char *type = json_string_value(json_object_get(spec, "type"));
+	const json_t *set = json_object_get(spec, "set");
+	const json_t *unset = json_object_get(spec, "unset");
+	const json_t *refers = json_object_get(spec, "refers");
+	const char *did = json_string_value(json_object_get(spec,
+	    "decision_id"));
+	json_t *r;
+	char id[27];
+	const char *k;
+	json_t *v;
+	size_t j;
+
+	if (!type || !strcmp(type, "decision") ||
+	    !strcmp(type, "reconsideration")) {
+		r = json_deep_copy(base);
+		if (type && !strcmp(type, "reconsideration")) {
+			json_object_set_new(r, "record_type",
+			    json_string("reconsideration"));
+			json_object_set_new(r, "new_information_summary",
+			    json_string("Police disclosed a new incident."));
+		}
+	} else {
+		static const char *const keep[] = { "schema_version",
+			"decision_id", "decided_at", "organisation_id",
+			"practitioner_id", "practitioner_role", "case_ref",
+			"child_ref", NULL };
+
+		r = json_object();
+		for (j = 0; keep[j]; j++)
+			json_object_set(r, keep[j], json_object_get(base,
+			    keep[j]));
+		if (i && prev[0])
+			json_object_set(r, "decision_id", json_object_get(
+			    prev[0], "decision_id"));
+		json_object_set_new(r, "record_type", json_string(type));
+		if (!strcmp(type, "amendment"))
+			json_object_set_new(r, "amendment_reason",
+			    json_string("Omitted when first recorded."));
+		if (!strcmp(type, "outcome"))
+			json_object_set_new(r, "outcome_type",
+			    json_string("csc_assessment"));
+		if (!strcmp(type, "inform_update"))
+			json_object_set_new(r, "family_informed",
+			    json_string("informed_after"));
+	}
+	rid(id, ++*idn);
+	json_object_set_new(r, "record_id", json_string(id));
+	if (i > 0 && (!type || strcmp(type, "decision"))) {
+		/* a follow-up: refers to the record before it, or to what
+		 * the spec says */
+		char to[27];
+
+		if (json_is_integer(refers))
+			rid(to, *idn - i + (unsigned)json_integer_value(refers));
+		else if (json_is_string(refers))
+			snprintf(to, sizeof(to), "01JFIX00000000000000009999");
+		else
+			snprintf(to, sizeof(to), "%s", json_string_value(
+			    json_object_get(prev[i - 1], "record_id")));
+		if (!type) {
+			/* a plain decision spec after the first: its own
+			 * thread (repeated_text fixtures) */
+		} else {
+			json_object_set_new(r, "refers_to_record_id",
+			    json_string(to));
+		}
+	}
+	if (did)
+		json_object_set_new(r, "decision_id", json_string(did));
+	json_object_foreach((json_t *)set, k, v)
+		json_object_set(r, k, v);
+	for (j = 0; j < json_array_size(unset); j++)
+		json_object_del(r, json_string_value(json_array_get(unset, j)));
+	return r;
+}
+
+/* Write the thread as a bundle's entries.jsonl in @dir; *n entries. */
+static void write_log(const char *dir, const json_t *fx, const json_t *thread,
+    unsigned *n)
+{
+	json_t *prev[16] = { NULL };
+	char path[512];
+	FILE *f;
+	unsigned i;
+	unsigned idn = 0;
+	struct sl_buf rec, ent;
+	struct sl_err e;
+	uint8_t zero[SL_HASH_LEN] = { 0 };
+	int64_t after = json_integer_value(json_object_get(fx,
+	    "recorded_after_hours")) * 3600000;
+
+	snprintf(path, sizeof(path), "%s/entries.jsonl", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	sl_buf_init(&rec, SL_ENTRY_MAX);
+	sl_buf_init(&ent, SL_ENTRY_MAX);
+	*n = (unsigned)json_array_size(thread);
+	ck_assert_uint_le(*n, 16);
+	for (i = 0; i < *n; i++) {
+		const json_t *spec = json_array_get(thread, i);
+		const char *rat = json_string_value(json_object_get(spec,
+		    "recorded_at"));
+		json_t *r = build(fx, spec, prev, i, &idn);
+		const char *rt = json_string_value(json_object_get(r,
+		    "record_type"));
+		int64_t rms = rat ? ms_of(rat) : ms_of(json_string_value(
+		    json_object_get(r, "decided_at"))) + after;
+
+		prev[i] = r;
+		sl_buf_reset(&rec);
+		sl_buf_reset(&ent);
+		ck_assert_int_eq(sl_jcs_write(&rec, r, &e), 0);
+		ck_assert_int_eq(sl_entry_build(&ent, zero, rec.data, rec.len, rms,
+		    i, "URN-118832", sl_entry_type_parse(rt, strlen(rt)), &e),
+		    0);
+		fwrite(ent.data, 1, ent.len, f);
+		fputc('\n', f);
+	}
+	fclose(f);
+	for (i = 0; i < *n; i++)
+		json_decref(prev[i]);
+	sl_buf_free(&rec);
+	sl_buf_free(&ent);
+}
+
+/* Judge a thread; the findings of @rule ("" = any) on record @on (or on
+ * any record when @on < 0), and their field and severity. */
+struct got {
+	unsigned n;
+	char field[64];
+	int severity;
+};
+
+static struct got judge(const struct sl_policy *p, const json_t *fx,
+    const json_t *thread, const char *as_of, const char *rule, int on)
+{
+	char dir[256];
+	unsigned n;
+	struct sl_comp_opts o = { p, ms_of(as_of), INT64_MIN, INT64_MAX, 0,
+		1 };
+	struct sl_comp_result *r = NULL;
+	const struct sl_comp_finding *f;
+	struct sl_err e;
+	struct got g = { 0, "", 0 };
+	size_t i, nf;
+
+	tu_tmpdir(dir, sizeof(dir));
+	write_log(dir, fx, thread, &n);
+	o.upto = n;
+	ck_assert_msg(!sl_comp_run(&r, dir, &o, &e), "%s", e.msg);
+	nf = sl_comp_findings(r, &f);
+	for (i = 0; i < nf; i++) {
+		const struct sl_policy_rule *ru = sl_policy_rule(p, f[i].rule);
+
+		if (*rule && strcmp(ru->id, rule))
+			continue;
+		if (on >= 0 && f[i].seq != (uint64_t)on)
+			continue;
+		if (!g.n) {
+			snprintf(g.field, sizeof(g.field), "%s",
+			    sl_policy_field_name(f[i].field));
+			g.severity = f[i].severity;
+		}
+		g.n++;
+	}
+	sl_comp_free(r);
+	tu_rmdir(dir);
+	return g;
+}
+
+START_TEST(base_is_complete)
+{
+	json_error_t je;
+	json_t *fx = json_load_file(FIXTURES, 0, &je);
+	struct sl_policy *p = NULL;
+	struct sl_err e;
+	json_t *thread = json_pack("[{}]");
+	struct got g;
+
+	ck_assert_msg(fx != NULL, "%s", je.text);
+	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
+	g = judge(p, fx, thread, json_string_value(json_object_get(fx,
+	    "as_of")), "", -1);
+	ck_assert_msg(g.n == 0, "the base decision has %u finding(s), first "
+	    "on %s", g.n, g.field);
+	json_decref(thread);
+	sl_policy_free(p);
+	json_decref(fx);
+}
+END_TEST
+
+START_TEST(every_rule)
+{
+	json_error_t je;
+	json_t *fx = json_load_file(FIXTURES, 0, &je);
+	const json_t *cases = json_object_get(fx, "cases");
+	struct sl_policy *p = NULL;
+	struct sl_err e;
+	char seen[32][8];
+	size_t nseen = 0;
+	size_t i, j;
+
+	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
+	for (i = 0; i < json_array_size(cases); i++) {
+		const json_t *c = json_array_get(cases, i);
+		const char *rule = json_string_value(json_object_get(c, "rule"));
+		const char *field = json_string_value(json_object_get(c,
+		    "field"));
+		const char *sev = json_string_value(json_object_get(c,
+		    "severity"));
+		const char *as_of = json_string_value(json_object_get(c,
+		    "as_of"));
+		int on = json_is_integer(json_object_get(c, "on")) ?
+		    (int)json_integer_value(json_object_get(c, "on")) : 0;
+		const json_t *t;
+		struct got g;
+
+		if (!as_of)
+			as_of = json_string_value(json_object_get(fx, "as_of"));
+		if ((t = json_object_get(c, "breaks"))) {
+			g = judge(p, fx, t, as_of, rule, on);
+			ck_assert_msg(g.n > 0, "case %zu: %s not found", i + 1,
+			    rule);
+			ck_assert_msg(!strcmp(g.field, field), "case %zu: %s "
+			    "names %s, expected %s", i + 1, rule, g.field,
+			    field);
+			if (sev)
+				ck_assert_msg(g.severity == (sev[0] == 'e' ?
+				    SL_SEV_ERROR : SL_SEV_WARNING), "case %zu: "
+				    "%s has the wrong severity", i + 1, rule);
+		}
+		if ((t = json_object_get(c, "satisfies"))) {
+			g = judge(p, fx, t, as_of, rule, -1);
+			ck_assert_msg(g.n == 0, "case %zu: %s found (%s) where "
+			    "it is satisfied", i + 1, rule, g.field);
+		}
+		if ((t = json_object_get(c, "resolved"))) {
+			g = judge(p, fx, t, as_of, rule, -1);
+			ck_assert_msg(g.n == 0, "case %zu: %s (%s) not "
+			    "resolved by the later record", i + 1, rule,
+			    g.field);
+		}
+		for (j = 0; j < nseen && strcmp(seen[j], rule); j++)
+			;
+		if (j == nseen && nseen < 32)
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", rule);
+	}
+	/* a fixture for every rule of the default policy */
+	for (i = 0; i < sl_policy_count(p); i++) {
+		const char *id = sl_policy_rule(p, i)->id;
+
+		for (j = 0; j < nseen && strcmp(seen[j], id); j++)
+			;
+		ck_assert_msg(j < nseen, "no fixture for %s", id);
+	}
+	ck_assert_uint_eq(nseen, 26);
+	sl_policy_free(p);
+	json_decref(fx);
+}
+END_TEST
+
+START_TEST(policy_errors_name_the_rule)
+{
+	static const struct {
+		const char *text;
+		const char *says;
+	} bad[] = {
+		{ "{\"rules\": []}", "\"policy\"" },
+		{ "{\"policy\": \"x\", \"rules\": [{\"id\": \"A1\", \"severity\": "
+		  "\"fatal\", \"guidance\": \"g\", \"require\": [\"rationale\"]}]}",
+		  "(A1): \"severity\"" },
+		{ "{\"policy\": \"x\", \"rules\": [{\"id\": \"A1\", \"severity\": "
+		  "\"error\", \"guidance\": \"g\", \"require\": [\"nonsense\"]}]}",
+		  "(A1): \"nonsense\" is not a field" },
+		{ "{\"policy\": \"x\", \"rules\": [{\"id\": \"A1\", \"severity\": "
+		  "\"error\", \"require\": [\"rationale\"]}]}",
+		  "(A1): \"guidance\"" },
+		{ "{\"policy\": \"x\", \"rules\": [{\"id\": \"A1\", \"severity\": "
+		  "\"error\", \"guidance\": \"g\", \"when\": {\"decision\": 3}, "
+		  "\"require\": [\"rationale\"]}]}", "condition on \"decision\"" },
+		{ "{\"policy\": \"x\", \"rules\": [{\"id\": \"A1\", \"severity\": "
+		  "\"error\", \"guidance\": \"g\", \"check\": \"magic\"}]}",
+		  "unknown check \"magic\"" },
+		{ "{\"policy\": \"x\", \"rules\": [{\"id\": \"A1\", \"severity\": "
+		  "\"error\", \"guidance\": \"g\", \"require\": [\"rationale\"], "
+		  "\"colour\": 1}]}", "unknown key \"colour\"" },
+		{ "{\"policy\": \"x\", \"rules\": [", "line 1" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sl_policy *p = NULL;
+		struct sl_err e = { 0, "" };
+
+		ck_assert_int_eq(sl_policy_parse(&p, bad[i].text,
+		    strlen(bad[i].text), "my.json", &e), SL_EINVAL);
+		ck_assert_ptr_null(p);
+		ck_assert_msg(strstr(e.msg, bad[i].says) && strstr(e.msg,
+		    "my.json"), "case %zu: \"%s\"", i, e.msg);
+	}
+}
+END_TEST
+
+/* A board adapts the policy: a longer rationale, a warning instead of an
+ * error. The same record is judged by both. */
+START_TEST(board_policy)
+{
+	static const char text[] = "{\"policy\": \"board\", \"version\": \"2\", "
+	    "\"rules\": [{\"id\": \"B1\", \"severity\": \"warning\", "
+	    "\"guidance\": \"Our own rule.\", \"when\": {\"record_type\": "
+	    "[\"decision\"]}, \"require\": [{\"field\": \"rationale\", "
+	    "\"min_length\": 200}]}]}";
+	json_error_t je;
+	json_t *fx = json_load_file(FIXTURES, 0, &je);
+	json_t *thread = json_pack("[{}]");
+	struct sl_policy *p = NULL, *d = NULL;
+	struct sl_err e;
+	struct got g;
+	size_t n;
+
+	ck_assert_int_eq(sl_policy_parse(&p, text, sizeof(text) - 1,
+	    "board.json", &e), 0);
+	ck_assert_str_eq(sl_policy_name(p), "board 2");
+	ck_assert_int_eq(sl_policy_load(&d, NULL, &e), 0);
+	ck_assert_str_eq(sl_policy_name(d), "sharelog-default 1");
+	/* different bytes, different hash; the default's is of its text */
+	ck_assert_mem_ne(sl_policy_sha256(p), sl_policy_sha256(d), 32);
+	sl_policy_default_text(&n);
+	ck_assert_uint_gt(n, 1000);
+	g = judge(p, fx, thread, "2026-03-10T12:00:00Z", "B1", 0);
+	ck_assert_uint_eq(g.n, 1);
+	ck_assert_int_eq(g.severity, SL_SEV_WARNING);
+	g = judge(d, fx, thread, "2026-03-10T12:00:00Z", "", 0);
+	ck_assert_uint_eq(g.n, 0);
+	sl_policy_free(p);
+	sl_policy_free(d);
+	json_decref(thread);
+	json_decref(fx);
+}
+END_TEST
+
+Suite *sl_completeness_suite(void)
+{
+	Suite *s = suite_create("completeness");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, base_is_complete);
+	tcase_add_test(tc, every_rule);
+	tcase_add_test(tc, policy_errors_name_the_rule);
+	tcase_add_test(tc, board_policy);
+	suite_add_tcase(s, tc);
+	return s;
+}
