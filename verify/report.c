@@ -339,7 +339,6 @@ void sl_report_comp_csv(FILE *out, const struct sl_report_comp *c,
 			v[5] = sl_policy_field_name(f[i].field);
 			csv_row(out, v, 6);
 		}
-		return;
 	} else {
 		static const char *const head[] = { "organisation", "rule",
 			"severity", "findings", "decisions_with_finding" };
