@@ -57,6 +57,14 @@ static void resume(struct sl_conns *cs)
 	}
 }
 
+static void pause_at_cap(struct sl_conns *cs)
+{
+	if (!cs->paused && cs->listener && cs->open >= cs->max) {
+		evconnlistener_disable(cs->listener);
+		cs->paused = 1;
+	}
+}
+
 static void on_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad,
     int idx, long argl, void *argp)
 {
@@ -146,10 +154,7 @@ void sl_conns_set_listener(struct sl_conns *cs, struct evconnlistener *l)
 	cs->listener = l;
 	if (!l)
 		cs->paused = 0;
-	else if (cs->open >= cs->max && !cs->paused) {
-		evconnlistener_disable(l);
-		cs->paused = 1;
-	}
+	pause_at_cap(cs);
 }
 
 void sl_conns_set_limits(struct sl_conns *cs, unsigned max_connections,
@@ -181,10 +186,7 @@ int sl_conns_track(struct sl_conns *cs, struct bufferevent *bev, SSL *ssl)
 	cs->open++;
 	/* The plaintext input: bytes of a request, never of the handshake. */
 	evbuffer_add_cb(bufferevent_get_input(bev), on_input, c);
-	if (cs->open >= cs->max && cs->listener && !cs->paused) {
-		evconnlistener_disable(cs->listener);
-		cs->paused = 1;
-	}
+	pause_at_cap(cs);
 	return 0;
 }
 

@@ -109,7 +109,6 @@ struct org {
 };
 
 struct sl_comp_result {
-	const struct sl_comp_opts *o;
 	const struct sl_policy *pol;
 	struct sl_comp_opts opts;
 	/* the log */
@@ -389,6 +388,19 @@ static int thread_checks(struct sl_comp_result *r, struct vec *cands,
 	return 0;
 }
 
+/* 1 when a refers_to rule of the policy applies to @v. */
+static int refers_applies(const struct sl_policy *p,
+    const struct sl_record_view *v)
+{
+	size_t i;
+
+	for (i = 0; i < sl_policy_count(p); i++)
+		if (sl_policy_rule(p, i)->check == SL_CHECK_REFERS_TO &&
+		    sl_policy_applies(p, i, v))
+			return 1;
+	return 0;
+}
+
 static int judge(struct sl_comp_result *r, struct vec *raws,
     const struct sl_record_view *v, uint64_t seq, int64_t recorded_ms,
     uint8_t phase)
@@ -466,24 +478,12 @@ static int one_entry(struct worker *w, uint64_t seq)
 			w->oc[slot].id = u->org;
 		}
 	}
-	if (!is_judged(ev.type)) {
-		size_t i;
-
-		for (i = 0; i < sl_policy_count(r->pol); i++)
-			if (sl_policy_rule(r->pol, i)->check ==
-			    SL_CHECK_REFERS_TO && sl_policy_applies(r->pol, i, &v))
-				u->flags |= U_REFERS;
-	} else {
-		size_t i;
-
-		/* a reconsideration is judged and is a follow-up too */
-		for (i = 0; i < sl_policy_count(r->pol); i++)
-			if (sl_policy_rule(r->pol, i)->check ==
-			    SL_CHECK_REFERS_TO && sl_policy_applies(r->pol, i, &v))
-				u->flags |= U_REFERS;
-		if (thread_checks(r, &w->cands, &w->reps, &v, seq, 1))
-			return SL_ENOMEM;
-	}
+	/* a follow-up, or a reconsideration (judged and a follow-up too) */
+	if (refers_applies(r->pol, &v))
+		u->flags |= U_REFERS;
+	if (is_judged(ev.type) &&
+	    thread_checks(r, &w->cands, &w->reps, &v, seq, 1))
+		return SL_ENOMEM;
 	return judge(r, &w->raws, &v, seq, ev.recorded_ms, 1);
 }
 
@@ -1346,6 +1346,7 @@ int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
 	int overlay[SL_RECORD_VIEW_FIELDS];
 	int *types = NULL;
 	int64_t *rms = NULL;
+	size_t *parent = NULL;
 	int etype;
 	int f_rid = sl_record_field_index("record_id", 9);
 	int f_ref = sl_record_field_index("refers_to_record_id", 19);
@@ -1397,21 +1398,27 @@ int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
 	rc = 0;
 	if (!ts->n || ts->seq[me] != seq)
 		goto out;
+	/* what each record refers to: an earlier record of the thread */
+	parent = calloc(ts->n, sizeof(*parent));
+	if (!parent) {
+		rc = SL_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < ts->n; i++) {
+		const struct sl_record_view *c = &v[i];
+		size_t j = 0;
+
+		while (c->val[f_ref] && j < i && !(v[j].val[f_rid] &&
+		    v[j].len[f_rid] == c->len[f_ref] && !memcmp(v[j].val[f_rid],
+		    c->val[f_ref], c->len[f_ref])))
+			j++;
+		parent[i] = c->val[f_ref] && j < i ? j : i;   /* i: none */
+	}
 	/* follow refers_to back to the decision (or reconsideration) */
 	root = me;
-	for (;;) {
-		const struct sl_record_view *c = &v[root];
-		size_t j;
-
-		if (root != me && (types[root] == SL_ET_DECISION ||
-		    types[root] == SL_ET_RECONSIDERATION))
-			break;
-		for (j = 0; j < root && c->val[f_ref]; j++)
-			if (v[j].val[f_rid] && v[j].len[f_rid] == c->len[f_ref] &&
-			    !memcmp(v[j].val[f_rid], c->val[f_ref],
-			    c->len[f_ref]))
-				break;
-		if (!c->val[f_ref] || j == root) {
+	while (root == me || (types[root] != SL_ET_DECISION &&
+	    types[root] != SL_ET_RECONSIDERATION)) {
+		if (parent[root] == root) {
 			/* V20: refers to nothing earlier in the thread */
 			if (root == me) {
 				for (i = 0; i < sl_policy_count(p); i++) {
@@ -1428,7 +1435,7 @@ int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
 			}
 			goto out;
 		}
-		root = j;
+		root = parent[root];
 	}
 	if (etype == SL_ET_RECONSIDERATION)
 		goto out;   /* judged on its own above */
@@ -1436,27 +1443,16 @@ int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
 	init_overlay(overlay);
 	merged = v[root];
 	for (i = root + 1; i <= me; i++) {
-		size_t k = i, guard = 0;
+		size_t k = i;
 
 		if (types[i] != SL_ET_AMENDMENT && types[i] != SL_ET_OUTCOME &&
 		    types[i] != SL_ET_INFORM_UPDATE)
 			continue;
-		/* does it belong to root? follow its references */
-		while (k != root && guard++ < SL_COMP_THREAD_MAX) {
-			size_t j;
-
-			if (!v[k].val[f_ref] || types[k] == SL_ET_DECISION ||
-			    (k != i && types[k] == SL_ET_RECONSIDERATION))
-				break;
-			for (j = 0; j < k; j++)
-				if (v[j].val[f_rid] && v[j].len[f_rid] ==
-				    v[k].len[f_ref] && !memcmp(v[j].val[f_rid],
-				    v[k].val[f_ref], v[k].len[f_ref]))
-					break;
-			if (j == k)
-				break;
-			k = j;
-		}
+		/* does it belong to root? (parents are always earlier) */
+		while (k != root && parent[k] != k &&
+		    types[k] != SL_ET_DECISION &&
+		    (k == i || types[k] != SL_ET_RECONSIDERATION))
+			k = parent[k];
 		if (k == root)
 			merge(&merged, &v[i], overlay);
 	}
@@ -1468,5 +1464,6 @@ out:
 	free(v);
 	free(types);
 	free(rms);
+	free(parent);
 	return rc < 0 ? rc : 0;
 }

@@ -116,7 +116,7 @@ static int completeness(const char *path, const struct sl_verify_opts *o,
 	struct sl_policy *pol = NULL;
 	struct sl_comp_result *cr = NULL;
 	struct sl_comp_opts co = { NULL, 0, INT64_MIN, INT64_MAX, 0, 0 };
-	struct sl_report_comp rc_ = { NULL, NULL, 0, INT64_MIN, INT64_MAX };
+	struct sl_report_comp rep = { NULL, NULL, 0, INT64_MIN, INT64_MAX };
 	struct sl_err e = { 0, "" };
 	uint64_t entries, judged, errors, warnings;
 	int status = 2;
@@ -158,18 +158,18 @@ static int completeness(const char *path, const struct sl_verify_opts *o,
 		fprintf(stderr, "sharelog-verify: completeness: %s\n", e.msg);
 		goto out;
 	}
-	rc_.policy = pol;
-	rc_.result = cr;
-	rc_.as_of_ms = co.as_of_ms;
-	rc_.from_ms = co.from_ms;
-	rc_.to_ms = co.to_ms;
+	rep.policy = pol;
+	rep.result = cr;
+	rep.as_of_ms = co.as_of_ms;
+	rep.from_ms = co.from_ms;
+	rep.to_ms = co.to_ms;
 	if (json) {
-		sl_report_comp_json(stdout, path, r, &rc_);
+		sl_report_comp_json(stdout, path, r, &rep);
 	} else if (csv) {
-		sl_report_comp_csv(stdout, &rc_, csv == 2);
+		sl_report_comp_csv(stdout, &rep, csv == 2);
 	} else {
 		sl_report_text(stdout, path, r);
-		sl_report_comp_text(stdout, &rc_);
+		sl_report_comp_text(stdout, &rep);
 	}
 	sl_comp_totals(cr, &entries, &judged, &errors, &warnings);
 	status = errors ? 3 : 0;

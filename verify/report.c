@@ -160,22 +160,26 @@ void sl_report_comp_text(FILE *out, const struct sl_report_comp *c)
 	size_t nk = sl_comp_counts(c->result, &k);
 	size_t ng = sl_comp_orgs(c->result, &g);
 	uint64_t entries, judged, errors, warnings;
-	char a[40], b[40], d[40];
+	char a[40], b[40], d[40], when[120];
 	size_t i;
 
 	sl_comp_totals(c->result, &entries, &judged, &errors, &warnings);
 	fmt_time(a, sizeof(a), c->as_of_ms, "now");
-	fmt_time(b, sizeof(b), c->from_ms, "the start");
-	fmt_time(d, sizeof(d), c->to_ms, "the end");
+	fmt_time(b, sizeof(b), c->from_ms, "");
+	fmt_time(d, sizeof(d), c->to_ms, "");
+	snprintf(when, sizeof(when), "decided %s%s%s%s%s", *b ? "from " : "",
+	    b, *b && *d ? " " : "", *d ? "before " : "", d);
+	if (!*b && !*d)
+		snprintf(when, sizeof(when), "all dates");
 	fprintf(out, "\nsharelog-verify: completeness: %s\n", errors ?
 	    "ERRORS FOUND" : warnings ? "no errors (warnings below)" :
 	    "COMPLETE");
 	policy_line(out, c->policy);
 	fprintf(out, "  as of:        %s (entries recorded later are not "
 	    "looked at)\n", a);
-	fprintf(out, "  decisions:    decided from %s to before %s: %llu "
-	    "judged, with their threads, in %.2f s\n", b, d,
-	    (unsigned long long)judged, sl_comp_seconds(c->result));
+	fprintf(out, "  decisions:    %llu judged (%s), with their threads, "
+	    "in %.2f s\n", (unsigned long long)judged, when,
+	    sl_comp_seconds(c->result));
 	fprintf(out, "  findings:     %llu error(s), %llu warning(s)\n",
 	    (unsigned long long)errors, (unsigned long long)warnings);
 	if (nf) {
