@@ -5,6 +5,9 @@
 #include "formats/schema.h"
 
 #include <pthread.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +49,17 @@ static struct {
 static char text_names[SL_RECORD_VIEW_FIELDS][140];
 static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
 
+/* (field, enumeration value) -> the value's position, likewise: every
+ * record carries a dozen coded values. */
+#define VALS_SLOTS 4096
+static struct {
+	const char *s;
+	uint32_t len;
+	int field;
+	int j;
+} vals[VALS_SLOTS];
+static uint8_t coded[SL_RECORD_VIEW_FIELDS];   /* 1 enum(set), 2 bool */
+
 /* Cheap and enough for the schema's ~100 names (collisions probe on):
  * length and three letters. */
 static size_t key_hash(const uint8_t *p, size_t n)
@@ -60,6 +74,26 @@ static size_t key_hash(const uint8_t *p, size_t n)
 	return (h ^ (h >> 9)) & (KEYS_SLOTS - 1);
 }
 
+/* Equality of short names: inline, eight bytes at a time (a call to
+ * memcmp costs more than the compare, fifty times a record). */
+static inline int same(const uint8_t *a, const char *b, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (a[i] != (uint8_t)b[i])
+			return 0;
+	return 1;
+}
+
 static void key_put(const char *name, int idx)
 {
 	size_t n = strlen(name);
@@ -72,13 +106,34 @@ static void key_put(const char *name, int idx)
 	keys[h].idx = idx;
 }
 
+static size_t val_hash(int field, const uint8_t *p, size_t n)
+{
+	return (key_hash(p, n) * 4 + (size_t)field * 97) & (VALS_SLOTS - 1);
+}
+
 static void keys_build(void)
 {
 	size_t nf;
 	const struct sl_field *f = sl_schema_fields(&nf);
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < nf && i < SL_RECORD_VIEW_FIELDS; i++) {
+		if (f[i].type == SL_FT_BOOL)
+			coded[i] = 2;
+		if (f[i].type == SL_FT_ENUM || f[i].type == SL_FT_ENUMSET)
+			coded[i] = 1;
+		for (j = 0; f[i].values && f[i].values[j] && j < 31; j++) {
+			size_t n = strlen(f[i].values[j]);
+			size_t h = val_hash((int)i,
+			    (const uint8_t *)f[i].values[j], n);
+
+			while (vals[h].s)
+				h = (h + 1) & (VALS_SLOTS - 1);
+			vals[h].s = f[i].values[j];
+			vals[h].len = (uint32_t)n;
+			vals[h].field = (int)i;
+			vals[h].j = (int)j;
+		}
 		key_put(f[i].name, (int)i);
 		if (f[i].flags & SL_F_OTHER_TEXT) {
 			snprintf(text_names[i], sizeof(text_names[i]), "%s_text",
@@ -94,11 +149,61 @@ static int key_find(const uint8_t *p, size_t n)
 
 	pthread_once(&keys_once, keys_build);
 	while (keys[h].name) {
-		if (keys[h].len == n && !memcmp(keys[h].name, p, n))
+		if (keys[h].len == n && same(p, keys[h].name, n))
 			return keys[h].idx;
 		h = (h + 1) & (KEYS_SLOTS - 1);
 	}
 	return -1;
+}
+
+static int enum_find(int field, const uint8_t *p, size_t n)
+{
+	size_t h = val_hash(field, p, n);
+
+	while (vals[h].s) {
+		if (vals[h].field == field && vals[h].len == n &&
+		    same(p, vals[h].s, n))
+			return vals[h].j;
+		h = (h + 1) & (VALS_SLOTS - 1);
+	}
+	return -1;
+}
+
+int sl_record_enum_code(int field, const char *s, size_t n)
+{
+	pthread_once(&keys_once, keys_build);
+	return enum_find(field, (const uint8_t *)s, n);
+}
+
+/* The code of a coded field's value p[0..n) (see struct sl_record_view). */
+static uint32_t code_of(int field, const uint8_t *p, size_t n)
+{
+	uint32_t c = 0;
+	size_t off;
+	int j;
+
+	if (coded[field] == 2)
+		return n == 4 && !memcmp(p, "true", 4) ? 2 :
+		    n == 5 && !memcmp(p, "false", 5) ? 1 : SL_RECORD_CODE_BAD;
+	if (p[0] == '"') {
+		j = n >= 2 ? enum_find(field, p + 1, n - 2) : -1;
+		return j < 0 ? SL_RECORD_CODE_BAD : UINT32_C(1) << j;
+	}
+	if (p[0] != '[' || n < 2)
+		return SL_RECORD_CODE_BAD;
+	/* an array of plain strings (enumeration values never need escapes;
+	 * one that has them is not a value) */
+	for (off = 1; off < n - 1;) {
+		const uint8_t *q = p + off;
+		const uint8_t *e;
+
+		if (*q != '"' || !(e = memchr(q + 1, '"', n - 1 - off - 1)))
+			return c | SL_RECORD_CODE_BAD;
+		j = enum_find(field, q + 1, (size_t)(e - q - 1));
+		c |= j < 0 ? SL_RECORD_CODE_BAD : UINT32_C(1) << j;
+		off = (size_t)(e - p) + 2;      /* past the quote and comma */
+	}
+	return c;
 }
 
 int sl_record_field_index(const char *name, size_t n)
@@ -108,26 +213,33 @@ int sl_record_field_index(const char *name, size_t n)
 	return i >= 0 && !(i & 0x100) ? i : -1;
 }
 
-/* The end of the string starting at p (its opening quote), or NULL. */
+/* The end of the string starting at p (its opening quote), or NULL.
+ * Sixteen bytes at a time: a record is mostly strings. */
 static const uint8_t *skip_string(const uint8_t *p, const uint8_t *end)
 {
 	p++;
-	while (p < end) {
-		const uint8_t *q = p;
-		const uint8_t *b;
+#ifdef __SSE2__
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		int bits = _mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+		int j;
 
-		/* most values are short: a plain loop beats a memchr call */
-		while (q < end && *q != '"' && q - p < 32)
-			q++;
-		if (q < end && *q != '"')
-			q = memchr(q, '"', (size_t)(end - q));
-		if (!q || q >= end)
-			return NULL;
-		for (b = q; b > p && b[-1] == '\\'; b--)
-			;
-		if (!((q - b) & 1))
-			return q + 1;
-		p = q + 1;
+		if (!bits) {
+			p += 16;
+			continue;
+		}
+		j = __builtin_ctz((unsigned)bits);
+		if (p[j] == '"')
+			return p + j + 1;
+		p += j + 2;             /* a backslash and what it escapes */
+	}
+#endif
+	while (p < end) {
+		if (*p == '"')
+			return p + 1;
+		p += *p == '\\' ? 2 : 1;
 	}
 	return NULL;
 }
@@ -193,6 +305,9 @@ int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
 		} else if (idx >= 0) {
 			v->val[idx] = ke + 1;
 			v->len[idx] = (uint32_t)(ve - ke - 1);
+			if (coded[idx])
+				v->code[idx] = code_of(idx, ke + 1,
+				    (size_t)(ve - ke - 1));
 		}   /* else a newer schema's field: not ours to judge */
 		q = ve;
 		if (q < end && *q == ',')

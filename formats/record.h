@@ -36,8 +36,15 @@ struct sl_record_view {
 	uint32_t len[SL_RECORD_VIEW_FIELDS];
 	const uint8_t *text[SL_RECORD_VIEW_FIELDS];  /* "<field>_text" */
 	uint32_t tlen[SL_RECORD_VIEW_FIELDS];
+	/* Coded fields (enumeration, enumeration set, boolean) as bits:
+	 * enumeration value j -> bit j (a set: the OR of its values), false
+	 * -> bit 0, true -> bit 1; SL_RECORD_CODE_BAD added for a value that
+	 * is none of them. 0 when absent or not a coded field. */
+	uint32_t code[SL_RECORD_VIEW_FIELDS];
 	unsigned type;            /* SL_RT_* bit of record_type, 0 unknown */
 };
+
+#define SL_RECORD_CODE_BAD (UINT32_C(1) << 31)
 
 /**
  * Fill @v from the canonical record object p[0..n) (as stored in an
@@ -51,6 +58,10 @@ int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
 
 /** Schema index of field @name (as key bytes), or -1. */
 int sl_record_field_index(const char *name, size_t n);
+
+/** Position of s[0..n) (no quotes) in enumeration field @field's values
+ *  (the bit it has in a view's code), or -1. */
+int sl_record_enum_code(int field, const char *s, size_t n);
 
 /* Reading the slices of a view (canonical JSON values). */
 

@@ -43,6 +43,11 @@ struct val {
 struct vset {
 	struct val *v;
 	size_t n;
+	/* When every value is one of the field's enumeration values (or
+	 * true/false of a boolean field), the set as bits of the record's
+	 * codes (see struct ev): membership is then one AND. */
+	int coded;
+	uint32_t mask;
 };
 
 enum ckind { CK_ALL, CK_ANY, CK_NOT, CK_IN, CK_NOT_IN, CK_BOOL, CK_PRESENT,
@@ -52,6 +57,7 @@ struct cond {
 	enum ckind kind;
 	int field;
 	int b;
+	int coded;               /* CK_BOOL on a boolean field: use its code */
 	unsigned types;          /* CK_TYPES: SL_RT_* bits of record_type */
 	struct vset set;
 	struct cond *kids;
@@ -86,6 +92,8 @@ struct rule {
 	struct sl_policy_rule pub;
 	struct cond when;
 	int has_when;
+	unsigned tmask;          /* the record types it is for; 0 = any */
+	size_t when_from;        /* 1: when's first condition is tmask's */
 	struct req *req;
 	size_t nreq;
 	struct span grace;
@@ -171,6 +179,39 @@ static int load_set(struct ld *l, struct vset *set, const json_t *a,
 	return 0;
 }
 
+static void enums_init(void);
+static int enum_code(int field, const uint8_t *p, size_t n);
+
+/* Turn @set on field @field into a mask when it can be (see struct vset). */
+static void code_set(struct vset *set, int field)
+{
+	size_t nf;
+	const struct sl_field *f = sl_schema_fields(&nf);
+	size_t i;
+
+	set->coded = 0;
+	set->mask = 0;
+	if (field < 0 || (size_t)field >= nf || field >= SL_RECORD_VIEW_FIELDS)
+		return;
+	enums_init();
+	for (i = 0; i < set->n; i++) {
+		const struct val *v = &set->v[i];
+		int j;
+
+		if (f[field].type == SL_FT_BOOL && !v->str)
+			j = v->s[0] == 't';
+		else if ((f[field].type == SL_FT_ENUM ||
+		    f[field].type == SL_FT_ENUMSET) && v->str)
+			j = enum_code(field, (const uint8_t *)v->s, v->len);
+		else
+			return;
+		if (j < 0)
+			return;
+		set->mask |= UINT32_C(1) << j;
+	}
+	set->coded = 1;
+}
+
 static int load_cond(struct ld *l, struct cond *c, const json_t *o,
     int depth)
 {
@@ -178,6 +219,8 @@ static int load_cond(struct ld *l, struct cond *c, const json_t *o,
 	json_t *v;
 	size_t i = 0;
 	int rc;
+
+	size_t nf;
 
 	if (depth > 8)
 		return bad(l, "conditions nest too deep%s", "");
@@ -244,14 +287,20 @@ static int load_cond(struct ld *l, struct cond *c, const json_t *o,
 		} else if (json_is_array(v)) {
 			k->kind = CK_IN;
 			rc = load_set(l, &k->set, v, key);
+			if (!rc)
+				code_set(&k->set, k->field);
 		} else if (json_is_boolean(v)) {
 			k->kind = CK_BOOL;
 			k->b = json_is_true(v);
+			k->coded = k->field >= 0 && k->field < SL_RECORD_VIEW_FIELDS &&
+			    sl_schema_fields(&nf)[k->field].type == SL_FT_BOOL;
 		} else if (json_is_object(v) && json_object_get(v, "not_in") &&
 		    json_object_size(v) == 1) {
 			k->kind = CK_NOT_IN;
 			rc = load_set(l, &k->set, json_object_get(v, "not_in"),
 			    "not_in");
+			if (!rc)
+				code_set(&k->set, k->field);
 		} else if (json_is_object(v) && json_is_boolean(
 		    json_object_get(v, "present")) && json_object_size(v) == 1) {
 			k->kind = CK_PRESENT;
@@ -363,12 +412,14 @@ static int load_req(struct ld *l, struct req *q, const json_t *o)
 		n++;
 		if ((rc = load_set(l, &q->set, x, "in")))
 			return rc;
+		code_set(&q->set, q->field);
 	}
 	if ((x = json_object_get(o, "not_in"))) {
 		q->kind = RQ_NOT_IN;
 		n++;
 		if ((rc = load_set(l, &q->set, x, "not_in")))
 			return rc;
+		code_set(&q->set, q->field);
 	}
 	if ((x = json_object_get(o, "not_before")) ||
 	    (x = json_object_get(o, "not_after"))) {
@@ -420,6 +471,29 @@ static int types_of(struct ld *l, unsigned *out, const json_t *a)
 	return 0;
 }
 
+/* Most rules concern some record types only: test that bit first, and
+ * before anything else when judging (see tmask). */
+static void hoist_types(struct rule *r)
+{
+	size_t i;
+
+	if (r->when.kind != CK_ALL)
+		return;
+	for (i = 0; i < r->when.nkids; i++) {
+		if (r->when.kids[i].kind != CK_TYPES)
+			continue;
+		r->tmask = r->when.kids[i].types;
+		r->when_from = 1;
+		if (i) {
+			struct cond t = r->when.kids[0];
+
+			r->when.kids[0] = r->when.kids[i];
+			r->when.kids[i] = t;
+		}
+		return;
+	}
+}
+
 static int load_rule(struct ld *l, struct rule *r, const json_t *o)
 {
 	static const char *const known[] = { "id", "severity", "when",
@@ -466,6 +540,7 @@ static int load_rule(struct ld *l, struct rule *r, const json_t *o)
 		rc = load_cond(l, &r->when, json_object_get(o, "when"), 0);
 		if (rc)
 			return rc;
+		hoist_types(r);
 	}
 	if (json_object_get(o, "grace") && (rc = load_span(l, &r->grace,
 	    json_object_get(o, "grace"), "grace", 0)))
@@ -770,6 +845,60 @@ const char *sl_policy_field_name(int idx)
 
 /* ---- judging ---------------------------------------------------------- */
 
+/* The coded fields (their values are bits of the view's code) and the bit
+ * of each one's "other", once. */
+static int coded_fields[SL_RECORD_VIEW_FIELDS];
+static uint32_t other_bit[SL_RECORD_VIEW_FIELDS];
+static size_t ncoded;
+static pthread_once_t enums_once = PTHREAD_ONCE_INIT;
+
+static void enums_build(void)
+{
+	size_t nf;
+	const struct sl_field *f = sl_schema_fields(&nf);
+	size_t i;
+
+	for (i = 0; i < nf && i < SL_RECORD_VIEW_FIELDS; i++) {
+		int j;
+
+		if (f[i].type != SL_FT_ENUM && f[i].type != SL_FT_ENUMSET &&
+		    f[i].type != SL_FT_BOOL)
+			continue;
+		coded_fields[ncoded++] = (int)i;
+		j = sl_record_enum_code((int)i, "other", 5);
+		if (j >= 0 && (f[i].flags & SL_F_OTHER_TEXT))
+			other_bit[i] = UINT32_C(1) << j;
+	}
+}
+
+static void enums_init(void)
+{
+	pthread_once(&enums_once, enums_build);
+}
+
+static int enum_code(int field, const uint8_t *p, size_t n)
+{
+	return sl_record_enum_code(field, (const char *)p, n);
+}
+
+/* V02: each coded value known, each "other" explained. Returns the first
+ * field at fault, or -1. */
+static int bad_enum(const struct sl_record_view *v)
+{
+	size_t k;
+
+	enums_init();
+	for (k = 0; k < ncoded; k++) {
+		int i = coded_fields[k];
+		uint32_t c = v->code[i];
+
+		if ((c & SL_RECORD_CODE_BAD) || ((c & other_bit[i]) &&
+		    !sl_record_value_present(v->text[i], v->tlen[i])))
+			return i;
+	}
+	return -1;
+}
+
 static int in_set(const struct vset *s, const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -786,12 +915,17 @@ static int in_set(const struct vset *s, const uint8_t *p, size_t n)
 
 /* A value matches a set: a scalar is in it, an array has an element in
  * it (enumeration sets: "any of these categories"). */
-static int matches(const struct vset *s, const uint8_t *p, size_t n)
+static int matches(const struct vset *s, const struct sl_record_view *v,
+    int field)
 {
+	const uint8_t *p = v->val[field];
+	size_t n = v->len[field];
 	size_t off = 1;
 
 	if (!p)
 		return 0;
+	if (s->coded)
+		return (v->code[field] & s->mask) != 0;
 	if (p[0] != '[')
 		return in_set(s, p, n);
 	while (off < n - 1) {
@@ -808,18 +942,11 @@ static int matches(const struct vset *s, const uint8_t *p, size_t n)
 
 static int eval_cond(const struct cond *c, const struct sl_record_view *v)
 {
-	const uint8_t *p = NULL;
-	size_t n = 0;
 	size_t i;
 
-	if (c->kind == CK_TYPES)
-		return (v->type & c->types) != 0;
-	if (c->kind != CK_ALL && c->kind != CK_ANY && c->kind != CK_NOT &&
-	    c->field != F_RECORDED) {
-		p = v->val[c->field];
-		n = v->len[c->field];
-	}
 	switch (c->kind) {
+	case CK_TYPES:
+		return (v->type & c->types) != 0;
 	case CK_ALL:
 		for (i = 0; i < c->nkids; i++)
 			if (!eval_cond(&c->kids[i], v))
@@ -832,27 +959,52 @@ static int eval_cond(const struct cond *c, const struct sl_record_view *v)
 		return 0;
 	case CK_NOT:
 		return !eval_cond(c->kids, v);
+	default:
+		break;
+	}
+	if (c->field == F_RECORDED)
+		return 0;
+	switch (c->kind) {
 	case CK_IN:
-		return matches(&c->set, p, n);
+		return matches(&c->set, v, c->field);
 	case CK_NOT_IN:
-		return p && !matches(&c->set, p, n);
+		return v->val[c->field] && !matches(&c->set, v, c->field);
 	case CK_BOOL:
-		return p && n == (c->b ? 4u : 5u) &&
-		    !memcmp(p, c->b ? "true" : "false", n);
+		if (c->coded)
+			return (v->code[c->field] & (c->b ? 2u : 1u)) != 0;
+		return v->val[c->field] && v->len[c->field] ==
+		    (c->b ? 4u : 5u) && !memcmp(v->val[c->field],
+		    c->b ? "true" : "false", v->len[c->field]);
 	case CK_PRESENT:
-		return sl_record_value_present(p, n) == c->b;
-	case CK_TYPES:
+		return sl_record_value_present(v->val[c->field],
+		    v->len[c->field]) == c->b;
+	default:
 		break;
 	}
 	return 0;
 }
 
+/* A rule's condition, its record types tested first (and once). */
+static int rule_applies(const struct rule *r, const struct sl_record_view *v)
+{
+	size_t i;
+
+	if (r->tmask && !(v->type & r->tmask))
+		return 0;
+	if (!r->has_when)
+		return 1;
+	if (!r->when_from)
+		return eval_cond(&r->when, v);
+	for (i = 1; i < r->when.nkids; i++)
+		if (!eval_cond(&r->when.kids[i], v))
+			return 0;
+	return 1;
+}
+
 int sl_policy_applies(const struct sl_policy *p, size_t i,
     const struct sl_record_view *v)
 {
-	const struct rule *r = &p->rules[i];
-
-	return !r->has_when || eval_cond(&r->when, v);
+	return rule_applies(&p->rules[i], v);
 }
 
 static int is_placeholder(const struct sl_policy *p, const uint8_t *s,
@@ -870,14 +1022,39 @@ static int is_placeholder(const struct sl_policy *p, const uint8_t *s,
 	return 0;
 }
 
+/* The times one record's rules look at, each parsed once: a few fields
+ * (decided_at above all) are compared by many rules. */
+#define TIMES 8
+struct times {
+	const struct sl_policy_time *t;
+	size_t n;
+	int field[TIMES];
+	int rc[TIMES];
+	int64_t ms[TIMES];
+};
+
 static int time_of(int64_t *ms, int field, const struct sl_record_view *v,
-    const struct sl_policy_time *t)
+    struct times *t)
 {
+	size_t i;
+	int rc;
+
 	if (field == F_RECORDED) {
-		*ms = t->recorded_ms;
+		*ms = t->t->recorded_ms;
 		return 0;
 	}
-	return sl_record_value_time(ms, v->val[field], v->len[field]);
+	for (i = 0; i < t->n; i++)
+		if (t->field[i] == field) {
+			*ms = t->ms[i];
+			return t->rc[i];
+		}
+	rc = sl_record_value_time(ms, v->val[field], v->len[field]);
+	if (t->n < TIMES) {
+		t->field[t->n] = field;
+		t->ms[t->n] = *ms;
+		t->rc[t->n++] = rc;
+	}
+	return rc;
 }
 
 static int is_holiday(const struct sl_policy *p, int64_t day)
@@ -915,18 +1092,18 @@ static int64_t span_end(const struct sl_policy *p, const struct span *s,
 
 /* The time a period is judged at: the as-of time, or a field's. */
 static int64_t span_at(const struct span *s, const struct sl_record_view *v,
-    const struct sl_policy_time *t)
+    struct times *t)
 {
 	int64_t ms;
 
 	if (s->at < 0 || time_of(&ms, s->at, v, t))
-		return t->as_of_ms;
+		return t->t->as_of_ms;
 	return ms;
 }
 
 /* 1 when requirement @q is not met by @v. */
 static int fails(const struct sl_policy *p, const struct req *q,
-    const struct sl_record_view *v, const struct sl_policy_time *t)
+    const struct sl_record_view *v, struct times *t)
 {
 	const uint8_t *x = q->field == F_RECORDED ? NULL : v->val[q->field];
 	size_t n = q->field == F_RECORDED ? 0 : v->len[q->field];
@@ -942,9 +1119,9 @@ static int fails(const struct sl_policy *p, const struct req *q,
 			return 1;
 		return q->not_placeholder && is_placeholder(p, x, n);
 	case RQ_IN:
-		return !matches(&q->set, x, n);
+		return q->field == F_RECORDED || !matches(&q->set, v, q->field);
 	case RQ_NOT_IN:
-		return x && matches(&q->set, x, n);
+		return x && matches(&q->set, v, q->field);
 	case RQ_NOT_BEFORE:
 	case RQ_NOT_AFTER:
 		if (time_of(&a, q->field, v, t))
@@ -962,103 +1139,17 @@ static int fails(const struct sl_policy *p, const struct req *q,
 	return 0;
 }
 
-/* The schema's enumerations with their lengths, once: V02 looks at every
- * coded value of every record. */
-#define MAX_VALUES 32
-static struct {
-	size_t len[MAX_VALUES];
-	int other[MAX_VALUES];
-	size_t n;
-} enums[SL_RECORD_VIEW_FIELDS];
-static pthread_once_t enums_once = PTHREAD_ONCE_INIT;
-
-static void enums_build(void)
-{
-	size_t nf;
-	const struct sl_field *f = sl_schema_fields(&nf);
-	size_t i, j;
-
-	for (i = 0; i < nf && i < SL_RECORD_VIEW_FIELDS; i++)
-		for (j = 0; f[i].values && f[i].values[j] && j < MAX_VALUES;
-		    j++) {
-			enums[i].len[j] = strlen(f[i].values[j]);
-			enums[i].other[j] = !strcmp(f[i].values[j], "other");
-			enums[i].n = j + 1;
-		}
-}
-
-/* Index of the string value p[0..n) in field i's enumeration, or -1. */
-static int enum_index(const struct sl_field *f, size_t i, const uint8_t *p,
-    size_t n)
-{
-	size_t j;
-
-	if (n < 2 || p[0] != '"')
-		return -1;
-	for (j = 0; j < enums[i].n; j++)
-		if (enums[i].len[j] == n - 2 && f->values[j][0] == p[1] &&
-		    !memcmp(f->values[j], p + 1, n - 2))
-			return (int)j;
-	return -1;
-}
-
-static int other_ok(const struct sl_record_view *v, size_t i)
-{
-	return sl_record_value_present(v->text[i], v->tlen[i]);
-}
-
-/* V02: each enumeration value known, each "other" explained. Returns the
- * first field at fault, or -1. */
-static int bad_enum(const struct sl_record_view *v)
-{
-	size_t nf;
-	const struct sl_field *f = sl_schema_fields(&nf);
-	size_t i;
-
-	pthread_once(&enums_once, enums_build);
-	for (i = 0; i < nf && i < SL_RECORD_VIEW_FIELDS; i++) {
-		const uint8_t *x = v->val[i];
-		size_t n = v->len[i];
-		size_t off;
-		int other = 0;
-		int j;
-
-		if (!x || (f[i].type != SL_FT_ENUM && f[i].type != SL_FT_ENUMSET))
-			continue;
-		if (f[i].type == SL_FT_ENUM) {
-			j = enum_index(&f[i], i, x, n);
-			if (j < 0)
-				return (int)i;
-			other = enums[i].other[j];
-		} else {
-			if (x[0] != '[')
-				return (int)i;
-			for (off = 1; off < n - 1;) {
-				size_t len;
-
-				if (sl_jcs_scan_value(&len, x + off, n - 1 - off,
-				    2, NULL))
-					return (int)i;
-				j = enum_index(&f[i], i, x + off, len);
-				if (j < 0)
-					return (int)i;
-				other |= enums[i].other[j];
-				off += len + 1;
-			}
-		}
-		if (other && (f[i].flags & SL_F_OTHER_TEXT) && !other_ok(v, i))
-			return (int)i;
-	}
-	return -1;
-}
-
 size_t sl_policy_eval(const struct sl_policy *p,
-    const struct sl_record_view *v, const struct sl_policy_time *t,
+    const struct sl_record_view *v, const struct sl_policy_time *tm,
     struct sl_policy_hit *hits, size_t cap)
 {
 	size_t nh = 0;
 	size_t i, j;
+	struct times tc;
+	struct times *t = &tc;
 
+	tc.t = tm;
+	tc.n = 0;
 	for (i = 0; i < p->n; i++) {
 		const struct rule *r = &p->rules[i];
 		enum sl_sev sev = r->pub.severity;
@@ -1067,7 +1158,7 @@ size_t sl_policy_eval(const struct sl_policy *p,
 		if (r->pub.check != SL_CHECK_REQUIRE &&
 		    r->pub.check != SL_CHECK_ENUMERATIONS)
 			continue;
-		if (r->has_when && !eval_cond(&r->when, v))
+		if (!rule_applies(r, v))
 			continue;
 		if (r->grace.set && (time_of(&from, r->grace.from, v, t) ||
 		    span_at(&r->grace, v, t) < span_end(p, &r->grace, from)))
