@@ -31,7 +31,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 FORMATS_SRC := $(wildcard formats/*.c)
 AUDITD_SRC := $(filter-out auditd/main.c,$(wildcard auditd/*.c))
 VERIFY_SRC := $(filter-out verify/main.c,$(wildcard verify/*.c))
-REPORTS_SRC :=
+REPORTS_SRC := $(filter-out reports/main.c,$(wildcard reports/*.c))
 LIB_SRC := $(FORMATS_SRC) $(AUDITD_SRC) $(VERIFY_SRC) $(REPORTS_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 TEST_SRC := $(wildcard tests/check_*.c) tests/testutil.c

@@ -29,6 +29,8 @@ Suite *sl_bundle_suite(void);
 Suite *sl_ingest_suite(void);
 Suite *sl_integrity_suite(void);
 Suite *sl_completeness_suite(void);
+Suite *sl_disclose_suite(void);
+Suite *sl_csv_suite(void);
 
 /** A new empty folder under $TMPDIR; path into out (cap >= 256). */
 void tu_tmpdir(char *out, size_t cap);

@@ -1,8 +1,8 @@
 #include "verify/report.h"
 #include "formats/rfc3339.h"
 #include "formats/enc.h"
+#include "formats/csv.h"
 
-#include <csv.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,18 +305,6 @@ void sl_report_comp_json(FILE *out, const char *path,
 	fprintf(out, "%s]\n  }\n}\n", nk ? "\n    " : "");
 }
 
-static void csv_row(FILE *out, const char *const *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (i)
-			fputc(',', out);
-		csv_fwrite(out, v[i], strlen(v[i]));
-	}
-	fputs("\r\n", out);
-}
-
 void sl_report_comp_csv(FILE *out, const struct sl_report_comp *c,
     int summary)
 {
@@ -329,7 +317,7 @@ void sl_report_comp_csv(FILE *out, const struct sl_report_comp *c,
 		const struct sl_comp_finding *f;
 		size_t nf = sl_comp_findings(c->result, &f);
 
-		csv_row(out, head, 6);
+		sl_csv_row(out, head, 6, 0);
 		for (i = 0; i < nf; i++) {
 			const char *v[6];
 
@@ -341,7 +329,7 @@ void sl_report_comp_csv(FILE *out, const struct sl_report_comp *c,
 			v[3] = sl_policy_rule(c->policy, f[i].rule)->id;
 			v[4] = sev_name(f[i].severity);
 			v[5] = sl_policy_field_name(f[i].field);
-			csv_row(out, v, 6);
+			sl_csv_row(out, v, 6, 1u << 1 | 1u << 2);  /* client ids */
 		}
 	} else {
 		static const char *const head[] = { "organisation", "rule",
@@ -349,7 +337,7 @@ void sl_report_comp_csv(FILE *out, const struct sl_report_comp *c,
 		const struct sl_comp_count *k;
 		size_t nk = sl_comp_counts(c->result, &k);
 
-		csv_row(out, head, 5);
+		sl_csv_row(out, head, 5, 0);
 		for (i = 0; i < nk; i++) {
 			const char *v[5];
 
@@ -362,7 +350,7 @@ void sl_report_comp_csv(FILE *out, const struct sl_report_comp *c,
 			v[2] = sev_name(k[i].severity);
 			v[3] = a;
 			v[4] = b;
-			csv_row(out, v, 5);
+			sl_csv_row(out, v, 5, 1u << 0);  /* a client id */
 		}
 	}
 }
