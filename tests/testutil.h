@@ -31,6 +31,7 @@ Suite *sl_integrity_suite(void);
 Suite *sl_completeness_suite(void);
 Suite *sl_disclose_suite(void);
 Suite *sl_csv_suite(void);
+Suite *sl_summary_suite(void);
 
 /** A new empty folder under $TMPDIR; path into out (cap >= 256). */
 void tu_tmpdir(char *out, size_t cap);
