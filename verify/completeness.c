@@ -537,6 +537,23 @@ static int vec_cat(struct vec *dst, const struct vec *src)
 	return 0;
 }
 
+/* Workers for @work items: as asked (0 = one per core), at most 64, and
+ * no more than one per @per items. */
+static int thread_count(int asked, uint64_t work, uint64_t per)
+{
+	int t = asked;
+
+	if (t < 1)
+		t = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (t < 1)
+		t = 1;
+	if (t > 64)
+		t = 64;
+	if ((uint64_t)t > work / per + 1)
+		t = (int)(work / per + 1);
+	return t;
+}
+
 static int phase1(struct sl_comp_result *r, int threads)
 {
 	struct worker w[64];
@@ -545,14 +562,7 @@ static int phase1(struct sl_comp_result *r, int threads)
 	int t;
 	int rc = 0;
 
-	if (threads < 1)
-		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (threads < 1)
-		threads = 1;
-	if (threads > 64)
-		threads = 64;
-	if ((uint64_t)threads > r->n / 1024 + 1)
-		threads = (int)(r->n / 1024 + 1);
+	threads = thread_count(threads, r->n, 1024);
 	memset(w, 0, sizeof(w));
 	for (t = 0; t < threads; t++) {
 		/* seqs of a store, bytes of a bundle */
@@ -776,18 +786,10 @@ static int rejudge_all(struct sl_comp_result *r, struct ov *o, size_t n)
 {
 	struct rj w[64];
 	pthread_t th[64];
-	int threads = r->opts.threads;
+	int threads = thread_count(r->opts.threads, n, 256);
 	int t;
 	int rc = 0;
 
-	if (threads < 1)
-		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (threads < 1)
-		threads = 1;
-	if (threads > 64)
-		threads = 64;
-	if ((size_t)threads > n / 256 + 1)
-		threads = (int)(n / 256 + 1);
 	qsort(o, n, sizeof(*o), cmp_ov);
 	memset(w, 0, sizeof(w));
 	for (t = 0; t < threads; t++) {

@@ -44,8 +44,8 @@ struct vset {
 	struct val *v;
 	size_t n;
 	/* When every value is one of the field's enumeration values (or
-	 * true/false of a boolean field), the set as bits of the record's
-	 * codes (see struct ev): membership is then one AND. */
+	 * true/false of a boolean field), the set as bits of a view's code
+	 * (struct sl_record_view): membership is then one AND. */
 	int coded;
 	uint32_t mask;
 };
@@ -179,9 +179,6 @@ static int load_set(struct ld *l, struct vset *set, const json_t *a,
 	return 0;
 }
 
-static void enums_init(void);
-static int enum_code(int field, const uint8_t *p, size_t n);
-
 /* Turn @set on field @field into a mask when it can be (see struct vset). */
 static void code_set(struct vset *set, int field)
 {
@@ -193,7 +190,6 @@ static void code_set(struct vset *set, int field)
 	set->mask = 0;
 	if (field < 0 || (size_t)field >= nf || field >= SL_RECORD_VIEW_FIELDS)
 		return;
-	enums_init();
 	for (i = 0; i < set->n; i++) {
 		const struct val *v = &set->v[i];
 		int j;
@@ -202,7 +198,7 @@ static void code_set(struct vset *set, int field)
 			j = v->s[0] == 't';
 		else if ((f[field].type == SL_FT_ENUM ||
 		    f[field].type == SL_FT_ENUMSET) && v->str)
-			j = enum_code(field, (const uint8_t *)v->s, v->len);
+			j = sl_record_enum_code(field, v->s, v->len);
 		else
 			return;
 		if (j < 0)
@@ -218,9 +214,8 @@ static int load_cond(struct ld *l, struct cond *c, const json_t *o,
 	const char *key;
 	json_t *v;
 	size_t i = 0;
-	int rc;
-
 	size_t nf;
+	int rc;
 
 	if (depth > 8)
 		return bad(l, "conditions nest too deep%s", "");
@@ -292,8 +287,10 @@ static int load_cond(struct ld *l, struct cond *c, const json_t *o,
 		} else if (json_is_boolean(v)) {
 			k->kind = CK_BOOL;
 			k->b = json_is_true(v);
-			k->coded = k->field >= 0 && k->field < SL_RECORD_VIEW_FIELDS &&
-			    sl_schema_fields(&nf)[k->field].type == SL_FT_BOOL;
+			k->coded = k->field >= 0 &&
+			    k->field < SL_RECORD_VIEW_FIELDS &&
+			    sl_schema_fields(&nf)[k->field].type ==
+			    SL_FT_BOOL;
 		} else if (json_is_object(v) && json_object_get(v, "not_in") &&
 		    json_object_size(v) == 1) {
 			k->kind = CK_NOT_IN;
@@ -874,11 +871,6 @@ static void enums_build(void)
 static void enums_init(void)
 {
 	pthread_once(&enums_once, enums_build);
-}
-
-static int enum_code(int field, const uint8_t *p, size_t n)
-{
-	return sl_record_enum_code(field, (const char *)p, n);
 }
 
 /* V02: each coded value known, each "other" explained. Returns the first
