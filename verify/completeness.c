@@ -554,10 +554,33 @@ static int thread_count(int asked, uint64_t work, uint64_t per)
 	return t;
 }
 
+/*
+ * Run @fn on @n workers (an array of structs of @size bytes at @base, at
+ * most 64): worker 0 on this thread, the others on their own; one whose
+ * thread cannot be started runs here too, so no slice is ever skipped.
+ */
+static void run_workers(void *(*fn)(void *), void *base, size_t size, int n)
+{
+	pthread_t th[64];
+	int started[64];
+	int t;
+
+	for (t = 1; t < n; t++) {
+		void *arg = (char *)base + (size_t)t * size;
+
+		started[t] = !pthread_create(&th[t], NULL, fn, arg);
+		if (!started[t])
+			fn(arg);
+	}
+	fn(base);
+	for (t = 1; t < n; t++)
+		if (started[t])
+			pthread_join(th[t], NULL);
+}
+
 static int phase1(struct sl_comp_result *r, int threads)
 {
 	struct worker w[64];
-	pthread_t th[64];
 	uint64_t seen = 0;
 	int t;
 	int rc = 0;
@@ -574,17 +597,8 @@ static int phase1(struct sl_comp_result *r, int threads)
 		w[t].raws.size = sizeof(struct raw);
 		w[t].cands.size = sizeof(struct cand);
 		w[t].reps.size = sizeof(struct rep);
-		if (t && pthread_create(&th[t], NULL, work, &w[t])) {
-			w[t].rc = SL_EIO;
-			work(&w[t]);    /* no thread: do it here */
-			w[t].rc = 0;
-			th[t] = 0;
-		}
 	}
-	work(&w[0]);
-	for (t = 1; t < threads; t++)
-		if (th[t])
-			pthread_join(th[t], NULL);
+	run_workers(work, w, sizeof(w[0]), threads);
 	for (t = 0; t < threads; t++) {
 		seen += w[t].seen;
 		if (!rc && w[t].rc)
@@ -785,7 +799,6 @@ static void *rejudge_work(void *arg)
 static int rejudge_all(struct sl_comp_result *r, struct ov *o, size_t n)
 {
 	struct rj w[64];
-	pthread_t th[64];
 	int threads = thread_count(r->opts.threads, n, 256);
 	int t;
 	int rc = 0;
@@ -807,15 +820,7 @@ static int rejudge_all(struct sl_comp_result *r, struct ov *o, size_t n)
 		w[t].cands.size = sizeof(struct cand);
 	}
 	w[threads - 1].to = n;
-	for (t = 1; t < threads; t++)
-		if (pthread_create(&th[t], NULL, rejudge_work, &w[t])) {
-			rejudge_work(&w[t]);   /* no thread: do it here */
-			th[t] = 0;
-		}
-	rejudge_work(&w[0]);
-	for (t = 1; t < threads; t++)
-		if (th[t])
-			pthread_join(th[t], NULL);
+	run_workers(rejudge_work, w, sizeof(w[0]), threads);
 	for (t = 0; t < threads; t++) {
 		if (!rc)
 			rc = w[t].rc;
