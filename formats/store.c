@@ -3,7 +3,10 @@
 #include "formats/enc.h"
 #include "formats/entry.h"
 #include "formats/jcs.h"
+#include "formats/record.h"
 #include "formats/rfc3339.h"
+#include "formats/schema.h"
+#include "formats/summary.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -33,6 +36,10 @@ struct sl_store {
 	MDB_dbi subjects;
 	MDB_dbi checkpoints;
 	MDB_dbi meta;
+	MDB_dbi summaries;
+	MDB_dbi cases;
+	int has_summaries;        /* a read-only open of an older store may
+				     lack the summaries and cases tables */
 	unsigned flags;
 	char origin[256];
 	/* the writer's view */
@@ -106,14 +113,24 @@ static int open_dbis(struct sl_store *s, MDB_txn *txn, unsigned create,
 		    MDB_DUPSORT | MDB_DUPFIXED },
 		{ "checkpoints", offsetof(struct sl_store, checkpoints), 0 },
 		{ "meta", offsetof(struct sl_store, meta), 0 },
+		/* added later: a writable open creates and fills them */
+		{ "summaries", offsetof(struct sl_store, summaries), 0 },
+		{ "cases", offsetof(struct sl_store, cases),
+		    MDB_DUPSORT | MDB_DUPFIXED },
 	};
 	size_t i;
 
+	s->has_summaries = 1;
 	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *d = (MDB_dbi *)((char *)s + dbs[i].off);
 		int rc = mdb_dbi_open(txn, dbs[i].name,
 		    dbs[i].flags | (create ? MDB_CREATE : 0), d);
 
+		if (rc == MDB_NOTFOUND && dbs[i].off >=
+		    offsetof(struct sl_store, summaries)) {
+			s->has_summaries = 0;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND)
 			return sl_err_set(e, SL_EINVAL, "not a sharelog store "
 			    "(no \"%s\" table)", dbs[i].name);
@@ -225,6 +242,89 @@ static int load_state(struct sl_store *s, MDB_txn *txn, struct sl_err *e)
 	return 0;
 }
 
+static int put_summary(struct sl_store *s, MDB_txn *txn, uint64_t seq,
+    int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen,
+    unsigned flags);
+
+/* Up to this many entries' summaries per transaction of a backfill. */
+#define BACKFILL_STEP 65536
+
+/*
+ * A store made before summaries were kept gets them on its first
+ * writable open: the entries that have none are summarised, a bounded
+ * number per transaction, growing the map when it fills.
+ */
+static int backfill(struct sl_store *s, struct sl_err *e)
+{
+	for (;;) {
+		MDB_txn *txn;
+		MDB_cursor *c = NULL;
+		MDB_stat st;
+		MDB_val k;
+		MDB_val v;
+		uint8_t kb[8];
+		uint64_t from;
+		size_t done = 0;
+		int mrc;
+
+		mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		if (mrc)
+			return lmdb_err(e, mrc, "cannot summarise the store");
+		mrc = mdb_stat(txn, s->summaries, &st);
+		from = st.ms_entries;
+		if (!mrc)
+			mrc = mdb_cursor_open(txn, s->entries, &c);
+		if (!mrc) {
+			be64(kb, from);
+			k.mv_size = 8;
+			k.mv_data = kb;
+			mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		}
+		while (!mrc && done < BACKFILL_STEP) {
+			struct sl_entry_view ev;
+
+			if (k.mv_size != 8 || sl_entry_scan(&ev, v.mv_data,
+			    v.mv_size, NULL)) {
+				mrc = MDB_CORRUPTED;
+				break;
+			}
+			mrc = put_summary(s, txn, rd64(k.mv_data), ev.type,
+			    ev.recorded_ms, ev.record, ev.record_len,
+			    MDB_APPEND);
+			if (!mrc)
+				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+			done++;
+		}
+		if (c)
+			mdb_cursor_close(c);
+		if (mrc == MDB_NOTFOUND)
+			mrc = 0;
+		if (!mrc && done) {
+			mrc = mdb_txn_commit(txn);
+			txn = NULL;
+		}
+		if (txn)
+			mdb_txn_abort(txn);
+		if (mrc == MDB_MAP_FULL) {
+			MDB_envinfo info;
+
+			mdb_env_info(s->env, &info);
+			mrc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+			if (mrc)
+				return lmdb_err(e, mrc, "cannot grow the map");
+			continue;
+		}
+		if (mrc == MDB_CORRUPTED)
+			return sl_err_set(e, SL_ESTORE, "cannot summarise entry "
+			    "%llu: it is damaged; run sharelog-verify",
+			    (unsigned long long)(from + done));
+		if (mrc)
+			return lmdb_err(e, mrc, "cannot summarise the store");
+		if (!done)
+			return 0;
+	}
+}
+
 int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
     struct sl_err *e)
 {
@@ -264,7 +364,7 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 	}
 	mrc = mdb_env_create(&s->env);
 	if (!mrc)
-		mrc = mdb_env_set_maxdbs(s->env, 8);
+		mrc = mdb_env_set_maxdbs(s->env, 16);
 	if (!mrc)
 		mrc = mdb_env_set_mapsize(s->env, initial_map);
 	if (!mrc)
@@ -321,6 +421,11 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 	if (mrc) {
 		rc = lmdb_err(e, mrc, "cannot open the store");
 		goto fail;
+	}
+	if (!(flags & SL_STORE_RDONLY)) {
+		rc = backfill(s, e);
+		if (rc)
+			goto fail;
 	}
 	*out = s;
 	return 0;
@@ -533,6 +638,48 @@ static int raw_item(struct sl_store_item *it, struct sl_store *s,
 	return sl_hash_leaf(it->leaf, s->hash, it->raw, it->raw_len);
 }
 
+static int f_case_ref = -2;
+
+/*
+ * Keep what the reports read of one entry: its summary (seq -> the kept
+ * form) and, when the record has a case_ref, the cases index (the
+ * canonical JSON string of case_ref -> seq). @rec is the entry's record
+ * in canonical form; one that cannot be walked gets an empty summary
+ * (sharelog-verify names such an entry anyway).
+ */
+static int put_summary(struct sl_store *s, MDB_txn *txn, uint64_t seq,
+    int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen,
+    unsigned flags)
+{
+	struct sl_record_view *v;
+	struct sl_summary sum;
+	uint8_t kb[8];
+	uint8_t sb[SL_SUMMARY_LEN];
+	MDB_val k = { 8, kb };
+	MDB_val val = { SL_SUMMARY_LEN, sb };
+	int mrc;
+
+	if (f_case_ref == -2)
+		f_case_ref = sl_record_field_index("case_ref", 8);
+	/* the view is ~2 KB: keep it off the writer's stack */
+	v = malloc(sizeof(*v));
+	if (!v)
+		return ENOMEM;
+	if (sl_record_view_scan(v, rec, reclen, NULL))
+		memset(v, 0, sizeof(*v));
+	sl_summary_derive(&sum, v, type, recorded_ms, s->hash);
+	sl_summary_encode(sb, &sum);
+	be64(kb, seq);
+	mrc = mdb_put(txn, s->summaries, &k, &val, flags);
+	if (!mrc && f_case_ref >= 0 && v->val[f_case_ref] &&
+	    v->len[f_case_ref] > 2 && v->len[f_case_ref] <= 400 &&
+	    v->val[f_case_ref][0] == '"')
+		mrc = put_dup(txn, s->cases, v->val[f_case_ref],
+		    v->len[f_case_ref], seq);
+	free(v);
+	return mrc;
+}
+
 /*
  * One attempt at the whole batch in one write transaction. Returns 0, a
  * negative SL_E* code (e filled), or a positive LMDB code (MDB_MAP_FULL is
@@ -674,6 +821,10 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		v.mv_size = it->raw ? it->raw_len : s->ent.len;
 		v.mv_data = it->raw ? (void *)it->raw : s->ent.data;
 		mrc = mdb_put(w.txn, s->entries, &k, &v, MDB_APPEND);
+		if (mrc)
+			goto lmdb;
+		mrc = put_summary(s, w.txn, it->seq, it->type,
+		    it->recorded_ms, rb, rl, MDB_APPEND);
 		if (mrc)
 			goto lmdb;
 		w.seq = it->seq;
@@ -1188,4 +1339,59 @@ int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
 	if (n == 0 || n > 400)
 		return SL_EINVAL;
 	return dup_scan(t, t->s->threads, decision_id, n, fn, ctx);
+}
+
+int sl_store_summaries(struct sl_store_txn *t, uint64_t start,
+    sl_store_entry_fn fn, void *ctx)
+{
+	MDB_cursor *c;
+	uint8_t kb[8];
+	MDB_val k = { 8, kb };
+	MDB_val v;
+	int mrc;
+	int rc = 0;
+
+	if (!t->s->has_summaries)
+		return SL_ENOTFOUND;
+	mrc = mdb_cursor_open(t->txn, t->s->summaries, &c);
+	if (mrc)
+		return SL_ESTORE;
+	be64(kb, start);
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (!mrc) {
+		uint64_t seq = k.mv_size == 8 ? rd64(k.mv_data) : UINT64_MAX;
+
+		rc = fn(ctx, seq, v.mv_data, v.mv_size);
+		if (rc)
+			break;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc)
+		return rc;
+	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+}
+
+int sl_store_has_summaries(const struct sl_store *s)
+{
+	return s->has_summaries;
+}
+
+uint64_t sl_store_summary_count(struct sl_store_txn *t)
+{
+	MDB_stat st;
+
+	if (!t->s->has_summaries || mdb_stat(t->txn, t->s->summaries, &st))
+		return 0;
+	return st.ms_entries;
+}
+
+int sl_store_case(struct sl_store_txn *t, const uint8_t *ref, size_t n,
+    sl_store_seq_fn fn, void *ctx)
+{
+	if (!t->s->has_summaries)
+		return SL_ENOTFOUND;
+	if (n < 3 || n > 400)
+		return SL_EINVAL;
+	return dup_scan(t, t->s->cases, ref, n, fn, ctx);
 }

@@ -11,6 +11,10 @@
  *                                        record of a thread
  *   threads      decision_id          -> u64be seq (sorted duplicates)
  *   subjects     32-byte child_ref    -> u64be seq (sorted duplicates)
+ *   summaries    u64be seq            -> the entry's summary for reports
+ *                (formats/summary.h, SL_SUMMARY_LEN bytes)
+ *   cases        canonical JSON string of case_ref -> u64be seq (sorted
+ *                duplicates)
  *   checkpoints  u64be tree size      -> signed checkpoint note
  *   meta         "format", "origin"   -> text
  *
@@ -185,6 +189,28 @@ int sl_store_subject(struct sl_store_txn *t, const char *ref,
 
 /** Every seq of the decision thread @decision_id, in order. */
 int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
+    sl_store_seq_fn fn, void *ctx);
+
+/**
+ * Every kept summary from @start on, in seq order: @fn gets the seq and
+ * the kept bytes (sl_summary_decode them). SL_ENOTFOUND when the store
+ * keeps none (made by an older version and not opened for writing since:
+ * the first writable open summarises every entry).
+ */
+int sl_store_summaries(struct sl_store_txn *t, uint64_t start,
+    sl_store_entry_fn fn, void *ctx);
+
+/** 1 when the store keeps summaries (and the cases index). */
+int sl_store_has_summaries(const struct sl_store *s);
+
+/** How many summaries the snapshot keeps (0 when none). */
+uint64_t sl_store_summary_count(struct sl_store_txn *t);
+
+/**
+ * Every seq whose record has case_ref given as its canonical JSON string
+ * ref[0..n) (quotes included), in order. SL_ENOTFOUND as above.
+ */
+int sl_store_case(struct sl_store_txn *t, const uint8_t *ref, size_t n,
     sl_store_seq_fn fn, void *ctx);
 
 /**

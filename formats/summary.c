@@ -1,4 +1,5 @@
 #include "formats/summary.h"
+#include "formats/err.h"
 #include "formats/schema.h"
 
 #include <pthread.h>
@@ -13,7 +14,7 @@ static const char *const names[SL_SC_COUNT] = {
 };
 static int fields[SL_SC_COUNT];
 static int f_decided, f_shared, f_request, f_refusal, f_inform, f_review,
-    f_advice_from, f_advice_sought, f_recipients;
+    f_advice_from, f_advice_sought, f_recipients, f_decision_id, f_org;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static int fx(const char *name)
@@ -36,6 +37,8 @@ static void init(void)
 	f_advice_from = fx("advice_from");
 	f_advice_sought = fx("advice_sought");
 	f_recipients = fx("recipients");
+	f_decision_id = fx("decision_id");
+	f_org = fx("organisation_id");
 }
 
 int sl_summary_field(enum sl_summary_code c)
@@ -100,8 +103,29 @@ static uint32_t agencies(const struct sl_record_view *v)
 	return m;
 }
 
+uint64_t sl_summary_key(struct sl_hash *h, const uint8_t *p, size_t n)
+{
+	uint8_t d[SL_HASH_LEN];
+	uint64_t k = 0;
+	int i;
+
+	if (sl_hash_sha256(d, h, p, n))
+		return 1;
+	for (i = 0; i < 8; i++)
+		k = k << 8 | d[i];
+	return k ? k : 1;
+}
+
+static uint64_t key_of(const struct sl_record_view *v, int f,
+    struct sl_hash *h)
+{
+	if (f < 0 || !v->val[f] || v->val[f][0] != '"')
+		return 0;
+	return sl_summary_key(h, v->val[f], v->len[f]);
+}
+
 void sl_summary_derive(struct sl_summary *s, const struct sl_record_view *v,
-    int type, int64_t recorded_ms)
+    int type, int64_t recorded_ms, struct sl_hash *h)
 {
 	int i;
 
@@ -124,4 +148,82 @@ void sl_summary_derive(struct sl_summary *s, const struct sl_record_view *v,
 	    !(v->code[f_advice_sought] & SL_RECORD_CODE_BAD))
 		s->advice_sought = v->code[f_advice_sought] == 2;
 	s->to_agencies = agencies(v);
+	s->thread = key_of(v, f_decision_id, h);
+	s->org = key_of(v, f_org, h);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The kept layout: offsets of the fields, in the order of the struct. */
+enum {
+	O_TIMES = 0,          /* 7 x i64: decided .. review_due */
+	O_THREAD = 56,
+	O_ORG = 64,
+	O_ADVICE_FROM = 72,
+	O_TO_AGENCIES = 76,
+	O_TYPE = 80,
+	O_ADVICE_SOUGHT = 81,
+	O_CODE = 82,          /* SL_SC_COUNT bytes */
+	O_VERSION = O_CODE + SL_SC_COUNT,
+};
+_Static_assert(O_VERSION < SL_SUMMARY_LEN, "summary layout");
+
+void sl_summary_encode(uint8_t out[SL_SUMMARY_LEN],
+    const struct sl_summary *s)
+{
+	const int64_t t[7] = { s->decided_ms, s->recorded_ms, s->shared_ms,
+	    s->request_ms, s->refusal_ms, s->inform_due_ms,
+	    s->review_due_ms };
+	int i;
+
+	memset(out, 0, SL_SUMMARY_LEN);
+	for (i = 0; i < 7; i++)
+		put64(out + O_TIMES + 8 * i, (uint64_t)t[i]);
+	put64(out + O_THREAD, s->thread);
+	put64(out + O_ORG, s->org);
+	put64(out + O_ADVICE_FROM, s->advice_from |
+	    (uint64_t)s->to_agencies << 32);
+	out[O_TYPE] = s->type;
+	out[O_ADVICE_SOUGHT] = s->advice_sought;
+	memcpy(out + O_CODE, s->code, SL_SC_COUNT);
+	out[O_VERSION] = SL_SUMMARY_VERSION;
+}
+
+int sl_summary_decode(struct sl_summary *s, const uint8_t *p, size_t n)
+{
+	int64_t *t[7] = { &s->decided_ms, &s->recorded_ms, &s->shared_ms,
+	    &s->request_ms, &s->refusal_ms, &s->inform_due_ms,
+	    &s->review_due_ms };
+	uint64_t a;
+	int i;
+
+	if (n != SL_SUMMARY_LEN || p[O_VERSION] != SL_SUMMARY_VERSION)
+		return SL_EINVAL;
+	for (i = 0; i < 7; i++)
+		*t[i] = (int64_t)get64(p + O_TIMES + 8 * i);
+	s->thread = get64(p + O_THREAD);
+	s->org = get64(p + O_ORG);
+	a = get64(p + O_ADVICE_FROM);
+	s->advice_from = (uint32_t)a;
+	s->to_agencies = (uint32_t)(a >> 32);
+	s->type = p[O_TYPE];
+	s->advice_sought = p[O_ADVICE_SOUGHT];
+	memcpy(s->code, p + O_CODE, SL_SC_COUNT);
+	return 0;
 }

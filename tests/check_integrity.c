@@ -16,6 +16,7 @@
 #include "formats/hash.h"
 #include "formats/note.h"
 #include "formats/store.h"
+#include "formats/summary.h"
 #include "verify/integrity.h"
 
 #include <lmdb.h>
@@ -322,10 +323,50 @@ START_TEST(test_integrity_pristine_verifies)
 	ck_assert_uint_eq(res.newest.size, N_ENTRIES);
 	ck_assert_uint_eq(res.nheld, 1);
 	ck_assert_uint_ge(res.checkpoints, N_ENTRIES / EVERY);
+	ck_assert_uint_eq(res.summaries, N_ENTRIES);
 	ck_assert_int_eq(verify("bundle", held, 1), 0);
 	ck_assert_int_eq(res.trust_from_log, 0);
 	ck_assert_int_eq(verify("bundle", NULL, 0), 0);
 	ck_assert_int_eq(res.trust_from_log, 1);
+}
+END_TEST
+
+/* The summaries kept for the reports sit outside the chain: an edited or
+ * removed one must still be caught, and named. */
+START_TEST(test_integrity_summary_edited_or_removed)
+{
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *txn;
+	uint8_t kb[8];
+	uint8_t nb[SL_SUMMARY_LEN];
+	MDB_val k = { 8, kb };
+	MDB_val v;
+
+	txn = raw_open(&env, &dbi, "summaries");
+	be64(kb, 777);
+	ck_assert_int_eq(mdb_get(txn, dbi, &k, &v), 0);
+	ck_assert_uint_eq(v.mv_size, SL_SUMMARY_LEN);
+	memcpy(nb, v.mv_data, SL_SUMMARY_LEN);
+	nb[82 + SL_SC_DECISION] ^= 1;        /* share <-> not_share */
+	v.mv_data = nb;
+	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	raw_close(env, txn);
+	expect_bad("store", NULL, 777, 777, "summary");
+
+	txn = raw_open(&env, &dbi, "summaries");
+	nb[82 + SL_SC_DECISION] ^= 1;        /* put it back */
+	v.mv_data = nb;
+	v.mv_size = SL_SUMMARY_LEN;
+	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	raw_close(env, txn);
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	txn = raw_open(&env, &dbi, "summaries");
+	be64(kb, 4000);
+	ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
+	raw_close(env, txn);
+	expect_bad("store", NULL, 4000, 4000, "missing");
 }
 END_TEST
 
@@ -633,6 +674,7 @@ Suite *sl_integrity_suite(void)
 	tcase_add_unchecked_fixture(tc, build_pristine, unbuild);
 	tcase_add_checked_fixture(tc, copy_log, drop_copy);
 	tcase_add_test(tc, test_integrity_pristine_verifies);
+	tcase_add_test(tc, test_integrity_summary_edited_or_removed);
 	tcase_add_test(tc, test_integrity_flipped_byte);
 	tcase_add_test(tc, test_integrity_flipped_byte_in_link);
 	tcase_add_test(tc, test_integrity_deleted_entry);

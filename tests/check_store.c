@@ -4,6 +4,9 @@
 #include "formats/pseudo.h"
 #include "formats/record.h"
 #include "formats/store.h"
+#include "formats/summary.h"
+
+#include <lmdb.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +205,125 @@ START_TEST(test_store_subject_and_thread_index)
 }
 END_TEST
 
+struct kept {
+	uint8_t (*b)[SL_SUMMARY_LEN];
+	uint64_t n;
+};
+
+static int keep_summary(void *ctx, uint64_t seq, const uint8_t *p,
+    size_t n)
+{
+	struct kept *k = ctx;
+
+	ck_assert_uint_eq(seq, k->n);
+	ck_assert_uint_eq(n, SL_SUMMARY_LEN);
+	memcpy(k->b[k->n++], p, n);
+	return 0;
+}
+
+/* Every entry's kept summary is the one derived from the entry itself. */
+static void check_summaries(struct sl_store *s, struct kept *k)
+{
+	struct sl_store_txn *t;
+	struct sl_hash *h;
+	struct sl_err e;
+	uint64_t i;
+
+	ck_assert_int_eq(sl_hash_new(&h), 0);
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	k->n = 0;
+	ck_assert_int_eq(sl_store_summaries(t, 0, keep_summary, k), 0);
+	ck_assert_uint_eq(k->n, sl_store_txn_size(t));
+	ck_assert_uint_eq(sl_store_summary_count(t), k->n);
+	for (i = 0; i < k->n; i++) {
+		const uint8_t *p;
+		size_t n;
+		struct sl_entry_view ev;
+		struct sl_record_view v;
+		struct sl_summary want;
+		uint8_t wb[SL_SUMMARY_LEN];
+
+		ck_assert_int_eq(sl_store_get(&p, &n, t, i), 0);
+		ck_assert_int_eq(sl_entry_scan(&ev, p, n, &e), 0);
+		ck_assert_int_eq(sl_record_view_scan(&v, ev.record,
+		    ev.record_len, &e), 0);
+		sl_summary_derive(&want, &v, ev.type, ev.recorded_ms, h);
+		sl_summary_encode(wb, &want);
+		ck_assert_msg(!memcmp(wb, k->b[i], SL_SUMMARY_LEN),
+		    "summary of entry %llu", (unsigned long long)i);
+	}
+	sl_store_read_end(t);
+	sl_hash_free(h);
+}
+
+START_TEST(test_store_keeps_summaries_and_cases)
+{
+	struct sl_store *s = new_store();
+	struct sl_store_txn *t;
+	struct sl_err e;
+	struct kept k1 = { calloc(300, SL_SUMMARY_LEN), 0 };
+	struct kept k2 = { calloc(300, SL_SUMMARY_LEN), 0 };
+	uint64_t got[256] = { 0 };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	ck_assert_int_eq(append_range(s, 0, 200, &e), 0);
+	check_summaries(s, &k1);
+	ck_assert_uint_eq(k1.n, 201);
+	/* every tu_record is about case C-000123 */
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	ck_assert_int_eq(sl_store_case(t, (const uint8_t *)"\"C-000123\"", 10,
+	    collect, got), 0);
+	ck_assert_uint_eq(got[0], 200);
+	ck_assert_uint_eq(got[1], 1);
+	ck_assert_uint_eq(got[200], 200);
+	got[0] = 0;
+	ck_assert_int_eq(sl_store_case(t, (const uint8_t *)"\"C-9\"", 5,
+	    collect, got), 0);
+	ck_assert_uint_eq(got[0], 0);
+	sl_store_read_end(t);
+	sl_store_close(s);
+
+	/* a store made before summaries were kept: drop the two tables */
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 16), 0);
+	ck_assert_int_eq(mdb_env_open(env, sdir, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "summaries", 0, &dbi), 0);
+	ck_assert_int_eq(mdb_drop(txn, dbi, 1), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "cases", 0, &dbi), 0);
+	ck_assert_int_eq(mdb_drop(txn, dbi, 1), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	/* read-only: it says it keeps none */
+	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	ck_assert_int_eq(sl_store_summaries(t, 0, keep_summary, &k2),
+	    SL_ENOTFOUND);
+	sl_store_read_end(t);
+	sl_store_close(s);
+	/* the first writable open summarises every entry, the same way */
+	ck_assert_int_eq(sl_store_open(&s, sdir, 0, &e), 0);
+	check_summaries(s, &k2);
+	ck_assert_uint_eq(k2.n, 201);
+	ck_assert_int_eq(memcmp(k1.b, k2.b, 201 * SL_SUMMARY_LEN), 0);
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	got[0] = 0;
+	ck_assert_int_eq(sl_store_case(t, (const uint8_t *)"\"C-000123\"", 10,
+	    collect, got), 0);
+	ck_assert_uint_eq(got[0], 200);
+	sl_store_read_end(t);
+	/* and keeps them for what comes next */
+	ck_assert_int_eq(append_range(s, 200, 5, &e), 0);
+	check_summaries(s, &k2);
+	ck_assert_uint_eq(k2.n, 206);
+	sl_store_close(s);
+	free(k1.b);
+	free(k2.b);
+}
+END_TEST
+
 START_TEST(test_store_proofs_from_stored_nodes)
 {
 	struct sl_store *s = new_store();
@@ -349,6 +471,7 @@ Suite *sl_store_suite(void)
 	tcase_add_test(tc, test_store_append_read_contiguous);
 	tcase_add_test(tc, test_store_idempotent_retry_and_conflict);
 	tcase_add_test(tc, test_store_subject_and_thread_index);
+	tcase_add_test(tc, test_store_keeps_summaries_and_cases);
 	tcase_add_test(tc, test_store_proofs_from_stored_nodes);
 	tcase_add_test(tc, test_store_map_grows);
 	tcase_add_test(tc, test_store_reader_in_other_process);

@@ -1,4 +1,5 @@
 #include "verify/integrity.h"
+#include "verify/summaries.h"
 #include "formats/bundle.h"
 #include "formats/checkpoint.h"
 #include "formats/entry.h"
@@ -1129,6 +1130,28 @@ out:
 	return rc;
 }
 
+/* The summaries the store keeps for the reports are derived data outside
+ * the chain: each must be what its entry says. */
+static int check_summaries(struct verifier *v)
+{
+	uint64_t bad;
+	int rc = sl_verify_summaries(v->store, v->r->entries, v->o->threads,
+	    &bad, v->e);
+
+	if (rc == SL_ENOTFOUND)
+		return 0;     /* none kept: the reports derive their own */
+	if (rc == SL_EINTEGRITY) {
+		problem(v, bad, bad, "entry %llu: the summary the store keeps "
+		    "for the board reports is missing or does not match the "
+		    "entry (the reports would count it wrongly); the entries "
+		    "themselves verify", (unsigned long long)bad);
+		return 0;
+	}
+	if (!rc)
+		v->r->summaries = v->r->entries;
+	return rc;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -1260,6 +1283,11 @@ stop:
 		rc = check_cps(v, r->entries);
 		if (rc)
 			goto out;
+		if (v->is_store && !r->problem[0]) {
+			rc = check_summaries(v);
+			if (rc)
+				goto out;
+		}
 	}
 	r->verified = r->problem[0] == '\0';
 out:

@@ -44,6 +44,7 @@ struct sl_verify_result {
 	char origin[256];
 	uint64_t entries;
 	uint64_t bytes;
+	uint64_t summaries;           /* store: kept summaries checked */
 	uint8_t root[SL_HASH_LEN];    /* recomputed over all entries */
 	int trust_from_log;           /* no --key: the log's own key trusted */
 	char trusted_key[300];        /* the key that signed the newest cp */

@@ -55,6 +55,11 @@ void sl_report_text(FILE *out, const char *path,
 	    "trust)");
 	fprintf(out, "  checkpoints:  %zu checked, all consistent with the "
 	    "entries\n", r->checkpoints);
+	if (r->source == SL_SRC_STORE)
+		fprintf(out, "  summaries:    %s\n", r->summaries ? "the "
+		    "summary kept for the board reports matches every entry" :
+		    "none kept yet (an older store; the first sharelogd start "
+		    "adds them)");
 	for (i = 0; i < r->nheld; i++)
 		fprintf(out, "  held:         %s (size %llu): the log has only "
 		    "been appended to since\n", r->held[i].from,
@@ -94,6 +99,9 @@ static json_t *integrity_json(const char *path,
 		    json_integer((json_int_t)r->checkpoints));
 		json_object_set_new(o, "unsealed_entries",
 		    json_integer((json_int_t)r->unsealed));
+		if (r->source == SL_SRC_STORE)
+			json_object_set_new(o, "summaries_checked",
+			    json_integer((json_int_t)r->summaries));
 		for (i = 0; i < r->nheld; i++)
 			json_array_append_new(held, json_pack("{s:s,s:I}",
 			    "file", r->held[i].from, "size",
