@@ -37,7 +37,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 TEST_SRC := $(wildcard tests/check_*.c) tests/testutil.c
 TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
 
-PROGS := $(O)/sharelogd $(O)/sharelog-verify
+PROGS := $(O)/sharelogd $(O)/sharelog-verify $(O)/sharelog-report
 
 all: deps-ok $(PROGS)
 

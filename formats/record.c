@@ -443,3 +443,22 @@ int sl_record_value_folded(char *out, size_t cap, const uint8_t *p,
 	out[o] = '\0';
 	return 0;
 }
+
+int sl_record_value_dup(char **out, const uint8_t *p, size_t n)
+{
+	json_error_t je;
+	json_t *j;
+
+	*out = NULL;
+	if (!p || !n || p[0] != '"')
+		return SL_EINVAL;
+	j = json_loadb((const char *)p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	    &je);
+	if (!json_is_string(j)) {
+		json_decref(j);
+		return SL_EINVAL;
+	}
+	*out = strdup(json_string_value(j));
+	json_decref(j);
+	return *out ? 0 : SL_ENOMEM;
+}

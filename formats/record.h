@@ -87,4 +87,11 @@ int sl_record_value_time(int64_t *ms, const uint8_t *p, size_t n);
 int sl_record_value_folded(char *out, size_t cap, const uint8_t *p,
     size_t n);
 
+/**
+ * A string value decoded (escapes undone, UTF-8) into *out, NUL
+ * terminated, malloc'ed: the caller frees it. A \u0000 in it ends the
+ * copy. SL_EINVAL for other types (or p NULL), SL_ENOMEM.
+ */
+int sl_record_value_dup(char **out, const uint8_t *p, size_t n);
+
 #endif

@@ -15,10 +15,12 @@ n01=n01.hex()
 cp=open(V+'/checkpoint').read().rstrip()
 vkey=open(V+'/log.vkey').read().strip()
 script=open('docs/verify-bundle.py').read().rstrip()
+trail=open('docs/verify-trail.py').read().rstrip()
 entries='\n'.join(lines)
 tmpl=open('docs/FORMAT.md.in').read()
 for k,v in dict(ENTRIES=entries,L0=leaves[0],L1=leaves[1],L2=leaves[2],
     B0=str(len(lines[0])),B1=str(len(lines[1])),B2=str(len(lines[2])),
-    N01=n01,ROOT=root,VKEY=vkey,CP=cp,SCRIPT=script).items():
+    N01=n01,ROOT=root,VKEY=vkey,CP=cp,SCRIPT=script,
+    TRAIL_SCRIPT=trail).items():
     tmpl=tmpl.replace('@'+k+'@',v)
 open(sys.argv[1] if len(sys.argv) > 1 else 'docs/FORMAT.md','w').write(tmpl)

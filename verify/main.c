@@ -10,6 +10,7 @@
 #include "verify/integrity.h"
 #include "verify/policy.h"
 #include "verify/report.h"
+#include "reports/pack.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "usage: sharelog-verify STORE|BUNDLE [--checkpoint FILE ...] "
 	    "[--key VKEY|FILE ...] [--json] [--threads N]\n"
+	    "       sharelog-verify STORE|BUNDLE --pack DIR [--policy FILE]\n"
 	    "       sharelog-verify STORE|BUNDLE --completeness [--policy FILE] "
 	    "[--as-of TIME]\n"
 	    "              [--from DATE] [--to DATE] [--json | --csv | "
@@ -56,6 +58,11 @@ static void usage(FILE *f)
 	    "record text, then a summary per organisation and rule. "
 	    "--csv prints the\n"
 	    "findings as CSV, --csv-summary the summary.\n"
+	    "\n"
+	    "--pack checks a report pack of sharelog-report against the log: "
+	    "made again\n"
+	    "from the checkpoint and options it names, every file must be "
+	    "identical.\n"
 	    "\n"
 	    "exit status: 0 verified (and no error-level findings), 1 "
 	    "integrity failure,\n"
@@ -196,6 +203,7 @@ int main(int argc, char **argv)
 	int comp = 0, csv = 0;
 	const char *policy_path = NULL;
 	const char *as_of = NULL, *from = NULL, *to = NULL;
+	const char *pack = NULL;
 	int rc;
 	int i;
 	int status;
@@ -222,6 +230,8 @@ int main(int argc, char **argv)
 			csv = 1;
 		} else if (!strcmp(a, "--csv-summary")) {
 			csv = 2;
+		} else if (!strcmp(a, "--pack") && i + 1 < argc) {
+			pack = argv[++i];
 		} else if (!strcmp(a, "--policy") && i + 1 < argc) {
 			policy_path = argv[++i];
 		} else if (!strcmp(a, "--as-of") && i + 1 < argc) {
@@ -238,9 +248,32 @@ int main(int argc, char **argv)
 			path = a;
 		}
 	}
-	if (!path || (json && csv) || (!comp && (csv || policy_path || as_of ||
-	    from || to)))
+	if (!path || (json && csv) || (!comp && (csv || as_of || from || to)) ||
+	    (!comp && !pack && policy_path) || (pack && comp))
 		goto bad;
+	if (pack) {
+		struct sl_policy *pol = NULL;
+
+		if (sl_policy_load(&pol, policy_path, &e)) {
+			fprintf(stderr, "sharelog-verify: policy: %s\n", e.msg);
+			status = 2;
+			goto done;
+		}
+		rc = sl_pack_check(pack, path, pol, o.threads, &e);
+		sl_policy_free(pol);
+		if (rc) {
+			fprintf(rc == SL_EINTEGRITY ? stdout : stderr, "%s%s\n",
+			    rc == SL_EINTEGRITY ? "PACK DOES NOT MATCH: " :
+			    "sharelog-verify: ", e.msg);
+			status = rc == SL_EINTEGRITY ? 1 : 2;
+		} else {
+			printf("PACK MATCHES: %s is what %s says at the "
+			    "checkpoint the pack names, byte for byte\n", pack,
+			    path);
+			status = 0;
+		}
+		goto done;
+	}
 	if (comp) {
 		status = completeness(path, &o, json, csv, policy_path, as_of,
 		    from, to);
