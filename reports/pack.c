@@ -351,8 +351,17 @@ static int prot_build(struct prot *p, struct cell *cells, size_t n,
 		}
 		rc = sl_disclose_new(&t->t, t->nr, t->nc, dense, e);
 		free(dense);
-		if (!rc && k)
-			rc = sl_disclose_suppress(t->t, k, e);
+		if (!rc && k && sl_disclose_suppress(t->t, k, e) == SL_EINVAL) {
+			/*
+			 * No choice of cells protects every small count when
+			 * the attacker is assumed to know which are 1..k (say
+			 * five 1s in a column of total 5). Then the whole table
+			 * is suppressed, zeros and totals too: nothing tells a
+			 * small count from any other.
+			 */
+			memset(t->t->state, SL_CELL_SECONDARY,
+			    (t->nr + 1) * (t->nc + 1));
+		}
 		i = j;
 	}
 	return rc;
@@ -1711,7 +1720,8 @@ static int write_guidance(struct ctx *c, const char *name)
 		    "so that no suppressed count can be worked out from the "
 		    "others and from the row, column and grand totals of its "
 		    "table (each report's rows by its last coded column, per "
-		    "period). A count that is part of a cell (for instance "
+		    "period); a table where that cannot be done is suppressed "
+		    "whole, zeros included. A count that is part of a cell (for instance "
 		    "refusals communicated among decisions not to share) is "
 		    "suppressed when it, or the rest of the cell, is 1 to %u. "
 		    "A median or percentile is suppressed when it rests on %u "
