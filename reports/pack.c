@@ -591,7 +591,7 @@ struct ctx {
 	struct tinfo *ti;
 	size_t ticap;
 	struct sl_comp_result *comp;
-	char dir[4096];
+	char dir[4200];
 	char files[12][64];
 	int nfiles;
 	const char *suffix;       /* "" or "_UNSUPPRESSED" */
@@ -1911,7 +1911,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	struct sl_verify_opts vo = { NULL, 0, NULL, 0, o->threads };
 	struct sl_comp_opts co;
 	struct stat st;
-	char tmp[4200];
+	char tmp[4096];
 	char guidance[64], manifest[64];
 	double t0;
 	size_t i, nrep;
