@@ -2067,6 +2067,13 @@ static int same_file(const char *a, const char *b, struct sl_err *e)
 	return rc;
 }
 
+static const char *jstr(json_t *o, const char *key, const char *none)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v ? v : none;
+}
+
 static int opt_time(int64_t *ms, json_t *o, const char *key, int64_t none,
     struct sl_err *e)
 {
@@ -2107,10 +2114,8 @@ int sl_pack_check(const char *dir, const char *path,
 		    "pack_UNSUPPRESSED.json): not a sharelog pack", dir);
 	opt = json_object_get(m, "options");
 	files = json_object_get(m, "files");
-	if (!json_is_object(opt) || !json_is_array(files) || strcmp(
-	    json_string_value(json_object_get(m, "format")) ?
-	    json_string_value(json_object_get(m, "format")) : "",
-	    PACK_FORMAT)) {
+	if (!json_is_object(opt) || !json_is_array(files) ||
+	    strcmp(jstr(m, "format", ""), PACK_FORMAT)) {
 		rc = sl_err_set(e, SL_EINVAL, "%s: not a pack manifest of "
 		    "format \"%s\"", p, PACK_FORMAT);
 		goto out;
@@ -2124,8 +2129,8 @@ int sl_pack_check(const char *dir, const char *path,
 			rc = sl_err_set(e, SL_EUSAGE, "the pack was made with "
 			    "policy \"%s\" (SHA-256 %s), not this one: give "
 			    "that policy file with --policy",
-			    json_string_value(json_object_get(json_object_get(
-			    m, "policy"), "name")) ?: "?", want ? want : "?");
+			    jstr(json_object_get(m, "policy"), "name", "?"),
+			    want ? want : "?");
 			goto out;
 		}
 	}
@@ -2135,8 +2140,8 @@ int sl_pack_check(const char *dir, const char *path,
 	o.threads = threads;
 	o.at = (uint64_t)json_integer_value(json_object_get(
 	    json_object_get(m, "checkpoint"), "size"));
-	o.period = (enum sl_period)sl_pack_period_parse(
-	    json_string_value(json_object_get(opt, "period")) ?: "");
+	o.period = (enum sl_period)sl_pack_period_parse(jstr(opt, "period",
+	    ""));
 	o.org = json_string_value(json_object_get(opt, "org"));
 	o.area = json_string_value(json_object_get(opt, "area"));
 	o.k = (unsigned)json_integer_value(json_object_get(opt, "k"));
