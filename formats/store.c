@@ -1197,8 +1197,9 @@ void sl_store_drop_pages(struct sl_store *s)
 /* Resident pages released per step when scanning with RELEASE. */
 #define RELEASE_STEP ((size_t)8 << 20)
 
-int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
-    void *ctx, unsigned flags)
+/* Every value of the seq-keyed table @dbi from @start on, in order. */
+static int seq_scan(struct sl_store_txn *t, MDB_dbi dbi, uint64_t start,
+    sl_store_entry_fn fn, void *ctx, unsigned flags)
 {
 	MDB_cursor *c;
 	uint8_t kb[8];
@@ -1208,7 +1209,7 @@ int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
 	int mrc;
 	int rc = 0;
 
-	mrc = mdb_cursor_open(t->txn, t->s->entries, &c);
+	mrc = mdb_cursor_open(t->txn, dbi, &c);
 	if (mrc)
 		return SL_ESTORE;
 	be64(kb, start);
@@ -1230,6 +1231,12 @@ int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
 	if (rc)
 		return rc;
 	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+}
+
+int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
+    void *ctx, unsigned flags)
+{
+	return seq_scan(t, t->s->entries, start, fn, ctx, flags);
 }
 
 int sl_store_checkpoints(struct sl_store_txn *t, sl_store_note_fn fn,
@@ -1344,32 +1351,9 @@ int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
 int sl_store_summaries(struct sl_store_txn *t, uint64_t start,
     sl_store_entry_fn fn, void *ctx)
 {
-	MDB_cursor *c;
-	uint8_t kb[8];
-	MDB_val k = { 8, kb };
-	MDB_val v;
-	int mrc;
-	int rc = 0;
-
 	if (!t->s->has_summaries)
 		return SL_ENOTFOUND;
-	mrc = mdb_cursor_open(t->txn, t->s->summaries, &c);
-	if (mrc)
-		return SL_ESTORE;
-	be64(kb, start);
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (!mrc) {
-		uint64_t seq = k.mv_size == 8 ? rd64(k.mv_data) : UINT64_MAX;
-
-		rc = fn(ctx, seq, v.mv_data, v.mv_size);
-		if (rc)
-			break;
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	if (rc)
-		return rc;
-	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+	return seq_scan(t, t->s->summaries, start, fn, ctx, 0);
 }
 
 int sl_store_has_summaries(const struct sl_store *s)
