@@ -644,8 +644,7 @@ static int f_case_ref = -2;
  * Keep what the reports read of one entry: its summary (seq -> the kept
  * form) and, when the record has a case_ref, the cases index (the
  * canonical JSON string of case_ref -> seq). @rec is the entry's record
- * in canonical form; one that cannot be walked gets an empty summary
- * (sharelog-verify names such an entry anyway).
+ * in canonical form.
  */
 static int put_summary(struct sl_store *s, MDB_txn *txn, uint64_t seq,
     int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen,
@@ -665,9 +664,7 @@ static int put_summary(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 	v = malloc(sizeof(*v));
 	if (!v)
 		return ENOMEM;
-	if (sl_record_view_scan(v, rec, reclen, NULL))
-		memset(v, 0, sizeof(*v));
-	sl_summary_derive(&sum, v, type, recorded_ms, s->hash);
+	sl_summary_of_record(&sum, v, rec, reclen, type, recorded_ms, s->hash);
 	sl_summary_encode(sb, &sum);
 	be64(kb, seq);
 	mrc = mdb_put(txn, s->summaries, &k, &val, flags);

@@ -83,6 +83,17 @@ void sl_summary_derive(struct sl_summary *s, const struct sl_record_view *v,
     int type, int64_t recorded_ms, struct sl_hash *h);
 
 /**
+ * The summary of an entry's record given as canonical bytes rec[0..n):
+ * @v (the caller's, it is large) gets the record's view, which stays
+ * valid for the caller; a record that cannot be walked is summarised as
+ * an empty one (sharelog-verify names such an entry anyway). The one rule
+ * the store (at append), the verifier and the reports all follow.
+ */
+void sl_summary_of_record(struct sl_summary *s, struct sl_record_view *v,
+    const uint8_t *rec, size_t n, int type, int64_t recorded_ms,
+    struct sl_hash *h);
+
+/**
  * The key of a canonical JSON string value p[0..n) (quotes included):
  * the first 8 bytes of its SHA-256, big-endian, never 0.
  */

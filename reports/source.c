@@ -194,10 +194,8 @@ static void *derive_run(void *arg)
 			ev.record = (const uint8_t *)"{}";
 			ev.record_len = 2;
 		}
-		if (sl_record_view_scan(&w->v, ev.record, ev.record_len, NULL))
-			memset(&w->v, 0, sizeof(w->v));
-		sl_summary_derive(&w->s->sum[i], &w->v, ev.type,
-		    ev.recorded_ms, h);
+		sl_summary_of_record(&w->s->sum[i], &w->v, ev.record,
+		    ev.record_len, ev.type, ev.recorded_ms, h);
 	}
 	sl_hash_free(h);
 	return NULL;

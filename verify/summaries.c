@@ -42,9 +42,8 @@ static int one(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
 		w->bad = seq != w->next ? w->next : seq;
 		return 1;
 	}
-	if (sl_record_view_scan(&w->v, ev.record, ev.record_len, NULL))
-		memset(&w->v, 0, sizeof(w->v));
-	sl_summary_derive(&sum, &w->v, ev.type, ev.recorded_ms, w->h);
+	sl_summary_of_record(&sum, &w->v, ev.record, ev.record_len, ev.type,
+	    ev.recorded_ms, w->h);
 	sl_summary_encode(want, &sum);
 	if (memcmp(want, p, SL_SUMMARY_LEN)) {
 		w->bad = seq;
