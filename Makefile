@@ -75,6 +75,7 @@ test: all $(O)/tests/check_all
 	BIN=$(O) ./tests/cli_test.sh
 	BIN=$(O) ./tests/service_test.sh
 	BIN=$(O) ./tests/report_test.sh
+	BIN=$(O) ./tests/import_test.sh
 
 deps:
 	./scripts/deps.sh

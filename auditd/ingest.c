@@ -135,56 +135,146 @@ static const char *opt_str(const json_t *rec, const char *k, size_t *n)
 	return *n ? json_string_value(v) : "";
 }
 
-/* Validate one line; on success append its prepared record to the spool. */
-static int check_line(FILE *spool, struct sl_buf *line, uint64_t no,
-    const struct sl_pseudo *p, const char *as, struct sl_buf *canon,
-    struct sl_err *e)
+struct sl_ingest {
+	const struct sl_pseudo *p;
+	const char *as;
+	const char *unit;
+	FILE *spool;
+	struct sl_buf canon;
+};
+
+int sl_ingest_open(struct sl_ingest **out, const struct sl_pseudo *p,
+    const char *as, const char *unit, struct sl_err *e)
 {
-	json_t *rec = NULL;
+	struct sl_ingest *g = calloc(1, sizeof(*g));
+
+	*out = NULL;
+	if (!g)
+		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	g->p = p;
+	g->as = as;
+	g->unit = unit;
+	sl_buf_init(&g->canon, SL_ENTRY_MAX);
+	/* Validated records wait in an unnamed temporary file, so a large
+	 * input costs disk, not memory, and nothing is stored before every
+	 * record has passed. */
+	g->spool = tmpfile();
+	if (!g->spool) {
+		free(g);
+		return sl_err_set(e, SL_EIO, "cannot create a temporary file");
+	}
+	setvbuf(g->spool, NULL, _IOFBF, 1 << 20);
+	*out = g;
+	return 0;
+}
+
+void sl_ingest_close(struct sl_ingest *g)
+{
+	if (!g)
+		return;
+	fclose(g->spool);
+	sl_buf_free(&g->canon);
+	free(g);
+}
+
+int sl_ingest_add(struct sl_ingest *g, json_t *rec, uint64_t no,
+    const char *imported_from, struct sl_err *e)
+{
 	const char *str[SPOOL_STRS];
 	size_t len[SPOOL_STRS];
 	const char *org;
 	const char *rt;
 	int rc;
 
-	/* the line's JSON values live in the arena until out: */
-	sl_json_arena_begin();
-	rc = sl_json_parse(&rec, (const char *)line->data, line->len,
-	    SL_INGEST_LINE_MAX, e);
+	if (!json_is_object(rec))
+		return sl_err_set(e, SL_EINVAL, "each %s must be one JSON "
+		    "object (a record)", g->unit);
+	rc = sl_record_prepare(rec, g->p, "", e);
 	if (rc)
-		goto out;
-	if (!json_is_object(rec)) {
-		rc = sl_err_set(e, SL_EINVAL, "each line must be one JSON "
-		    "object (a record)");
-		goto out;
-	}
-	rc = sl_record_prepare(rec, p, "", e);
-	if (rc)
-		goto out;
+		return rc;
 	org = json_string_value(json_object_get(rec, "organisation_id"));
-	if (as && strcmp(org, as)) {
-		rc = sl_err_set(e, SL_EINVAL, "field /organisation_id: the "
+	if (g->as && strcmp(org, g->as))
+		return sl_err_set(e, SL_EINVAL, "field /organisation_id: the "
 		    "record claims another organisation than the submitter "
 		    "(%s); records are appended only for the submitting "
-		    "organisation", as);
-		goto out;
-	}
-	sl_buf_reset(canon);
-	rc = sl_jcs_write(canon, rec, e);
+		    "organisation", g->as);
+	/* after validation, which refuses this service field from clients */
+	if (imported_from && json_object_set_new(rec, "imported_from",
+	    json_string(imported_from)))
+		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	sl_buf_reset(&g->canon);
+	rc = sl_jcs_write(&g->canon, rec, e);
 	if (rc)
-		goto out;
+		return rc;
 	rt = json_string_value(json_object_get(rec, "record_type"));
-	str[0] = (const char *)canon->data;
-	len[0] = canon->len;
-	str[1] = as ? as : org;
+	str[0] = (const char *)g->canon.data;
+	len[0] = g->canon.len;
+	str[1] = g->as ? g->as : org;
 	len[1] = strlen(str[1]);
 	str[2] = opt_str(rec, "record_id", &len[2]);
 	str[3] = opt_str(rec, "decision_id", &len[3]);
 	str[4] = opt_str(rec, "child_ref", &len[4]);
-	if (spool_put(spool, no, (uint8_t)sl_entry_type_parse(rt, strlen(rt)),
-	    str, len))
-		rc = sl_err_set(e, SL_EIO, "cannot write the spool file");
+	if (spool_put(g->spool, no, (uint8_t)sl_entry_type_parse(rt,
+	    strlen(rt)), str, len))
+		return sl_err_set(e, SL_EIO, "cannot write the spool file");
+	return 0;
+}
+
+int sl_ingest_commit(struct sl_ingest *g, struct sl_store *s,
+    uint64_t commit_every, struct sl_ingest_stats *st, struct sl_err *e)
+{
+	struct spool_src src;
+	struct sl_store_source ss = { spool_next, spool_rewind, &src };
+	int rc = 0;
+	int i;
+
+	memset(&src, 0, sizeof(src));
+	for (i = 0; i < SPOOL_STRS; i++)
+		sl_buf_init(&src.str[i], SL_ENTRY_MAX);
+	if (fflush(g->spool) || fseek(g->spool, 0, SEEK_SET)) {
+		rc = sl_err_set(e, SL_EIO, "cannot read back the spool file");
+		goto out;
+	}
+	src.f = g->spool;
+	src.limit = commit_every;
+	while (st->appended + st->duplicates < st->lines) {
+		uint64_t count = 0;
+		uint64_t before = sl_store_size(s);
+
+		src.start = ftell(g->spool);
+		src.taken = 0;
+		rc = sl_store_append_from(s, &ss, &count, e);
+		if (rc) {
+			if (src.item.duplicate == -1 || rc == SL_ECONFLICT)
+				sl_err_prefix(e, "%s %llu", g->unit,
+				    (unsigned long long)src.line);
+			goto out;
+		}
+		if (count == 0)
+			break;
+		st->appended += sl_store_size(s) - before;
+		st->duplicates += count - (sl_store_size(s) - before);
+	}
+	st->size = sl_store_size(s);
 out:
+	for (i = 0; i < SPOOL_STRS; i++)
+		sl_buf_free(&src.str[i]);
+	return rc;
+}
+
+/* One line of JSON into the spool. */
+static int check_line(struct sl_ingest *g, struct sl_buf *line, uint64_t no,
+    struct sl_err *e)
+{
+	json_t *rec = NULL;
+	int rc;
+
+	/* the line's JSON values live in the arena until out: */
+	sl_json_arena_begin();
+	rc = sl_json_parse(&rec, (const char *)line->data, line->len,
+	    SL_INGEST_LINE_MAX, e);
+	if (!rc)
+		rc = sl_ingest_add(g, rec, no, NULL, e);
 	json_decref(rec);
 	sl_json_arena_end();
 	return rc;
@@ -194,29 +284,17 @@ int sl_ingest_jsonl(struct sl_ingest_stats *st, FILE *in, struct sl_store *s,
     const struct sl_pseudo *p, const char *as, uint64_t commit_every,
     FILE *errs, struct sl_err *e)
 {
-	struct spool_src src;
-	struct sl_store_source ss = { spool_next, spool_rewind, &src };
+	struct sl_ingest *g;
 	struct sl_buf line;
-	struct sl_buf canon;
-	FILE *spool;
 	uint64_t no = 0;
 	int toolong;
-	int rc = 0;
-	int i;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
-	memset(&src, 0, sizeof(src));
+	rc = sl_ingest_open(&g, p, as, "line", e);
+	if (rc)
+		return rc;
 	sl_buf_init(&line, SL_INGEST_LINE_MAX);
-	sl_buf_init(&canon, SL_ENTRY_MAX);
-	for (i = 0; i < SPOOL_STRS; i++)
-		sl_buf_init(&src.str[i], SL_ENTRY_MAX);
-	/* Validated records wait in an unnamed temporary file, so a large
-	 * input costs disk, not memory, and nothing is stored before every
-	 * line has passed. */
-	spool = tmpfile();
-	if (!spool)
-		return sl_err_set(e, SL_EIO, "cannot create a temporary file");
-	setvbuf(spool, NULL, _IOFBF, 1 << 20);
 	while (read_line(in, &line, &toolong)) {
 		struct sl_err le = { 0, "" };
 
@@ -226,7 +304,7 @@ int sl_ingest_jsonl(struct sl_ingest_stats *st, FILE *in, struct sl_store *s,
 			sl_err_set(&le, SL_ETOOBIG, "longer than %d bytes",
 			    SL_INGEST_LINE_MAX);
 		else
-			check_line(spool, &line, no, p, as, &canon, &le);
+			check_line(g, &line, no, &le);
 		if (le.code) {
 			st->bad++;
 			fprintf(errs, "line %llu: %s\n", (unsigned long long)no,
@@ -243,36 +321,9 @@ int sl_ingest_jsonl(struct sl_ingest_stats *st, FILE *in, struct sl_store *s,
 		    (unsigned long long)st->lines);
 		goto out;
 	}
-	if (fflush(spool) || fseek(spool, 0, SEEK_SET)) {
-		rc = sl_err_set(e, SL_EIO, "cannot read back the spool file");
-		goto out;
-	}
-	src.f = spool;
-	src.limit = commit_every;
-	while (st->appended + st->duplicates < st->lines) {
-		uint64_t count = 0;
-		uint64_t before = sl_store_size(s);
-
-		src.start = ftell(spool);
-		src.taken = 0;
-		rc = sl_store_append_from(s, &ss, &count, e);
-		if (rc) {
-			if (src.item.duplicate == -1 || rc == SL_ECONFLICT)
-				sl_err_prefix(e, "line %llu",
-				    (unsigned long long)src.line);
-			goto out;
-		}
-		if (count == 0)
-			break;
-		st->appended += sl_store_size(s) - before;
-		st->duplicates += count - (sl_store_size(s) - before);
-	}
-	st->size = sl_store_size(s);
+	rc = sl_ingest_commit(g, s, commit_every, st, e);
 out:
-	for (i = 0; i < SPOOL_STRS; i++)
-		sl_buf_free(&src.str[i]);
 	sl_buf_free(&line);
-	sl_buf_free(&canon);
-	fclose(spool);
+	sl_ingest_close(g);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #ifndef SL_INGEST_H
 #define SL_INGEST_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -36,6 +37,39 @@ struct sl_ingest_stats {
  * Returns 0, SL_EINVAL when lines were bad (nothing stored), or the
  * store's error.
  */
+/*
+ * The steps, for readers of other formats (auditd/import.c): open,
+ * add every record, and commit only when none was refused.
+ */
+struct sl_ingest;
+
+/**
+ * A new ingest into a temporary spool. @unit names an input item in
+ * messages ("line", "row"). @p and @as are borrowed until close.
+ */
+int sl_ingest_open(struct sl_ingest **out, const struct sl_pseudo *p,
+    const char *as, const char *unit, struct sl_err *e);
+
+/**
+ * Validate the client record @rec (borrowed; pseudonymised in place) as
+ * the API would, check its organisation against @as, mark it with
+ * imported_from when that is not NULL, and spool it as item @no.
+ * SL_EINVAL with @e naming the field when it is refused.
+ */
+int sl_ingest_add(struct sl_ingest *g, json_t *rec, uint64_t no,
+    const char *imported_from, struct sl_err *e);
+
+/**
+ * Append every spooled record (st->lines of them, counted by the caller)
+ * to @s, one transaction per @commit_every (0: one for all); fills
+ * st->appended, st->duplicates and st->size.
+ */
+int sl_ingest_commit(struct sl_ingest *g, struct sl_store *s,
+    uint64_t commit_every, struct sl_ingest_stats *st, struct sl_err *e);
+
+/** Drop the spool; NULL is allowed. */
+void sl_ingest_close(struct sl_ingest *g);
+
 int sl_ingest_jsonl(struct sl_ingest_stats *st, FILE *in, struct sl_store *s,
     const struct sl_pseudo *p, const char *as, uint64_t commit_every,
     FILE *errs, struct sl_err *e);

@@ -206,6 +206,10 @@ static const struct sl_field fields[] = {
 	{ "apd_ref", SL_FT_ID, NULL, SL_REQ_OPT, SL_RT_ALL, 0, "", "" },
 	{ "rationale", SL_FT_TEXT, NULL, SL_REQ_ALWAYS, SL_RT_DR, 0, "V01",
 	    "free-text reasons; 40 characters or more" },
+	{ "imported_from", SL_FT_ID, NULL, SL_REQ_OPT, SL_RT_ALL, SL_F_SERVICE,
+	    "V19", "set by sharelogd import: the source named in the column "
+	    "mapping; the record came from a spreadsheet, not a live case "
+	    "system" },
 };
 
 static const char *const recipient_keys[] = {
@@ -580,7 +584,8 @@ static int validate(const json_t *rec, const char *base, struct sl_err *e,
 			    "version %s)", SL_SCHEMA_VERSION);
 		if (f->flags & SL_F_SERVICE)
 			return fail(e, ptr, "set by the service; a client "
-			    "must not send it (send child_id)");
+			    "must not send it%s", strcmp(key, "child_ref") ?
+			    "" : " (send child_id)");
 		if (json_is_null(v))
 			return fail(e, ptr, "null is not allowed; leave the "
 			    "field out instead");
@@ -603,6 +608,16 @@ static int validate(const json_t *rec, const char *base, struct sl_err *e,
 		    json_string_value(rt));
 	}
 	return 0;
+}
+
+int sl_schema_check(const char *name, const json_t *v, const char *ptr,
+    struct sl_err *e)
+{
+	const struct sl_field *f = sl_schema_find(name);
+
+	if (!f)
+		return fail(e, ptr, "unknown field");
+	return check_field(f, v, ptr, e);
 }
 
 int sl_schema_validate(const json_t *rec, const char *base, struct sl_err *e)

@@ -87,4 +87,12 @@ unsigned sl_schema_rtype(const char *name);
  */
 int sl_schema_validate(const json_t *rec, const char *base, struct sl_err *e);
 
+/**
+ * Check one value @v against the type and enumeration of the field
+ * @name, as sl_schema_validate() would inside a record (service fields
+ * included); @ptr names it in the error.
+ */
+int sl_schema_check(const char *name, const json_t *v, const char *ptr,
+    struct sl_err *e);
+
 #endif

@@ -14,7 +14,8 @@ static const char *const names[SL_SC_COUNT] = {
 };
 static int fields[SL_SC_COUNT];
 static int f_decided, f_shared, f_request, f_refusal, f_inform, f_review,
-    f_advice_from, f_advice_sought, f_recipients, f_decision_id, f_org;
+    f_advice_from, f_advice_sought, f_recipients, f_decision_id, f_org,
+    f_imported;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static int fx(const char *name)
@@ -39,6 +40,7 @@ static void init(void)
 	f_recipients = fx("recipients");
 	f_decision_id = fx("decision_id");
 	f_org = fx("organisation_id");
+	f_imported = fx("imported_from");
 }
 
 int sl_summary_field(enum sl_summary_code c)
@@ -150,6 +152,8 @@ void sl_summary_derive(struct sl_summary *s, const struct sl_record_view *v,
 	s->to_agencies = agencies(v);
 	s->thread = key_of(v, f_decision_id, h);
 	s->org = key_of(v, f_org, h);
+	if (f_imported >= 0 && v->val[f_imported])
+		s->flags |= SL_SUMMARY_F_IMPORTED;
 }
 
 void sl_summary_of_record(struct sl_summary *s, struct sl_record_view *v,
@@ -190,8 +194,9 @@ enum {
 	O_ADVICE_SOUGHT = 81,
 	O_CODE = 82,          /* SL_SC_COUNT bytes */
 	O_VERSION = O_CODE + SL_SC_COUNT,
+	O_FLAGS,
 };
-_Static_assert(O_VERSION < SL_SUMMARY_LEN, "summary layout");
+_Static_assert(O_FLAGS < SL_SUMMARY_LEN, "summary layout");
 
 void sl_summary_encode(uint8_t out[SL_SUMMARY_LEN],
     const struct sl_summary *s)
@@ -212,6 +217,7 @@ void sl_summary_encode(uint8_t out[SL_SUMMARY_LEN],
 	out[O_ADVICE_SOUGHT] = s->advice_sought;
 	memcpy(out + O_CODE, s->code, SL_SC_COUNT);
 	out[O_VERSION] = SL_SUMMARY_VERSION;
+	out[O_FLAGS] = s->flags;
 }
 
 int sl_summary_decode(struct sl_summary *s, const uint8_t *p, size_t n)
@@ -234,5 +240,6 @@ int sl_summary_decode(struct sl_summary *s, const uint8_t *p, size_t n)
 	s->type = p[O_TYPE];
 	s->advice_sought = p[O_ADVICE_SOUGHT];
 	memcpy(s->code, p + O_CODE, SL_SC_COUNT);
+	s->flags = p[O_FLAGS];
 	return 0;
 }

@@ -69,7 +69,12 @@ struct sl_summary {
 	uint8_t type;             /* enum sl_entry_type */
 	uint8_t advice_sought;    /* 0 false, 1 true, SL_SUMMARY_ABSENT */
 	uint8_t code[SL_SC_COUNT];
+	uint8_t flags;            /* SL_SUMMARY_F_* */
 };
+
+/* Flags: the record carries imported_from (came from sharelogd import,
+ * so its recorded_at is the import's time, not the recording's). */
+#define SL_SUMMARY_F_IMPORTED 0x01
 
 /** Field index of each coded field, for naming values (NULL-free). */
 int sl_summary_field(enum sl_summary_code c);

@@ -1267,7 +1267,10 @@ static int r_timeliness(struct ctx *c)
 		x->n[0]++;
 		if (s->decided_ms == INT64_MIN)
 			continue;
-		if (s->recorded_ms >= s->decided_ms) {
+		/* an imported record's recorded_at is the import's time,
+		 * which says nothing of how promptly it was recorded */
+		if (s->recorded_ms >= s->decided_ms &&
+		    !(s->flags & SL_SUMMARY_F_IMPORTED)) {
 			fvec_add(&a, &x->f[0], (double)(s->recorded_ms -
 			    s->decided_ms) / MS_HOUR);
 			x->n[1] += s->recorded_ms - s->decided_ms <= MS_DAY;
@@ -1618,7 +1621,8 @@ static const struct {
 	    "condition" },
 	{ "timeliness", "decisions by harm threshold: hours from decision to "
 	    "record (median, 90th percentile nearest-rank, share within 24 "
-	    "hours) and median hours from decision to sharing" },
+	    "hours; records imported from spreadsheets are left out of these "
+	    "three) and median hours from decision to sharing" },
 	{ "advice_sought", "decisions by who was asked for advice (a decision "
 	    "counts once per adviser named; none = advice not sought)" },
 	{ "completeness", "decisions and reconsiderations judged by the "

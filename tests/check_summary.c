@@ -86,6 +86,8 @@ START_TEST(test_summary_from_a_record)
 	ck_assert_int_eq(back.type, s.type);
 	ck_assert_int_eq(back.advice_sought, s.advice_sought);
 	ck_assert_int_eq(memcmp(back.code, s.code, SL_SC_COUNT), 0);
+	ck_assert_int_eq(s.flags, 0);
+	ck_assert_int_eq(back.flags, 0);
 	/* little-endian, as docs/FORMAT.md says: decided_at first */
 	ck_assert_int_eq(kept[0], (uint8_t)(s.decided_ms & 0xff));
 	ck_assert_int_eq(kept[7], (uint8_t)((uint64_t)s.decided_ms >> 56));
@@ -94,6 +96,17 @@ START_TEST(test_summary_from_a_record)
 	kept[SL_SUMMARY_LEN - 6] ^= 0xff;
 	ck_assert_int_eq(sl_summary_decode(&back, kept, sizeof(kept)),
 	    SL_EINVAL);
+	/* a record from sharelogd import is flagged, and reads back so */
+	json_object_set_new(rec, "imported_from", json_string("sheet-2024"));
+	sl_buf_reset(&b);
+	ck_assert_int_eq(sl_jcs_write(&b, rec, &e), 0);
+	ck_assert_int_eq(sl_record_view_scan(&v, b.data, b.len, &e), 0);
+	sl_summary_derive(&s, &v, SL_ET_DECISION, 1772357400123, h);
+	ck_assert_int_eq(s.flags, SL_SUMMARY_F_IMPORTED);
+	sl_summary_encode(kept, &s);
+	ck_assert_int_eq(sl_summary_decode(&back, kept, sizeof(kept)), 0);
+	ck_assert_int_eq(back.flags, SL_SUMMARY_F_IMPORTED);
+	ck_assert_int_eq(kept[99], SL_SUMMARY_F_IMPORTED);
 	sl_hash_free(h);
 	sl_buf_free(&b);
 	json_decref(rec);
