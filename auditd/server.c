@@ -10,9 +10,12 @@
 #include "formats/jcs.h"
 #include "formats/json.h"
 #include "formats/merkle.h"
+#include "formats/pseudo.h"
 #include "formats/record.h"
+#include "formats/schema.h"
 #include "formats/rfc3339.h"
 #include "formats/store.h"
+#include "reports/trail.h"
 #include "verify/completeness.h"
 #include "verify/policy.h"
 
@@ -170,6 +173,9 @@ struct job {
 	struct sl_job j;
 	struct sl_buf data;      /* canonical records and ids, back to back */
 	int batch;               /* 1 when the body was an array */
+	int trail;               /* 1: an access entry, then the trail */
+	char child_ref[SL_PSEUDO_LEN + 1];   /* the trail's subject, or */
+	char case_ref[SL_SCHEMA_ID_MAX + 1];
 };
 
 static void job_free(struct job *jb)
@@ -335,6 +341,198 @@ out:
 	sl_json_arena_end();
 }
 
+/* ---- POST /v1/trail ------------------------------------------------------ */
+
+/* A trail request is small: an id, a reference and the review's name. */
+#define TRAIL_BODY_MAX 4096
+
+/*
+ * A case reviewer's request for the chronology of one child or case:
+ * {"child_id": ID or "case_ref": REF, "review_ref": REF}. The read is
+ * first appended as an `access` entry (who: the certificate's
+ * organisation and fingerprint; which subject; for which review), and
+ * the trail is sent only once that entry is durable: no read goes
+ * unrecorded. The identifier travels in the body, never in the URL,
+ * where proxies and access logs would keep it.
+ */
+static void post_trail(struct server *sv, struct evhttp_request *req,
+    const struct sl_client *c)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	struct sl_err e = { 0, "" };
+	struct job *jb = NULL;
+	json_t *doc = NULL;
+	json_t *rec = NULL;
+	const json_t *cid, *cref, *rref;
+	const char *k;
+	json_t *x;
+	char fp[65];
+	char cn[256];
+	int rc;
+
+	if (!allowed(sv, req, c, SL_ROLE_REVIEWER))
+		return;
+	if (!content_json(req)) {
+		send_error(sv, req, 415, K_MEDIA_TYPE, "send the request as "
+		    "Content-Type: application/json");
+		return;
+	}
+	if (len > TRAIL_BODY_MAX) {
+		send_error(sv, req, 413, K_TOO_LARGE, "a trail request is at "
+		    "most %d bytes", TRAIL_BODY_MAX);
+		return;
+	}
+	rc = sl_json_parse(&doc, (const char *)evbuffer_pullup(in, -1), len,
+	    TRAIL_BODY_MAX, &e);
+	if (rc) {
+		send_error(sv, req, rc == SL_ESYNTAX ? 400 : 422,
+		    rc == SL_ESYNTAX ? K_SYNTAX : K_SCHEMA, "%s", e.msg);
+		goto out;
+	}
+	if (!json_is_object(doc)) {
+		send_error(sv, req, 422, K_SCHEMA, "field /: the request is a "
+		    "JSON object");
+		goto out;
+	}
+	json_object_foreach(doc, k, x)
+		if (strcmp(k, "child_id") && strcmp(k, "case_ref") &&
+		    strcmp(k, "review_ref")) {
+			send_error(sv, req, 422, K_SCHEMA, "field /%.100s: "
+			    "unknown field (send child_id or case_ref, and "
+			    "review_ref)", k);
+			goto out;
+		}
+	cid = json_object_get(doc, "child_id");
+	cref = json_object_get(doc, "case_ref");
+	rref = json_object_get(doc, "review_ref");
+	if (!cid == !cref) {
+		send_error(sv, req, 422, K_SCHEMA, "field /child_id: give "
+		    "exactly one of child_id and case_ref");
+		goto out;
+	}
+	if (!rref) {
+		send_error(sv, req, 422, K_SCHEMA, "field /review_ref: "
+		    "required: the case review this trail is read for");
+		goto out;
+	}
+	if ((cid && sl_schema_check("child_id", cid, "/child_id", &e)) ||
+	    (cref && sl_schema_check("case_ref", cref, "/case_ref", &e)) ||
+	    sl_schema_check("case_ref", rref, "/review_ref", &e)) {
+		send_error(sv, req, 422, K_SCHEMA, "%s", e.msg);
+		goto out;
+	}
+	jb = calloc(1, sizeof(*jb));
+	if (jb)
+		jb->j.items = calloc(1, sizeof(*jb->j.items));
+	if (!jb || !jb->j.items) {
+		send_error(sv, req, 503, K_STORE, "out of memory; retry");
+		goto out;
+	}
+	jb->trail = 1;
+	if (cid && sl_pseudo_child(jb->child_ref, sv->keys->pseudo,
+	    json_string_value(cid), json_string_length(cid))) {
+		send_error(sv, req, 503, K_STORE, "cannot pseudonymise "
+		    "child_id; retry");
+		goto out;
+	}
+	if (cref)
+		snprintf(jb->case_ref, sizeof(jb->case_ref), "%s",
+		    json_string_value(cref));
+	if (sl_tls_peer(fp, cn, peer_ssl(req)))
+		fp[0] = '\0';
+	/* the subject under the record's own field names, so the subjects
+	 * and cases indexes find the access with the child's records */
+	rec = json_pack("{s:s,s:s,s:s,s:s}", "access", "trail",
+	    "organisation_id", c->organisation_id, "reader_certificate_sha256",
+	    fp, "review_ref", json_string_value(rref));
+	if (rec && cid)
+		json_object_set_new(rec, "child_ref",
+		    json_string(jb->child_ref));
+	if (rec && cref)
+		json_object_set_new(rec, "case_ref", json_string(jb->case_ref));
+	sl_buf_init(&jb->data, SL_ENTRY_MAX);
+	if (!rec || sl_jcs_write(&jb->data, rec, &e) ||
+	    sl_buf_addc(&jb->data, 0) || sl_buf_adds(&jb->data,
+	    c->organisation_id) || sl_buf_addc(&jb->data, 0)) {
+		send_error(sv, req, 503, K_STORE, "out of memory; retry");
+		goto out;
+	}
+	{
+		struct sl_store_item *it = &jb->j.items[0];
+		size_t canon_len = strlen((const char *)jb->data.data);
+
+		it->type = SL_ET_ACCESS;
+		it->canon = jb->data.data;
+		it->canon_len = canon_len;
+		it->submitted_by = (const char *)jb->data.data + canon_len + 1;
+		it->child_ref = cid ? jb->child_ref : NULL;
+	}
+	jb->j.n = 1;
+	jb->j.owner = req;
+	sv->inflight++;
+	sl_writer_submit(sv->writer, &jb->j);
+	jb = NULL;   /* back in done_cb, which sends the trail */
+out:
+	json_decref(rec);
+	json_decref(doc);
+	job_free(jb);
+}
+
+/* The access entry is on disk: now the trail, from the newest signed
+ * checkpoint, its proofs checked as sharelog-report checks them. */
+static void send_trail(struct server *sv, struct evhttp_request *req,
+    struct job *jb)
+{
+	struct sl_trail_opts o;
+	struct sl_trail_result r;
+	struct sl_err e = { 0, "" };
+	char *text = NULL;
+	size_t n = 0;
+	char hdr[32];
+	struct evbuffer *b;
+	FILE *f = open_memstream(&text, &n);
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.store = sv->store;
+	o.child_ref = jb->child_ref[0] ? jb->child_ref : NULL;
+	o.case_ref = jb->case_ref[0] ? jb->case_ref : NULL;
+	o.policy = sv->policy;
+	o.as_of_ms = sl_rfc3339_now_ms();
+	rc = f ? sl_trail_write(f, &o, &r, &e) : sl_err_set(&e, SL_ENOMEM,
+	    "out of memory");
+	if (f && fclose(f) && !rc)
+		rc = sl_err_set(&e, SL_ENOMEM, "out of memory");
+	if (rc) {
+		send_error(sv, req, 503, K_STORE, "the read was recorded "
+		    "(entry %llu) but the trail could not be made: %s",
+		    (unsigned long long)jb->j.items[0].seq, e.msg);
+		free(text);
+		return;
+	}
+	b = evbuffer_new();
+	if (b)
+		evbuffer_add(b, text, n);
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/csv; charset=utf-8");
+	/* a child's chronology: no cache along the way may keep it */
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
+	snprintf(hdr, sizeof(hdr), "%llu",
+	    (unsigned long long)jb->j.items[0].seq);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Sharelog-Access-Seq", hdr);
+	snprintf(hdr, sizeof(hdr), "%llu", (unsigned long long)r.size);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Sharelog-Tree-Size", hdr);
+	sv->status_count[2]++;
+	evhttp_send_reply(req, 200, "OK", b);
+	if (b)
+		evbuffer_free(b);
+}
+
 /* What the policy finds open on the record's thread now that it is
  * stored: the case system prompts the practitioner to amend. A decision
  * is never refused for these (an unrecorded decision is worse). */
@@ -396,7 +594,9 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 		struct evhttp_request *req = j->owner;
 		size_t i;
 
-		if (j->status == SL_ECONFLICT) {
+		if (jb->trail && !j->status) {
+			send_trail(sv, req, jb);
+		} else if (j->status == SL_ECONFLICT) {
 			char base[32] = "";
 
 			if (jb->batch)
@@ -758,6 +958,17 @@ static void route(struct evhttp_request *req, void *arg)
 			    "shortly");
 		else
 			post_decisions(sv, req, c);
+		return;
+	}
+	if (!strcmp(path, "/v1/trail")) {
+		if (m != EVHTTP_REQ_POST)
+			send_error(sv, req, 405, K_BAD_REQUEST, "use POST (the "
+			    "identifier goes in the body, not the URL)");
+		else if (sv->draining)
+			send_error(sv, req, 503, K_STORE, "the service is "
+			    "shutting down; retry shortly");
+		else
+			post_trail(sv, req, c);
 		return;
 	}
 	if (m != EVHTTP_REQ_GET) {

@@ -21,6 +21,7 @@
 
 struct priv {
 	struct sl_store *store;
+	int borrowed;              /* the caller's open store: not closed */
 	struct sl_store_txn *txn;
 	const uint8_t *map;        /* bundle: entries.jsonl, mapped */
 	size_t maplen;
@@ -311,8 +312,25 @@ static int open_bundle(struct sl_rsource *s, const char *path,
 	return 0;
 }
 
+static int open_source(struct sl_rsource **out, const char *path,
+    struct sl_store *store, uint64_t at, int threads, int summaries,
+    struct sl_err *e);
+
 int sl_rsource_open(struct sl_rsource **out, const char *path, uint64_t at,
     int threads, int summaries, struct sl_err *e)
+{
+	return open_source(out, path, NULL, at, threads, summaries, e);
+}
+
+int sl_rsource_open_store(struct sl_rsource **out, struct sl_store *store,
+    uint64_t at, int threads, int summaries, struct sl_err *e)
+{
+	return open_source(out, "", store, at, threads, summaries, e);
+}
+
+static int open_source(struct sl_rsource **out, const char *path,
+    struct sl_store *store, uint64_t at, int threads, int summaries,
+    struct sl_err *e)
 {
 	struct sl_rsource *s;
 	struct priv *v;
@@ -333,9 +351,12 @@ int sl_rsource_open(struct sl_rsource **out, const char *path, uint64_t at,
 	}
 	s->priv = v;
 	snprintf(probe, sizeof(probe), "%s/data.mdb", path);
-	s->is_store = !stat(probe, &st);
+	s->is_store = store || !stat(probe, &st);
+	v->store = store;
+	v->borrowed = store != NULL;
 	if (s->is_store) {
-		rc = sl_store_open(&v->store, path, SL_STORE_RDONLY, e);
+		rc = store ? 0 : sl_store_open(&v->store, path,
+		    SL_STORE_RDONLY, e);
 		if (!rc)
 			rc = sl_store_read_begin(&v->txn, v->store, e);
 		if (rc)
@@ -390,7 +411,8 @@ void sl_rsource_close(struct sl_rsource *s)
 		return;
 	v = s->priv;
 	sl_store_read_end(v->txn);
-	sl_store_close(v->store);
+	if (!v->borrowed)
+		sl_store_close(v->store);
 	if (v->map)
 		munmap((void *)v->map, v->maplen);
 	free(v->off);

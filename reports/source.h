@@ -41,6 +41,15 @@ int sl_rsource_open(struct sl_rsource **out, const char *path, uint64_t at,
     int threads, int summaries, struct sl_err *e);
 void sl_rsource_close(struct sl_rsource *s);
 
+/**
+ * The same over a store the caller already has open (sharelogd serving
+ * a trail: LMDB forbids opening one store twice in a process). @store is
+ * borrowed and stays open after sl_rsource_close().
+ */
+struct sl_store;
+int sl_rsource_open_store(struct sl_rsource **out, struct sl_store *store,
+    uint64_t at, int threads, int summaries, struct sl_err *e);
+
 /** Entry @seq's bytes (< size), borrowed until close. */
 int sl_rsource_entry(struct sl_rsource *s, uint64_t seq, const uint8_t **p,
     size_t *n);

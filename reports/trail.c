@@ -305,7 +305,8 @@ int sl_trail_write(FILE *f, const struct sl_trail_opts *o,
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
 	rc = sl_hash_new(&h);
 	if (!rc)
-		rc = sl_rsource_open(&src, o->path, o->at, 1, 0, e);
+		rc = o->store ? sl_rsource_open_store(&src, o->store, o->at,
+		    1, 0, e) : sl_rsource_open(&src, o->path, o->at, 1, 0, e);
 	if (rc)
 		goto out;
 	r->size = src->size;

@@ -13,10 +13,12 @@
 #include <stdio.h>
 
 #include "formats/err.h"
+#include "formats/store.h"
 #include "verify/policy.h"
 
 struct sl_trail_opts {
 	const char *path;          /* the log: a store or a bundle */
+	struct sl_store *store;    /* or an open store (borrowed) */
 	const char *child_ref;     /* the pseudonym (64 hex), or */
 	const char *case_ref;      /* a case reference */
 	uint64_t at;               /* checkpoint size; 0 = the newest */

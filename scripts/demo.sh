@@ -84,7 +84,14 @@ $C --cert "$P/inspector.crt" --key "$P/inspector.key" "$URL/v1/checkpoint" | sed
 $C --cert "$P/inspector.crt" --key "$P/inspector.key" \
 	"$URL/v1/proof/inclusion?seq=5&size=100" | sed 's/^/   /'
 echo
-echo "-- 7. Verified offline while the service runs"
+echo "-- 7. A case reviewer reads the chronology of one case (the read is"
+echo "      itself appended to the log first); the first rows:"
+cref=$(head -1 "$DEMO/school.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["case_ref"])')
+$C --cert "$P/reviewer.crt" --key "$P/reviewer.key" -H 'Content-Type: application/json' \
+	--data-binary "{\"case_ref\": \"$cref\", \"review_ref\": \"CSPR-DEMO-1\"}" \
+	"$URL/v1/trail" | cut -c1-150 | head -3 | sed 's/^/   /'
+echo
+echo "-- 8. Verified offline while the service runs"
 "$BIN/sharelog-verify" "$DEMO/store" --key "$DEMO/store.keys/log.vkey"
 echo
 echo "sharelogd is still running (pid $(cat "$DEMO/sharelogd.pid")). Look around:"

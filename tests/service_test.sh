@@ -249,6 +249,60 @@ check "metrics: store size in bytes" grep -q '^sharelog_store_bytes [1-9]' "$D/b
 check "metrics: commit latency histogram" grep -q 'sharelog_commit_latency_seconds_bucket' "$D/body"
 check "metrics: errors by kind" grep -q 'sharelog_errors_total{kind="schema"} 3' "$D/body"
 
+# --- a case reviewer's trail: each read is appended as an access entry
+# first; the identifier travels in the body; other roles are refused
+python3 -c "
+import json; r=json.loads(open('$D/school.jsonl').readline())
+json.dump({'child_id': r['child_id'], 'review_ref': 'CSPR-2026-07'}, open('$D/tr.json','w'))
+json.dump({'case_ref': r['case_ref'], 'review_ref': 'CSPR-2026-07'}, open('$D/tc.json','w'))
+open('$D/rid','w').write(r['record_id'])"
+n3=$(entries)
+curl -s -D "$D/hdr" -o "$D/trail.csv" --cacert "$P/ca.crt" --cert "$P/reviewer.crt" \
+	--key "$P/reviewer.key" -H 'Content-Type: application/json' \
+	--data-binary "@$D/tr.json" "$URL/v1/trail"
+check "trail: 200" grep -q '^HTTP/1.1 200' "$D/hdr"
+check "trail: CSV" grep -qi '^content-type: text/csv' "$D/hdr"
+check "trail: not cached" grep -qi '^cache-control: no-store' "$D/hdr"
+check "trail: has the header row" grep -q '^"event_datetime","recorded_at","seq"' "$D/trail.csv"
+check "trail: has the child's decision" grep -q "$(cat "$D/rid")" "$D/trail.csv"
+check "trail: the raw child id is not in it" sh -c "! grep -q \"\$(python3 -c \"import json; print(json.load(open('$D/tr.json'))['child_id'])\")\" '$D/trail.csv'"
+aseq=$(sed -n 's/^sharelog-access-seq: *\([0-9]*\).*/\1/Ip' "$D/hdr")
+check "trail: names its access entry" [ "$aseq" = "$n3" ]
+check "trail: the read was appended first" [ "$(entries)" = $((n3 + 1)) ]
+sleep 1.3   # the next checkpoint covers the access entry
+req reviewer POST /v1/trail "$D/tr.json"
+check "second read: 200" [ "$CODE" = 200 ]
+check "second read shows the first as an access row, by LSCP" \
+	grep -q "^\"\",\"[^\"]*\",\"$aseq\",\"\",\"access\",\"\",\"\",\"\",\"LSCP\"" "$D/body"
+req reviewer POST /v1/trail "$D/tc.json"
+check "trail by case_ref: 200" [ "$CODE" = 200 ]
+check "trail by case_ref: the decision" grep -q "$(cat "$D/rid")" "$D/body"
+sleep 1.3
+req reviewer POST /v1/trail "$D/tc.json"
+check "a later case read shows the earlier one" grep -q '"access"' "$D/body"
+n4=$(entries)
+check "four reads, four access entries" [ "$n4" = $((n3 + 4)) ]
+req school POST /v1/trail "$D/tr.json"; check "a submitter cannot read trails" [ "$CODE" = 403 ]
+req inspector POST /v1/trail "$D/tr.json"; check "an inspector cannot read trails" [ "$CODE" = 403 ]
+req reviewer GET /v1/trail; check "trail by GET: 405" [ "$CODE" = 405 ]
+req reviewer POST /v1/trail "$D/tr.json" text/plain; check "trail, wrong type: 415" [ "$CODE" = 415 ]
+printf '{"child_id": "X1", "case_ref": "C1", "review_ref": "R"}' > "$D/t1.json"
+req reviewer POST /v1/trail "$D/t1.json"; check "both subjects: 422" [ "$CODE" = 422 ]
+printf '{"child_id": "X1"}' > "$D/t2.json"
+req reviewer POST /v1/trail "$D/t2.json"; check "no review_ref: 422" [ "$CODE" = 422 ]
+check "no review_ref: named" [ "$(field '["field"]')" = /review_ref ]
+printf '{"child_id": "X1", "review_ref": "R", "why": "x"}' > "$D/t3.json"
+req reviewer POST /v1/trail "$D/t3.json"; check "unknown field: 422" [ "$CODE" = 422 ]
+check "unknown field: named" [ "$(field '["field"]')" = /why ]
+check "refused trail requests append nothing" [ "$(entries)" = "$n4" ]
+"$SD" export --store "$D/store" "$D/tb" >/dev/null 2>&1 || true
+"$BIN/sharelog-report" trail "$D/tb" --subject "$(python3 -c "import json; print(json.load(open('$D/tr.json'))['child_id'])")" \
+	--key "$D/store.keys/pseudonym.key" > "$D/tb.csv" 2>/dev/null
+check "offline trail of the child from a bundle: both child reads" [ "$(grep -c '"access"' "$D/tb.csv")" = 2 ]
+"$BIN/sharelog-report" trail "$D/tb" --case "$(python3 -c "import json; print(json.load(open('$D/tc.json'))['case_ref'])")" > "$D/tb.csv" 2>/dev/null
+check "offline trail of the case from a bundle: both case reads" [ "$(grep -c '"access"' "$D/tb.csv")" = 2 ]
+check "the access entries verify with the log" "$SV" "$D/tb" > /dev/null
+
 # --- the curl examples of docs/API.md, as written
 PKI=$P
 export URL PKI
@@ -258,12 +312,13 @@ doc = open(sys.argv[1]).read()
 for name, code in re.findall(r"<!-- example: (\S+) -->\n```sh\n(.*?)```", doc, re.S):
     open("%s/ex-%s.sh" % (sys.argv[2], name), "w").write(code)
 PY
-for ex in submit checkpoint inclusion consistency entries healthz metrics; do
+for ex in submit checkpoint inclusion consistency entries healthz metrics trail; do
 	if [ -f "$D/ex-$ex.sh" ] && sh "$D/ex-$ex.sh" > "$D/ex-$ex.out" 2>&1; then ok
 	else bad "docs/API.md example '$ex' failed:"; cat "$D/ex-$ex.out"; fi
 done
 check "the API.md submit example was stored" grep -q '"seq":' "$D/ex-submit.out"
 check "the API.md checkpoint example is a signed note" grep -q '^— ' "$D/ex-checkpoint.out"
+check "the API.md trail example is a trail" grep -q '^"event_datetime"' "$D/ex-trail.out"
 
 # --- concurrent submitters, and verify/backup while they submit
 n3=$(entries)
