@@ -71,9 +71,10 @@ static int one_char(unsigned char *out, const json_t *v, unsigned char def,
 	}
 	if (!json_is_string(v) || json_string_length(v) != 1 ||
 	    json_string_value(v)[0] == '"' ||
-	    (unsigned char)json_string_value(v)[0] < 0x09)
+	    ((unsigned char)json_string_value(v)[0] < 0x20 &&
+	    json_string_value(v)[0] != '\t'))
 		return bad_map(e, "\"%s\" must be one character (not a "
-		    "quote)", key);
+		    "quote, a line break or another control character)", key);
 	*out = (unsigned char)json_string_value(v)[0];
 	return 0;
 }

@@ -183,6 +183,8 @@ mapping "m['constants']['decision_id'] = 'X'" 'is both a constant and column "Re
 mapping "m['date_format'] = 'MM-YYYY'" 'date_format "MM-YYYY"'
 mapping "m['timezone'] = 'Europe/Paris'" '"timezone" is "Europe/London"'
 mapping "m['colour'] = 'blue'" 'unknown key "colour"'
+mapping "m['delimiter'] = '\\n'" '"delimiter" must be one character'
+mapping "m['list_separator'] = '; '" '"list_separator" must be one character'
 mapping "del m['source']" '"source" names where the rows come from'
 mapping "m['columns']['Shared with (org)'] = 'recipients/0/email'" 'a recipient has agency_type'
 mapping "m['columns']['Shared with (org)'] = 'recipients/64/org'" "the recipient's index"
