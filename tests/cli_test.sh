@@ -4,24 +4,8 @@
 # and the independent script of docs/FORMAT.md. Ends with "N passed, N
 # failed"; exits non-zero when anything failed.
 set -u
-BIN=${BIN:-build}
-D=$(mktemp -d "${TMPDIR:-/tmp}/sl-cli-XXXXXX")
-trap 'rm -rf "$D"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-# expect STATUS CMD...: run CMD, compare its exit status
-expect() {
-	want=$1; shift
-	"$@" >"$D/out" 2>"$D/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok; else
-		bad "$* exited $got, expected $want"; cat "$D/out" "$D/err"; fi
-}
-has() { # has FILE TEXT
-	if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks: $2"; cat "$1"; fi
-}
+NAME=cli
+. tests/lib.sh
 
 SD="$BIN/sharelogd"
 SV="$BIN/sharelog-verify"
@@ -207,5 +191,4 @@ sed -i '5s/"case_ref":"C-/"case_ref":"X-/' "$D/cb/entries.jsonl"
 expect 1 "$SV" "$D/cb" --completeness
 has "$D/err" "completeness not judged"
 
-echo "cli: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -6,22 +6,8 @@
 # marked, pseudonymised, judged by the rules (not as late), and appear in
 # trails. Ends with "N passed, N failed".
 set -u
-BIN=${BIN:-build}
-D=$(mktemp -d "${TMPDIR:-/tmp}/sl-imp-XXXXXX")
-trap 'rm -rf "$D"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect() {
-	want=$1; shift
-	"$@" >"$D/out" 2>"$D/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok; else
-		bad "$* exited $got, expected $want"; cat "$D/out" "$D/err"; fi
-}
-has() { if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks: $2"; cat "$1"; fi; }
-hasnt() { if grep -qF -- "$2" "$1"; then bad "$1 has: $2"; else ok; fi; }
+NAME=import
+. tests/lib.sh
 
 SD="$BIN/sharelogd"
 SV="$BIN/sharelog-verify"
@@ -247,5 +233,4 @@ has "$D/t.csv" "D-LIVE-0001"
 hasnt "$D/t.csv" "D-IMP-0002"
 expect 0 "$SV" "$S"
 
-echo "import: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -5,24 +5,8 @@
 # the independent script of docs/FORMAT.md checks, formula injection,
 # and bad input. Ends with "N passed, N failed".
 set -u
-BIN=${BIN:-build}
-D=$(mktemp -d "${TMPDIR:-/tmp}/sl-rep-XXXXXX")
-trap 'rm -rf "$D"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect() {
-	want=$1; shift
-	"$@" >"$D/out" 2>"$D/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok; else
-		bad "$* exited $got, expected $want"; cat "$D/out" "$D/err"; fi
-}
-has() { if grep -qF -- "$2" "$1"; then ok; else bad "$1 lacks: $2"; cat "$1"; fi; }
-hasnt() { if grep -qF -- "$2" "$1"; then bad "$1 has: $2"; else ok; fi; }
-same() { if diff -r "$1" "$2" >"$D/diff"; then ok; else
-	bad "$1 and $2 differ"; head -20 "$D/diff"; fi; }
+NAME=report
+. tests/lib.sh
 
 SD="$BIN/sharelogd"
 SV="$BIN/sharelog-verify"
@@ -180,5 +164,4 @@ has "$D/err" "trail: 0 entries"
 expect 2 "$SR" trail "$S" --subject X
 expect 2 "$SR" trail "$S"
 
-echo "report: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
