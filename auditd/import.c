@@ -44,10 +44,6 @@ struct sl_import_map {
 	int derive_id;            /* no column or constant gives record_id */
 };
 
-static const char *const recipient_keys[] = {
-	"agency_type", "agency_type_text", "org", "role", NULL
-};
-
 static int bad_map(struct sl_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -83,17 +79,9 @@ static int one_char(unsigned char *out, const json_t *v, unsigned char def,
 static int kind_of(const char *name, struct sl_err *e, const char *where)
 {
 	const struct sl_field *f = sl_schema_find(name);
-	size_t n = strlen(name);
 
-	if (!f && n > 5 && !strcmp(name + n - 5, "_text")) {
-		char stem[64];
-
-		snprintf(stem, sizeof(stem), "%.*s", (int)(n - 5), name);
-		f = sl_schema_find(stem);
-		if (f && (f->flags & SL_F_OTHER_TEXT))
-			return K_STRING;
-		f = NULL;
-	}
+	if (!f && sl_schema_find_other_text(name))
+		return K_STRING;
 	if (!f)
 		return bad_map(e, "%s: \"%s\" is not a field of the record "
 		    "(schema version %s)", where, name, SL_SCHEMA_VERSION), -1;
@@ -128,17 +116,13 @@ static int target(struct col *c, const char *path, struct sl_err *e,
 		const char *p = path + 11;
 		char *end;
 		long i = strtol(p, &end, 10);
-		size_t j;
 
 		if (end == p || *end != '/' || i < 0 ||
 		    i >= SL_SCHEMA_RECIPIENTS_MAX || (p[0] == '0' && end > p + 1))
 			return bad_map(e, "%s: \"%s\": the recipient's index "
 			    "must be 0 to %d", where, path,
 			    SL_SCHEMA_RECIPIENTS_MAX - 1);
-		for (j = 0; recipient_keys[j]; j++)
-			if (!strcmp(end + 1, recipient_keys[j]))
-				break;
-		if (!recipient_keys[j])
+		if (!sl_schema_recipient_key(end + 1))
 			return bad_map(e, "%s: \"%s\": a recipient has "
 			    "agency_type, agency_type_text, org and role",
 			    where, path);
@@ -991,11 +975,12 @@ int sl_import_csv(struct sl_ingest_stats *st, FILE *in,
 	} else if (ferror(in)) {
 		rc = sl_err_set(e, SL_EIO, "cannot read the CSV file");
 	} else if (csv_error(&cp) != CSV_SUCCESS) {
-		rc = sl_err_set(e, SL_EINVAL, "row %llu: %s (a quote inside "
-		    "a cell must be doubled, and a quoted cell closed, or the "
-		    "cell is longer than %d bytes); nothing was stored",
-		    (unsigned long long)r.row + 1, csv_error(&cp) ==
-		    CSV_EPARSE ? "malformed CSV" : "a cell too long",
+		rc = csv_error(&cp) == CSV_EPARSE ? sl_err_set(e, SL_EINVAL,
+		    "row %llu: malformed CSV (a quote inside a cell must be "
+		    "doubled, and a quoted cell closed); nothing was stored",
+		    (unsigned long long)r.row + 1) : sl_err_set(e, SL_EINVAL,
+		    "row %llu: a cell too long (more than %d bytes); nothing "
+		    "was stored", (unsigned long long)r.row + 1,
 		    SL_IMPORT_CELL_MAX);
 	} else if (!r.header_done) {
 		rc = sl_err_set(e, SL_EINVAL, "the file is empty: it needs a "

@@ -244,6 +244,20 @@ static void build_index(void)
 	qsort(by_name, NFIELDS, sizeof(by_name[0]), cmp_field);
 }
 
+const struct sl_field *sl_schema_find_other_text(const char *name)
+{
+	size_t n = strlen(name);
+	char stem[128];
+	const struct sl_field *f;
+
+	if (n <= 5 || n - 5 >= sizeof(stem) || strcmp(name + n - 5, "_text"))
+		return NULL;
+	memcpy(stem, name, n - 5);
+	stem[n - 5] = '\0';
+	f = sl_schema_find(stem);
+	return f && (f->flags & SL_F_OTHER_TEXT) ? f : NULL;
+}
+
 const struct sl_field *sl_schema_find(const char *name)
 {
 	size_t lo = 0;
@@ -379,6 +393,11 @@ static int is_uuid(const char *s, size_t n)
 			return 0;
 	}
 	return 1;
+}
+
+int sl_schema_recipient_key(const char *key)
+{
+	return in_enum(recipient_keys, key);
 }
 
 static int check_recipients(const json_t *v, const char *ptr,
@@ -564,14 +583,7 @@ static int validate(const json_t *rec, const char *base, struct sl_err *e,
 			sl_json_pointer_add(ptr, sizeof(ptr), key);
 		}
 		if (!f && kl > 5 && !strcmp(key + kl - 5, "_text")) {
-			char stem[128];
-
-			if (kl - 5 >= sizeof(stem))
-				return fail(e, ptr, "unknown field");
-			memcpy(stem, key, kl - 5);
-			stem[kl - 5] = '\0';
-			f = sl_schema_find(stem);
-			if (!f || !(f->flags & SL_F_OTHER_TEXT))
+			if (!sl_schema_find_other_text(key))
 				return fail(e, ptr, "unknown field");
 			if (!json_is_string(v) ||
 			    json_string_length(v) > SL_SCHEMA_TEXT_MAX)

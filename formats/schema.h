@@ -75,6 +75,13 @@ const struct sl_field *sl_schema_fields(size_t *n);
 /** The row named @name, or NULL. */
 const struct sl_field *sl_schema_find(const char *name);
 
+/** For "<field>_text", the row of <field> when its value "other" is
+ *  explained in such a companion; otherwise NULL. */
+const struct sl_field *sl_schema_find_other_text(const char *name);
+
+/** 1 when @key is a key of a recipient object (agency_type, ...). */
+int sl_schema_recipient_key(const char *key);
+
 /** The SL_RT_* bit of a client record type name, or 0. */
 unsigned sl_schema_rtype(const char *name);
 
