@@ -362,6 +362,19 @@ START_TEST(test_integrity_summary_edited_or_removed)
 	raw_close(env, txn);
 	ck_assert_int_eq(verify("store", NULL, 0), 0);
 
+	/* the table ends early: the last entry has none */
+	txn = raw_open(&env, &dbi, "summaries");
+	be64(kb, N_ENTRIES - 1);
+	ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
+	raw_close(env, txn);
+	expect_bad("store", NULL, N_ENTRIES - 1, N_ENTRIES - 1, "missing");
+
+	/* a gap at the start of a chunk of the verifier's, and one inside */
+	txn = raw_open(&env, &dbi, "summaries");
+	be64(kb, 4096);
+	ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
+	raw_close(env, txn);
+	expect_bad("store", NULL, 4096, 4096, "missing");
 	txn = raw_open(&env, &dbi, "summaries");
 	be64(kb, 4000);
 	ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);

@@ -1,5 +1,4 @@
 #include "verify/integrity.h"
-#include "verify/summaries.h"
 #include "formats/bundle.h"
 #include "formats/checkpoint.h"
 #include "formats/entry.h"
@@ -8,6 +7,7 @@
 #include "formats/rfc3339.h"
 #include "formats/sha2x.h"
 #include "formats/store.h"
+#include "formats/summary.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -56,6 +56,11 @@ struct chunk {
 	int64_t last_ms;
 	int anomaly;
 	uint32_t anomaly_at;
+	/* store: the summaries it keeps for the reports, checked against
+	 * the entries in the same pass (NULL when it keeps none) */
+	uint8_t (*sums)[SL_SUMMARY_LEN];
+	uint32_t nsums;                    /* found, in order from the first */
+	uint32_t sum_bad;                  /* first wrong, UINT32_MAX none */
 	int state;                         /* 0 free, 1 filled, 2 done */
 	struct sl_hash *hash;              /* worker's, set when taken */
 };
@@ -107,6 +112,7 @@ struct verifier {
 	int64_t last_ms;
 	struct sl_hash *hash;
 	int failed;               /* an entry anomaly was found */
+	uint64_t sum_bad;         /* first wrong kept summary, or UINT64_MAX */
 	uint64_t fail_at;
 	/* fill state (main thread) */
 	struct chunk *cur;
@@ -139,7 +145,26 @@ static void leaves(struct chunk *c, uint32_t from, uint32_t to,
 		sl_hash_leaf(c->nodes[i], h, c->ptr[i], c->lens[i]);
 }
 
-static void work_chunk(struct chunk *c, struct sl_hash *h)
+/* Entry i's kept summary is there and is what its record says: the
+ * summaries are derived data outside the chain, and a damaged or edited
+ * one would silently change published statistics. */
+static int summary_ok(const struct chunk *c, uint32_t i,
+    const struct sl_entry_view *ev, struct sl_record_view *rv,
+    struct sl_hash *h)
+{
+	struct sl_summary sum;
+	uint8_t want[SL_SUMMARY_LEN];
+
+	if (i >= c->nsums)
+		return 0;
+	sl_summary_of_record(&sum, rv, ev->record, ev->record_len, ev->type,
+	    ev->recorded_ms, h);
+	sl_summary_encode(want, &sum);
+	return !memcmp(want, c->sums[i], SL_SUMMARY_LEN);
+}
+
+static void work_chunk(struct chunk *c, struct sl_hash *h,
+    struct sl_record_view *rv)
 {
 	uint64_t base = c->index * CHUNK;
 	uint32_t upto = c->n;
@@ -147,7 +172,9 @@ static void work_chunk(struct chunk *c, struct sl_hash *h)
 	unsigned l;
 
 	c->anomaly = A_NONE;
-	/* 1. each entry on its own: canonical form, envelope, seq, type */
+	c->sum_bad = UINT32_MAX;
+	/* 1. each entry on its own: canonical form, envelope, seq, type,
+	 * and its kept summary */
 	for (i = 0; i < c->n; i++) {
 		struct sl_entry_view ev;
 		uint64_t pos = base + i;
@@ -164,6 +191,9 @@ static void work_chunk(struct chunk *c, struct sl_hash *h)
 			c->anomaly = A_TYPE;
 			break;
 		}
+		if (c->sums && c->sum_bad == UINT32_MAX &&
+		    !summary_ok(c, i, &ev, rv, h))
+			c->sum_bad = i;
 		c->type[i] = (uint8_t)ev.type;
 		memcpy(c->prev[i], ev.prev, SL_HASH_LEN);
 		c->ms[i] = ev.recorded_ms;
@@ -215,9 +245,12 @@ static void *worker(void *arg)
 {
 	struct verifier *v = arg;
 	struct sl_hash *h = NULL;
+	struct sl_record_view *rv = malloc(sizeof(*rv));
 
-	if (sl_hash_new(&h))
+	if (!rv || sl_hash_new(&h)) {
+		free(rv);
 		return NULL;
+	}
 	pthread_mutex_lock(&v->mu);
 	for (;;) {
 		struct chunk *c;
@@ -231,13 +264,14 @@ static void *worker(void *arg)
 		v->next_work++;
 		c->state = 3; /* being worked on */
 		pthread_mutex_unlock(&v->mu);
-		work_chunk(c, h);
+		work_chunk(c, h, rv);
 		pthread_mutex_lock(&v->mu);
 		c->state = 2;
 		pthread_cond_broadcast(&v->cv_done);
 	}
 	pthread_mutex_unlock(&v->mu);
 	sl_hash_free(h);
+	free(rv);
 	return NULL;
 }
 
@@ -324,6 +358,8 @@ static void join_chunk(struct verifier *v, struct chunk *c)
 			o += UINT64_C(1) << l;
 		}
 	}
+	if (c->sum_bad != UINT32_MAX && v->sum_bad == UINT64_MAX)
+		v->sum_bad = base + c->sum_bad;
 	memcpy(v->last_leaf, c->nodes[c->n - 1], SL_HASH_LEN);
 	v->last_ms = c->last_ms;
 	v->consumed += c->n;
@@ -436,6 +472,19 @@ static void consume_oldest(struct verifier *v)
 	finish_chunk(v, &v->slots[(v->next_fill - (uint64_t)SLOTS) % SLOTS]);
 }
 
+/* The kept summaries of a chunk's entries, in order, until one is
+ * missing or malformed (the worker names that entry). */
+static int sum_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
+{
+	struct chunk *c = ctx;
+
+	if (c->nsums >= c->n || seq != c->index * CHUNK + c->nsums ||
+	    n != SL_SUMMARY_LEN)
+		return 1;
+	memcpy(c->sums[c->nsums++], p, n);
+	return 0;
+}
+
 static void submit_chunk(struct verifier *v)
 {
 	struct chunk *c = v->cur;
@@ -446,6 +495,10 @@ static void submit_chunk(struct verifier *v)
 		/* copies: turn offsets into pointers, let the map go now */
 		for (i = 0; i < c->n; i++)
 			c->ptr[i] = c->buf + (uintptr_t)c->ptr[i];
+		c->nsums = 0;
+		if (c->sums)
+			(void)sl_store_summaries(v->txn, c->index * CHUNK,
+			    sum_cb, c);
 	}
 	pthread_mutex_lock(&v->mu);
 	v->cur->state = 1;
@@ -1130,26 +1183,20 @@ out:
 	return rc;
 }
 
-/* The summaries the store keeps for the reports are derived data outside
- * the chain: each must be what its entry says. */
-static int check_summaries(struct verifier *v)
+/* What the workers found of the store's kept summaries. */
+static void check_summaries(struct verifier *v)
 {
-	uint64_t bad;
-	int rc = sl_verify_summaries(v->store, v->r->entries, v->o->threads,
-	    &bad, v->e);
-
-	if (rc == SL_ENOTFOUND)
-		return 0;     /* none kept: the reports derive their own */
-	if (rc == SL_EINTEGRITY) {
-		problem(v, bad, bad, "entry %llu: the summary the store keeps "
-		    "for the board reports is missing or does not match the "
-		    "entry (the reports would count it wrongly); the entries "
-		    "themselves verify", (unsigned long long)bad);
-		return 0;
+	if (!v->slots[0].sums)
+		return;     /* none kept: the reports derive their own */
+	if (v->sum_bad != UINT64_MAX) {
+		problem(v, v->sum_bad, v->sum_bad, "entry %llu: the summary "
+		    "the store keeps for the board reports is missing or does "
+		    "not match the entry (the reports would count it "
+		    "wrongly); the entries themselves verify",
+		    (unsigned long long)v->sum_bad);
+		return;
 	}
-	if (!rc)
-		v->r->summaries = v->r->entries;
-	return rc;
+	v->r->summaries = v->r->entries;
 }
 
 static double now_s(void)
@@ -1211,9 +1258,13 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 	rc = load_cps(v);
 	if (rc)
 		goto out;
+	v->sum_bad = UINT64_MAX;
 	for (i = 0; i < SLOTS; i++) {
 		v->slots[i].nodes = malloc(2 * CHUNK * SL_HASH_LEN);
-		if (!v->slots[i].nodes) {
+		if (v->is_store && sl_store_has_summaries(v->store))
+			v->slots[i].sums = malloc(CHUNK * SL_SUMMARY_LEN);
+		if (!v->slots[i].nodes || (v->is_store &&
+		    sl_store_has_summaries(v->store) && !v->slots[i].sums)) {
 			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -1283,17 +1334,15 @@ stop:
 		rc = check_cps(v, r->entries);
 		if (rc)
 			goto out;
-		if (v->is_store && !r->problem[0]) {
-			rc = check_summaries(v);
-			if (rc)
-				goto out;
-		}
+		if (v->is_store && !r->problem[0])
+			check_summaries(v);
 	}
 	r->verified = r->problem[0] == '\0';
 out:
 	r->seconds = now_s() - t0;
 	for (i = 0; i < SLOTS; i++) {
 		free(v->slots[i].nodes);
+		free(v->slots[i].sums);
 		free(v->slots[i].buf);
 	}
 	if (v->map)
