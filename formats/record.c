@@ -59,6 +59,7 @@ static struct {
 	int j;
 } vals[VALS_SLOTS];
 static uint8_t coded[SL_RECORD_VIEW_FIELDS];   /* 1 enum(set), 2 bool */
+static int rt_field;                           /* record_type's index */
 
 /* Cheap and enough for the schema's ~100 names (collisions probe on):
  * length and three letters. */
@@ -135,6 +136,8 @@ static void keys_build(void)
 			vals[h].j = (int)j;
 		}
 		key_put(f[i].name, (int)i);
+		if (!strcmp(f[i].name, "record_type"))
+			rt_field = (int)i;
 		if (f[i].flags & SL_F_OTHER_TEXT) {
 			snprintf(text_names[i], sizeof(text_names[i]), "%s_text",
 			    f[i].name);
@@ -147,7 +150,6 @@ static int key_find(const uint8_t *p, size_t n)
 {
 	size_t h = key_hash(p, n);
 
-	pthread_once(&keys_once, keys_build);
 	while (keys[h].name) {
 		if (keys[h].len == n && same(p, keys[h].name, n))
 			return keys[h].idx;
@@ -208,7 +210,10 @@ static uint32_t code_of(int field, const uint8_t *p, size_t n)
 
 int sl_record_field_index(const char *name, size_t n)
 {
-	int i = key_find((const uint8_t *)name, n);
+	int i;
+
+	pthread_once(&keys_once, keys_build);
+	i = key_find((const uint8_t *)name, n);
 
 	return i >= 0 && !(i & 0x100) ? i : -1;
 }
@@ -286,6 +291,8 @@ int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
 	const uint8_t *q = p + 1;
 	int rt;
 
+	/* key_find reads the tables: built once, here rather than per key */
+	pthread_once(&keys_once, keys_build);
 	memset(v, 0, sizeof(*v));
 	if (n < 2 || p[0] != '{' || end[-1] != '}')
 		return sl_err_set(e, SL_EINVAL, "a record is a JSON object");
@@ -316,7 +323,7 @@ int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
 			return sl_err_set(e, SL_EINVAL, "the record is not "
 			    "canonical JSON near byte %zu", (size_t)(q - p));
 	}
-	rt = sl_record_field_index("record_type", 11);
+	rt = rt_field;
 	if (v->val[rt] && v->len[rt] > 2) {
 		char name[32];
 

@@ -300,7 +300,8 @@ static int prot_build(struct prot *p, struct cell *cells, size_t n,
 	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
-	qsort(cells, n, sizeof(*cells), cell_cmp);
+	if (n > 1)   /* qsort(NULL, 0) is undefined */
+		qsort(cells, n, sizeof(*cells), cell_cmp);
 	while (i < n && !rc) {
 		size_t j = i, m, r;
 		struct ptab *t;
@@ -558,7 +559,8 @@ static double quantile(struct fvec *f, double q)
 {
 	size_t r;
 
-	qsort(f->v, f->n, sizeof(*f->v), dbl_cmp);
+	if (f->n > 1)
+		qsort(f->v, f->n, sizeof(*f->v), dbl_cmp);
 	if (q == 0.5)
 		return f->n % 2 ? f->v[f->n / 2] :
 		    (f->v[f->n / 2 - 1] + f->v[f->n / 2]) / 2;
@@ -615,6 +617,41 @@ static struct tinfo *ti_get(struct ctx *c, uint64_t thread, int add)
 		c->ti[i].thread = thread;
 	}
 	return &c->ti[i];
+}
+
+struct amend {
+	struct ctx *c;
+	struct sl_hash *h;
+};
+
+static int amend_cb(void *ctx, uint64_t seq, const struct sl_record_view *v)
+{
+	struct amend *a = ctx;
+	struct sl_summary *s = &a->c->src->sum[seq];
+	struct sl_summary was = *s;
+
+	sl_summary_derive(s, v, was.type, was.recorded_ms, a->h);
+	return 0;
+}
+
+/*
+ * A decision that later amendments, outcomes or inform_updates added to
+ * is counted as it stands with them, as the recording rules judge it: an
+ * amendment that corrects a decision, or moves its review date, corrects
+ * the statistics and the overdue list too. What identifies the decision
+ * (its id, organisation, decided_at, type) never changes.
+ */
+static int amend_summaries(struct ctx *c)
+{
+	struct amend a = { c, NULL };
+	int rc = sl_hash_new(&a.h);
+
+	if (!rc)
+		rc = sl_comp_amended(c->comp, amend_cb, &a);
+	sl_hash_free(a.h);
+	if (rc)
+		return sl_err_set(c->e, rc, "out of memory applying amendments");
+	return 0;
 }
 
 static int build_threads(struct ctx *c)
@@ -1709,6 +1746,9 @@ static int write_guidance(struct ctx *c, const char *name)
 	fprintf(f, "- Periods: %s, from %s to %s (by the date of the "
 	    "decision)\n", period_name(o->period), c->ps.p[0].start,
 	    c->ps.p[c->ps.n - 1].end);
+	fprintf(f, "- Amendments: a decision is counted as it stands with "
+	    "the amendments, outcomes and inform updates of its thread "
+	    "recorded by then, as the recording rules judge it\n");
 	if (o->org)
 		fprintf(f, "- Organisation: only decisions of one organisation "
 		    "(its id is in the pack's JSON file)\n");
@@ -1991,8 +2031,6 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		}
 	}
 	rc = select_records(c);
-	if (!rc)
-		rc = build_threads(c);
 	if (rc)
 		goto out;
 
@@ -2010,6 +2048,11 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		sl_err_prefix(e, "completeness");
 		goto out;
 	}
+	rc = amend_summaries(c);
+	if (!rc)
+		rc = build_threads(c);
+	if (rc)
+		goto out;
 	res->comp_s = now_s() - t0;
 
 	/* 4. the reports, into a new folder renamed into place at the end */

@@ -384,7 +384,8 @@ int sl_trail_write(FILE *f, const struct sl_trail_opts *o,
 				    v->val[f_dec], v->len[f_dec]);
 		}
 	}
-	qsort(rows, nall, sizeof(*rows), row_cmp);
+	if (nall > 1)
+		qsort(rows, nall, sizeof(*rows), row_cmp);
 	for (i = 0; i < NCOLS; i++)
 		head[i] = cols[i].col;
 	if (sl_csv_row(f, head, NCOLS, 0)) {

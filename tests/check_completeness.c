@@ -10,6 +10,7 @@
 #include "formats/buf.h"
 #include "formats/entry.h"
 #include "formats/jcs.h"
+#include "formats/record.h"
 #include "formats/rfc3339.h"
 #include "verify/completeness.h"
 #include "verify/policy.h"
@@ -208,6 +209,83 @@ static struct got judge(const struct sl_policy *p, const json_t *fx,
 	return g;
 }
 
+struct seen {
+	unsigned calls;
+	uint64_t seq;
+	char basis[64];
+	char rid[64];
+};
+
+static int seen_cb(void *ctx, uint64_t seq, const struct sl_record_view *v)
+{
+	struct seen *s = ctx;
+	int lb = sl_record_field_index("lawful_basis", 12);
+	int id = sl_record_field_index("record_id", 9);
+
+	s->calls++;
+	s->seq = seq;
+	snprintf(s->basis, sizeof(s->basis), "%.*s", (int)v->len[lb],
+	    (const char *)v->val[lb]);
+	snprintf(s->rid, sizeof(s->rid), "%.*s", (int)v->len[id],
+	    (const char *)v->val[id]);
+	return 0;
+}
+
+/* The decision as it stands with its amendments (what the board reports
+ * count): the later amendment wins, what identifies the record does not
+ * move, a decision nothing added to is not listed. */
+START_TEST(amended_decision)
+{
+	json_error_t je;
+	json_t *fx = json_load_file(FIXTURES, 0, &je);
+	json_t *thread = json_pack("[{}, {s:s, s:{s:s}}, {s:s}, "
+	    "{s:s, s:{s:s}}]", "type", "amendment", "set", "lawful_basis",
+	    "vital_interests_6_1_d", "type", "outcome", "type", "amendment",
+	    "set", "lawful_basis", "legal_obligation_6_1_c");
+	struct sl_policy *p = NULL;
+	struct sl_comp_opts o;
+	struct sl_comp_result *r = NULL;
+	struct seen sn = { 0, 0, "", "" };
+	struct sl_err e;
+	char dir[256];
+	unsigned n;
+
+	ck_assert_msg(fx != NULL, "%s", je.text);
+	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
+	memset(&o, 0, sizeof(o));
+	o.policy = p;
+	o.as_of_ms = ms_of(json_string_value(json_object_get(fx, "as_of")));
+	o.from_ms = INT64_MIN;
+	o.to_ms = INT64_MAX;
+	o.threads = 1;
+	tu_tmpdir(dir, sizeof(dir));
+	write_log(dir, fx, thread, &n);
+	o.upto = n;
+	ck_assert_msg(!sl_comp_run(&r, dir, &o, &e), "%s", e.msg);
+	ck_assert_int_eq(sl_comp_amended(r, seen_cb, &sn), 0);
+	ck_assert_uint_eq(sn.calls, 1);
+	ck_assert_uint_eq(sn.seq, 0);
+	ck_assert_str_eq(sn.basis, "\"legal_obligation_6_1_c\"");
+	ck_assert_str_eq(sn.rid, "\"01JFIX00000000000000000001\"");
+	sl_comp_free(r);
+	/* the decision alone: nothing to list */
+	json_array_remove(thread, 3);
+	json_array_remove(thread, 2);
+	json_array_remove(thread, 1);
+	write_log(dir, fx, thread, &n);
+	o.upto = n;
+	ck_assert_msg(!sl_comp_run(&r, dir, &o, &e), "%s", e.msg);
+	sn.calls = 0;
+	ck_assert_int_eq(sl_comp_amended(r, seen_cb, &sn), 0);
+	ck_assert_uint_eq(sn.calls, 0);
+	sl_comp_free(r);
+	tu_rmdir(dir);
+	json_decref(thread);
+	sl_policy_free(p);
+	json_decref(fx);
+}
+END_TEST
+
 START_TEST(base_is_complete)
 {
 	json_error_t je;
@@ -389,6 +467,7 @@ Suite *sl_completeness_suite(void)
 	tcase_add_test(tc, every_rule);
 	tcase_add_test(tc, policy_errors_name_the_rule);
 	tcase_add_test(tc, board_policy);
+	tcase_add_test(tc, amended_decision);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,11 +15,34 @@ def fail(msg):
     sys.exit(1)
 
 bundle, internal, published, k = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+# A decision is counted as it stands with the amendments, outcomes and
+# inform_updates of its thread (each refers to an earlier record of the
+# same decision_id, perhaps another follow-up): their fields laid over the
+# decision's in log order, except those that identify a record.
+FIXED = {"schema_version", "record_id", "record_type", "decision_id",
+         "refers_to_record_id", "decided_at", "organisation_id",
+         "practitioner_id", "practitioner_role", "case_ref", "child_ref",
+         "child_id", "signature", "amendment_reason", "outcome_type",
+         "new_information_summary"}
+JUDGED = ("decision", "reconsideration")
 recs = []
+by_id, root_of = {}, {}
 for line in open(bundle + "/entries.jsonl", encoding="utf-8"):
     e = json.loads(line)
+    r = e["record"]
+    if e["type"] not in JUDGED + ("amendment", "outcome", "inform_update"):
+        continue
+    to = by_id.get(r.get("refers_to_record_id"))
+    by_id.setdefault(r.get("record_id"), r)
     if e["type"] == "decision":
-        recs.append(e["record"])
+        recs.append(r)
+    if e["type"] == "decision" or to is None or \
+            to.get("decision_id") != r.get("decision_id"):
+        continue
+    root = to if to["record_type"] in JUDGED else root_of.get(id(to))
+    root_of[id(r)] = root
+    if root is not None and e["type"] != "reconsideration":
+        root.update({k: x for k, x in r.items() if k not in FIXED})
 
 def v(r, f):
     return r.get(f, "not_recorded")

@@ -92,6 +92,39 @@ then ok; else bad "--org kept other agencies"; fi
 n=$(cut -d, -f1 "$D/sp/decisions_by_agency.csv" | sort -u | wc -l)
 [ "$n" -gt 3 ] && ok || bad "--period month gave $n periods"
 
+# --- a decision counts as amended: a new review date takes it off the
+# overdue list, as the rules judge it (the recount above checks corrected
+# fields in the counts)
+python3 - "$D/d.jsonl" "$D/am.jsonl" <<'PY'
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+d = [r for r in rs if r["record_type"] == "decision" and "review_due_at" in r][0]
+a = [r for r in rs if r["record_type"] == "amendment"][0]
+out = []
+for n in (1, 2):
+    x = dict(d, decision_id="AM-%d" % n, record_id="01JGHXRZ60XAXZMYHJYS97RBZ%d" % n)
+    out.append(x)
+out.append(dict(a, decision_id="AM-1", record_id="01JGHXRZ60XAXZMYHJYS97RBZ9",
+                refers_to_record_id=out[0]["record_id"],
+                organisation_id=d["organisation_id"],
+                amendment_reason="Review moved after the strategy meeting.",
+                review_due_at="2099-01-01T00:00:00Z"))
+with open(sys.argv[2], "w") as f:
+    for r in out:
+        f.write(json.dumps(r) + "\n")
+PY
+expect 0 "$SD" init --store "$D/am" --origin rep.test/am
+expect 0 "$SD" append --store "$D/am" "$D/am.jsonl"
+expect 0 "$SR" pack "$D/am" --out "$D/amp" --unsuppressed
+ro="$D/amp/review_overdue_UNSUPPRESSED.csv"
+if grep -q '^"AM-2",.*"review"' "$ro"; then ok; else bad "AM-2 not overdue"; fi
+if grep -q '^"AM-1",.*"review"' "$ro"; then bad "AM-1 overdue though amended"; else ok; fi
+# V26 (follow-up dates) sees the same
+"$SV" "$D/am" --completeness --csv > "$D/amc.csv"
+if grep -q '"AM-2","[^"]*","V26","warning","review_due_at"' "$D/amc.csv" &&
+	! grep -q '"AM-1","[^"]*","V26","warning","review_due_at"' "$D/amc.csv"
+then ok; else bad "completeness and review_overdue disagree"; cat "$D/amc.csv"; fi
+
 # --- formula injection: client values are neutralised
 expect 0 "$SR" pack "$S" --out "$D/inj" --area '=HYPERLINK("http://x")'
 has "$D/inj/decisions_by_agency.csv" "\"'=HYPERLINK(\"\"http://x\"\")\""

@@ -97,6 +97,12 @@ static int vec_push(struct vec *v, const void *x)
 	return 0;
 }
 
+/* A follow-up (seq) that adds to the decision it belongs to (root). */
+struct ov {
+	uint64_t root;
+	uint64_t seq;
+};
+
 struct ent {
 	const uint8_t *p;
 	size_t n;
@@ -125,6 +131,8 @@ struct sl_comp_result {
 	size_t norgs, orgcap;
 	/* results */
 	struct vec raws, cands, reps;
+	struct ov *ovs;           /* follow-ups that add to a decision, by */
+	size_t novs;              /* decision then seq (sl_comp_amended) */
 	struct sl_comp_finding *findings;
 	size_t nfindings;
 	char *strings;
@@ -704,11 +712,6 @@ static struct thr *thr_get(struct thrmap *m, const uint64_t did[2], int add)
 	return &m->t[h];
 }
 
-struct ov {
-	uint64_t root;
-	uint64_t seq;
-};
-
 static int cmp_ov(const void *a, const void *b)
 {
 	const struct ov *x = a, *y = b;
@@ -751,19 +754,30 @@ static void merge(struct sl_record_view *v, const struct sl_record_view *f,
 	}
 }
 
+/* Into @v, decision ov[0].root as it stands with its follow-ups
+ * ov[0..n) merged in, in order (@f is scratch). */
+static int amended_view(struct sl_comp_result *r, struct sl_record_view *v,
+    struct sl_record_view *f, const struct ov *ov, size_t n)
+{
+	size_t i;
+
+	if (view_at(r, v, ov[0].root))
+		return SL_EINVAL;
+	for (i = 0; i < n; i++)
+		if (!view_at(r, f, ov[i].seq))
+			merge(v, f, r->overlay);
+	return 0;
+}
+
 /* Judge root again with every follow-up that added to it, in order. */
 static int rejudge(struct sl_comp_result *r, struct vec *raws,
     struct vec *cands, const struct ov *ov, size_t n)
 {
 	struct sl_record_view v, f;
 	uint64_t root = ov[0].root;
-	size_t i;
 
-	if (view_at(r, &v, root))
+	if (amended_view(r, &v, &f, ov, n))
 		return 0;
-	for (i = 0; i < n; i++)
-		if (!view_at(r, &f, ov[i].seq))
-			merge(&v, &f, r->overlay);
 	r->units[root].flags |= U_REEVAL;
 	if (thread_checks(r, cands, NULL, &v, root, 2))
 		return SL_ENOMEM;
@@ -1009,6 +1023,9 @@ static int phase2(struct sl_comp_result *r)
 	/* Decisions that follow-ups added to: judged again, as a whole. */
 	if (ovs.n && rejudge_all(r, ovs.p, ovs.n))
 		goto out;
+	r->ovs = ovs.p;          /* sorted now: kept for sl_comp_amended */
+	r->novs = ovs.n;
+	ovs.p = NULL;
 	/* follow_up: answered by a later record of the thread? */
 	{
 		struct cand *c = r->cands.p;
@@ -1405,12 +1422,35 @@ void sl_comp_free(struct sl_comp_result *r)
 	free(r->raws.p);
 	free(r->cands.p);
 	free(r->reps.p);
+	free(r->ovs);
 	free(r->findings);
 	free(r->strings);
 	free(r->counts);
 	free(r->orgstats);
 	pthread_mutex_destroy(&r->org_lock);
 	free(r);
+}
+
+int sl_comp_amended(struct sl_comp_result *r, sl_comp_amended_fn fn,
+    void *ctx)
+{
+	struct sl_record_view *v = malloc(2 * sizeof(*v));
+	size_t a = 0;
+	int rc = 0;
+
+	if (!v)
+		return SL_ENOMEM;
+	while (a < r->novs && !rc) {
+		size_t b = a;
+
+		while (b < r->novs && r->ovs[b].root == r->ovs[a].root)
+			b++;
+		if (!amended_view(r, &v[0], &v[1], r->ovs + a, b - a))
+			rc = fn(ctx, r->ovs[a].root, &v[0]);
+		a = b;
+	}
+	free(v);
+	return rc;
 }
 
 /* ---- one thread, for the service -------------------------------------- */

@@ -80,6 +80,21 @@ void sl_comp_totals(const struct sl_comp_result *r, uint64_t *entries,
 
 double sl_comp_seconds(const struct sl_comp_result *r);
 
+struct sl_record_view;
+typedef int (*sl_comp_amended_fn)(void *ctx, uint64_t seq,
+    const struct sl_record_view *v);
+
+/**
+ * Each decision or reconsideration that later follow-ups (amendments,
+ * outcomes, inform_updates recorded by the as-of time) added to, in seq
+ * order: @fn gets its seq and its record as it stands with them, as the
+ * rules judged it (the view is valid during the call only). Stops at the
+ * first non-zero return of @fn and returns it; SL_ENOMEM when out of
+ * memory.
+ */
+int sl_comp_amended(struct sl_comp_result *r, sl_comp_amended_fn fn,
+    void *ctx);
+
 void sl_comp_free(struct sl_comp_result *r);
 
 struct sl_store_txn;
