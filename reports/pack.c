@@ -1748,7 +1748,7 @@ static int write_guidance(struct ctx *c, const char *name)
 	    c->ps.p[c->ps.n - 1].end);
 	fprintf(f, "- Amendments: a decision is counted as it stands with "
 	    "the amendments, outcomes and inform updates of its thread "
-	    "recorded by then, as the recording rules judge it\n");
+	    "recorded by the as-of time, as the recording rules judge it\n");
 	if (o->org)
 		fprintf(f, "- Organisation: only decisions of one organisation "
 		    "(its id is in the pack's JSON file)\n");
