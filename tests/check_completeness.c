@@ -172,23 +172,34 @@ struct got {
 	int severity;
 };
 
-static struct got judge(const struct sl_policy *p, const json_t *fx,
-    const json_t *thread, const char *as_of, const char *rule, int on)
+/* Write the thread as a log in @dir and run the rules over it. */
+static struct sl_comp_result *run_thread(const char *dir,
+    const struct sl_policy *p, const json_t *fx, const json_t *thread,
+    const char *as_of)
 {
-	char dir[256];
 	unsigned n;
 	struct sl_comp_opts o = { p, ms_of(as_of), INT64_MIN, INT64_MAX, 0,
 		1 };
 	struct sl_comp_result *r = NULL;
-	const struct sl_comp_finding *f;
 	struct sl_err e;
+
+	write_log(dir, fx, thread, &n);
+	o.upto = n;
+	ck_assert_msg(!sl_comp_run(&r, dir, &o, &e), "%s", e.msg);
+	return r;
+}
+
+static struct got judge(const struct sl_policy *p, const json_t *fx,
+    const json_t *thread, const char *as_of, const char *rule, int on)
+{
+	char dir[256];
+	struct sl_comp_result *r;
+	const struct sl_comp_finding *f;
 	struct got g = { 0, "", 0 };
 	size_t i, nf;
 
 	tu_tmpdir(dir, sizeof(dir));
-	write_log(dir, fx, thread, &n);
-	o.upto = n;
-	ck_assert_msg(!sl_comp_run(&r, dir, &o, &e), "%s", e.msg);
+	r = run_thread(dir, p, fx, thread, as_of);
 	nf = sl_comp_findings(r, &f);
 	for (i = 0; i < nf; i++) {
 		const struct sl_policy_rule *ru = sl_policy_rule(p, f[i].rule);
@@ -243,25 +254,17 @@ START_TEST(amended_decision)
 	    "vital_interests_6_1_d", "type", "outcome", "type", "amendment",
 	    "set", "lawful_basis", "legal_obligation_6_1_c");
 	struct sl_policy *p = NULL;
-	struct sl_comp_opts o;
-	struct sl_comp_result *r = NULL;
+	struct sl_comp_result *r;
 	struct seen sn = { 0, 0, "", "" };
 	struct sl_err e;
+	const char *as_of;
 	char dir[256];
-	unsigned n;
 
 	ck_assert_msg(fx != NULL, "%s", je.text);
 	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
-	memset(&o, 0, sizeof(o));
-	o.policy = p;
-	o.as_of_ms = ms_of(json_string_value(json_object_get(fx, "as_of")));
-	o.from_ms = INT64_MIN;
-	o.to_ms = INT64_MAX;
-	o.threads = 1;
+	as_of = json_string_value(json_object_get(fx, "as_of"));
 	tu_tmpdir(dir, sizeof(dir));
-	write_log(dir, fx, thread, &n);
-	o.upto = n;
-	ck_assert_msg(!sl_comp_run(&r, dir, &o, &e), "%s", e.msg);
+	r = run_thread(dir, p, fx, thread, as_of);
 	ck_assert_int_eq(sl_comp_amended(r, seen_cb, &sn), 0);
 	ck_assert_uint_eq(sn.calls, 1);
 	ck_assert_uint_eq(sn.seq, 0);
@@ -272,9 +275,7 @@ START_TEST(amended_decision)
 	json_array_remove(thread, 3);
 	json_array_remove(thread, 2);
 	json_array_remove(thread, 1);
-	write_log(dir, fx, thread, &n);
-	o.upto = n;
-	ck_assert_msg(!sl_comp_run(&r, dir, &o, &e), "%s", e.msg);
+	r = run_thread(dir, p, fx, thread, as_of);
 	sn.calls = 0;
 	ck_assert_int_eq(sl_comp_amended(r, seen_cb, &sn), 0);
 	ck_assert_uint_eq(sn.calls, 0);
