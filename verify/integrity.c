@@ -84,6 +84,16 @@ struct cpinfo {
 	char origin[SL_ORIGIN_MAX + 1];
 };
 
+struct verifier;
+
+/* One worker: its thread and the scratch it hashes and views with. */
+struct crew {
+	pthread_t th;
+	struct verifier *v;
+	struct sl_hash *h;
+	struct sl_record_view *rv;
+};
+
 struct verifier {
 	const struct sl_verify_opts *o;
 	struct sl_verify_result *r;
@@ -103,7 +113,7 @@ struct verifier {
 	uint64_t next_fill;       /* chunk number main fills next */
 	uint64_t next_work;       /* chunk number workers take next */
 	int stop;
-	pthread_t *threads;
+	struct crew *threads;     /* the workers and their scratch */
 	int nthreads;
 	/* in-order state (main thread) */
 	uint64_t consumed;        /* entries consumed */
@@ -243,14 +253,9 @@ static void work_chunk(struct chunk *c, struct sl_hash *h,
 
 static void *worker(void *arg)
 {
-	struct verifier *v = arg;
-	struct sl_hash *h = NULL;
-	struct sl_record_view *rv = malloc(sizeof(*rv));
+	struct crew *me = arg;
+	struct verifier *v = me->v;
 
-	if (!rv || sl_hash_new(&h)) {
-		free(rv);
-		return NULL;
-	}
 	pthread_mutex_lock(&v->mu);
 	for (;;) {
 		struct chunk *c;
@@ -264,14 +269,12 @@ static void *worker(void *arg)
 		v->next_work++;
 		c->state = 3; /* being worked on */
 		pthread_mutex_unlock(&v->mu);
-		work_chunk(c, h, rv);
+		work_chunk(c, me->h, me->rv);
 		pthread_mutex_lock(&v->mu);
 		c->state = 2;
 		pthread_cond_broadcast(&v->cv_done);
 	}
 	pthread_mutex_unlock(&v->mu);
-	sl_hash_free(h);
-	free(rv);
 	return NULL;
 }
 
@@ -1278,8 +1281,19 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* every worker's scratch before any starts: a worker that could not
+	 * get its own would leave the chunks to the others, or to none */
 	for (i = 0; i < v->nthreads; i++) {
-		if (pthread_create(&v->threads[i], NULL, worker, v)) {
+		v->threads[i].v = v;
+		v->threads[i].rv = malloc(sizeof(*v->threads[i].rv));
+		if (!v->threads[i].rv || sl_hash_new(&v->threads[i].h)) {
+			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (i = 0; i < v->nthreads; i++) {
+		if (pthread_create(&v->threads[i].th, NULL, worker,
+		    &v->threads[i])) {
 			rc = sl_err_set(e, SL_EIO, "cannot start a thread");
 			goto stop;
 		}
@@ -1309,7 +1323,7 @@ stop:
 	pthread_cond_broadcast(&v->cv_work);
 	pthread_mutex_unlock(&v->mu);
 	for (i = 0; i < started; i++)
-		pthread_join(v->threads[i], NULL);
+		pthread_join(v->threads[i].th, NULL);
 	if (rc)
 		goto out;
 
@@ -1354,6 +1368,10 @@ out:
 		sl_note_verifier_free(v->keys[k]);
 	for (size_t k = 0; k < v->nrot; k++)
 		sl_note_verifier_free(v->rot[k]);
+	for (i = 0; v->threads && i < v->nthreads; i++) {
+		sl_hash_free(v->threads[i].h);
+		free(v->threads[i].rv);
+	}
 	free(v->threads);
 	sl_store_read_end(v->txn);
 	sl_store_close(v->store);
