@@ -109,6 +109,7 @@ struct sl_policy {
 	size_t n;
 	char **placeholders;
 	size_t nplaceholders;
+	uint64_t ph_lens;        /* bit n: a placeholder n bytes long */
 	int64_t *holidays;       /* day numbers since 1970 */
 	size_t nholidays;
 };
@@ -670,7 +671,11 @@ int sl_policy_parse(struct sl_policy **out, const char *text, size_t len,
 		}
 		p->placeholders = calloc(json_array_size(ph) + 1,
 		    sizeof(char *));
-		for (i = 0; p->placeholders && i < json_array_size(ph); i++) {
+		if (!p->placeholders) {
+			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < json_array_size(ph); i++) {
 			const char *s = json_string_value(json_array_get(ph,
 			    i));
 
@@ -680,15 +685,24 @@ int sl_policy_parse(struct sl_policy **out, const char *text, size_t len,
 				goto out;
 			}
 			p->placeholders[p->nplaceholders] = strdup(s);
-			if (p->placeholders[p->nplaceholders])
-				fold(p->placeholders[p->nplaceholders++]);
+			if (!p->placeholders[p->nplaceholders]) {
+				rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+				goto out;
+			}
+			fold(p->placeholders[p->nplaceholders]);
+			p->ph_lens |= UINT64_C(1) <<
+			    strlen(p->placeholders[p->nplaceholders++]);
 		}
 	}
 	hol = json_object_get(root, "holidays");
 	if (hol) {
 		p->holidays = calloc(json_array_size(hol) + 1,
 		    sizeof(int64_t));
-		for (i = 0; p->holidays && i < json_array_size(hol); i++) {
+		if (!p->holidays) {
+			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < json_array_size(hol); i++) {
 			const char *s = json_string_value(json_array_get(hol,
 			    i));
 			int64_t ms;
@@ -1008,6 +1022,8 @@ static int is_placeholder(const struct sl_policy *p, const uint8_t *s,
 	if (sl_record_value_folded(buf, sizeof(buf), s, n))
 		return 0;
 	fold(buf);
+	if (!(p->ph_lens >> strlen(buf) & 1))
+		return 0;   /* no placeholder is that long: most texts */
 	for (i = 0; i < p->nplaceholders; i++)
 		if (!strcmp(buf, p->placeholders[i]))
 			return 1;
@@ -1107,7 +1123,8 @@ static int fails(const struct sl_policy *p, const struct req *q,
 			return 0;
 		if (!sl_record_value_present(x, n))
 			return 1;
-		if (q->min_len && sl_record_value_chars(x, n) < q->min_len)
+		if (q->min_len && sl_record_value_chars(x, n, q->min_len) <
+		    q->min_len)
 			return 1;
 		return q->not_placeholder && is_placeholder(p, x, n);
 	case RQ_IN:
