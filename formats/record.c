@@ -61,6 +61,28 @@ static struct {
 static uint8_t coded[SL_RECORD_VIEW_FIELDS];   /* 1 enum(set), 2 bool */
 static int rt_field;                           /* record_type's index */
 
+/*
+ * The records of a log repeat one another's shape: the same keys in the
+ * same (sorted) order, coded fields with few values. Each thread
+ * remembers which key followed each key last time, and each coded
+ * field's last single value; a record that repeats them is read by
+ * comparing bytes, without finding the string's end or hashing. A guess
+ * is only ever a candidate, checked in full (name, closing quote): a
+ * wrong one costs a compare. Key ids: field i is i, its "_text"
+ * companion SL_RECORD_VIEW_FIELDS + i; the last two ids are the record's
+ * start and "a key we do not know".
+ */
+#define KEY_IDS (2 * SL_RECORD_VIEW_FIELDS + 2)
+#define KEY_START (KEY_IDS - 2)
+#define KEY_OTHER (KEY_IDS - 1)
+static struct {
+	const char *name;         /* NULL: no such field */
+	uint32_t len;
+	int idx;                  /* as key_find says */
+} ids[2 * SL_RECORD_VIEW_FIELDS];
+static _Thread_local int16_t next_key[KEY_IDS];     /* id + 1, 0 none */
+static _Thread_local int16_t last_val[SL_RECORD_VIEW_FIELDS]; /* slot+1 */
+
 /* Cheap and enough for the schema's ~100 names (collisions probe on):
  * length and three letters. */
 static size_t key_hash(const uint8_t *p, size_t n)
@@ -75,21 +97,36 @@ static size_t key_hash(const uint8_t *p, size_t n)
 	return (h ^ (h >> 9)) & (KEYS_SLOTS - 1);
 }
 
-/* Equality of short names: inline, eight bytes at a time (a call to
- * memcmp costs more than the compare, fifty times a record). */
+/* Equality of short names: inline, eight bytes at a time, the last eight
+ * (or four) overlapping the ones before rather than a byte loop (a call
+ * to memcmp costs more than the compare, fifty times a record). */
 static inline int same(const uint8_t *a, const char *b, size_t n)
 {
-	size_t i = 0;
+	uint64_t x, y;
+	uint32_t s, t;
+	size_t i;
 
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, y;
-
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			return 0;
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return 0;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
 	}
-	for (; i < n; i++)
+	if (n >= 4) {
+		memcpy(&s, a, 4);
+		memcpy(&t, b, 4);
+		if (s != t)
+			return 0;
+		memcpy(&s, a + n - 4, 4);
+		memcpy(&t, b + n - 4, 4);
+		return s == t;
+	}
+	for (i = 0; i < n; i++)
 		if (a[i] != (uint8_t)b[i])
 			return 0;
 	return 1;
@@ -143,6 +180,13 @@ static void keys_build(void)
 			    f[i].name);
 			key_put(text_names[i], (int)i | 0x100);
 		}
+		ids[i].name = f[i].name;
+		ids[i].len = (uint32_t)strlen(f[i].name);
+		ids[i].idx = (int)i;
+		ids[SL_RECORD_VIEW_FIELDS + i].name = text_names[i];
+		ids[SL_RECORD_VIEW_FIELDS + i].len =
+		    (uint32_t)strlen(text_names[i]);
+		ids[SL_RECORD_VIEW_FIELDS + i].idx = (int)i | 0x100;
 	}
 }
 
@@ -158,17 +202,25 @@ static int key_find(const uint8_t *p, size_t n)
 	return -1;
 }
 
-static int enum_find(int field, const uint8_t *p, size_t n)
+/* The slot of (field, p[0..n)) in vals, or -1. */
+static int enum_slot(int field, const uint8_t *p, size_t n)
 {
 	size_t h = val_hash(field, p, n);
 
 	while (vals[h].s) {
 		if (vals[h].field == field && vals[h].len == n &&
 		    same(p, vals[h].s, n))
-			return vals[h].j;
+			return (int)h;
 		h = (h + 1) & (VALS_SLOTS - 1);
 	}
 	return -1;
+}
+
+static int enum_find(int field, const uint8_t *p, size_t n)
+{
+	int h = enum_slot(field, p, n);
+
+	return h < 0 ? -1 : vals[h].j;
 }
 
 int sl_record_enum_code(int field, const char *s, size_t n)
@@ -177,8 +229,9 @@ int sl_record_enum_code(int field, const char *s, size_t n)
 	return enum_find(field, (const uint8_t *)s, n);
 }
 
-/* The code of a coded field's value p[0..n) (see struct sl_record_view). */
-static uint32_t code_of(int field, const uint8_t *p, size_t n)
+/* The code of a coded field's value p[0..n) (see struct sl_record_view);
+ * a single value's slot in vals also goes to *slot. */
+static uint32_t code_of(int field, const uint8_t *p, size_t n, int *slot)
 {
 	uint32_t c = 0;
 	size_t off;
@@ -188,8 +241,9 @@ static uint32_t code_of(int field, const uint8_t *p, size_t n)
 		return n == 4 && !memcmp(p, "true", 4) ? 2 :
 		    n == 5 && !memcmp(p, "false", 5) ? 1 : SL_RECORD_CODE_BAD;
 	if (p[0] == '"') {
-		j = n >= 2 ? enum_find(field, p + 1, n - 2) : -1;
-		return j < 0 ? SL_RECORD_CODE_BAD : UINT32_C(1) << j;
+		*slot = n >= 2 ? enum_slot(field, p + 1, n - 2) : -1;
+		return *slot < 0 ? SL_RECORD_CODE_BAD :
+		    UINT32_C(1) << vals[*slot].j;
 	}
 	if (p[0] != '[' || n < 2)
 		return SL_RECORD_CODE_BAD;
@@ -289,6 +343,7 @@ int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
 {
 	const uint8_t *end = p + n;
 	const uint8_t *q = p + 1;
+	int prev = KEY_START;
 	int rt;
 
 	/* key_find reads the tables: built once, here rather than per key */
@@ -299,29 +354,55 @@ int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
 	end--;                      /* the closing brace */
 	while (q < end) {
 		const uint8_t *k = q, *ke, *ve;
-		int idx;
+		int g = next_key[prev] - 1;
+		int idx, slot;
 
-		if (*k != '"' || !(ke = skip_string(k, end)) || ke >= end ||
-		    *ke != ':' || !(ve = skip_value(ke + 1, end)))
-			return sl_err_set(e, SL_EINVAL, "the record is not "
-			    "canonical JSON near byte %zu", (size_t)(q - p));
-		idx = key_find(k + 1, (size_t)(ke - k - 2));
-		if (idx >= 0 && (idx & 0x100)) {
+		if (g >= 0 && (size_t)(end - k) > ids[g].len + 2 &&
+		    k[0] == '"' && k[ids[g].len + 1] == '"' &&
+		    same(k + 1, ids[g].name, ids[g].len)) {
+			ke = k + ids[g].len + 2;   /* the key we expected */
+			idx = ids[g].idx;
+		} else {
+			if (*k != '"' || !(ke = skip_string(k, end)))
+				goto bad;
+			idx = key_find(k + 1, (size_t)(ke - k - 2));
+			g = idx < 0 ? KEY_OTHER : idx & 0x100 ?
+			    SL_RECORD_VIEW_FIELDS + (idx & 0xff) : idx;
+			next_key[prev] = (int16_t)(idx < 0 ? 0 : g + 1);
+		}
+		prev = g;
+		if (ke >= end || *ke != ':')
+			goto bad;
+		slot = idx >= 0 && !(idx & 0x100) && coded[idx] == 1 ?
+		    last_val[idx] - 1 : -1;
+		if (slot >= 0 && (size_t)(end - ke) > vals[slot].len + 2 &&
+		    ke[1] == '"' && ke[vals[slot].len + 2] == '"' &&
+		    same(ke + 2, vals[slot].s, vals[slot].len)) {
+			/* the value this field had last time */
+			ve = ke + vals[slot].len + 3;
+			v->val[idx] = ke + 1;
+			v->len[idx] = (uint32_t)(ve - ke - 1);
+			v->code[idx] = UINT32_C(1) << vals[slot].j;
+		} else if (!(ve = skip_value(ke + 1, end))) {
+			goto bad;
+		} else if (idx >= 0 && (idx & 0x100)) {
 			v->text[idx & 0xff] = ke + 1;
 			v->tlen[idx & 0xff] = (uint32_t)(ve - ke - 1);
 		} else if (idx >= 0) {
 			v->val[idx] = ke + 1;
 			v->len[idx] = (uint32_t)(ve - ke - 1);
+			slot = -1;
 			if (coded[idx])
 				v->code[idx] = code_of(idx, ke + 1,
-				    (size_t)(ve - ke - 1));
+				    (size_t)(ve - ke - 1), &slot);
+			if (slot >= 0)
+				last_val[idx] = (int16_t)(slot + 1);
 		}   /* else a newer schema's field: not ours to judge */
 		q = ve;
 		if (q < end && *q == ',')
 			q++;
 		else if (q != end)
-			return sl_err_set(e, SL_EINVAL, "the record is not "
-			    "canonical JSON near byte %zu", (size_t)(q - p));
+			goto bad;
 	}
 	rt = rt_field;
 	if (v->val[rt] && v->len[rt] > 2) {
@@ -334,6 +415,9 @@ int sl_record_view_scan(struct sl_record_view *v, const uint8_t *p,
 		}
 	}
 	return 0;
+bad:
+	return sl_err_set(e, SL_EINVAL, "the record is not canonical JSON "
+	    "near byte %zu", (size_t)(q - p));
 }
 
 static int is_space(uint8_t c)
@@ -391,14 +475,14 @@ int sl_record_value_present(const uint8_t *p, size_t n)
 	return 1;
 }
 
-size_t sl_record_value_chars(const uint8_t *p, size_t n)
+size_t sl_record_value_chars(const uint8_t *p, size_t n, size_t max)
 {
 	const uint8_t *b, *t;
 	size_t c = 0;
 
 	if (!p || !string_body(&b, &t, p, n))
 		return 0;
-	while (b < t) {
+	while (b < t && c < max) {
 		if (*b == '\\') {
 			b += b + 1 < t && b[1] == 'u' ? 6 : 2;
 			c++;

@@ -70,8 +70,9 @@ int sl_record_enum_code(int field, const char *s, size_t n);
 int sl_record_value_present(const uint8_t *p, size_t n);
 
 /** A string value's characters (code points), leading and trailing white
- *  space not counted; 0 for other types. */
-size_t sl_record_value_chars(const uint8_t *p, size_t n);
+ *  space not counted, up to @max (counting stops there: a minimum length
+ *  is all a rule asks); 0 for other types. */
+size_t sl_record_value_chars(const uint8_t *p, size_t n, size_t max);
 
 /** 1 when a string value equals s[0..sn) exactly (no escapes in s). */
 int sl_record_value_is(const uint8_t *p, size_t n, const char *s, size_t sn);

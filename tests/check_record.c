@@ -3,6 +3,7 @@
 #include "formats/record.h"
 #include "formats/schema.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,103 @@ START_TEST(test_record_view_slices_and_codes)
 }
 END_TEST
 
+/* A view scanned where earlier records have been scanned (the walk then
+ * tries the keys and values it saw before) against the same record
+ * scanned on a fresh thread (nothing seen): they must be the same. */
+struct fresh {
+	const char *rec;
+	struct sl_record_view v;
+	int rc;
+};
+
+static void *scan_fresh(void *arg)
+{
+	struct fresh *f = arg;
+	struct sl_err e;
+
+	f->rc = sl_record_view_scan(&f->v, (const uint8_t *)f->rec,
+	    strlen(f->rec), &e);
+	return NULL;
+}
+
+static void assert_same_as_fresh(const char *rec)
+{
+	struct fresh *f = calloc(1, sizeof(*f));
+	struct sl_record_view v;
+	struct sl_err e;
+	pthread_t th;
+	int rc, i;
+
+	ck_assert_ptr_nonnull(f);
+	f->rec = rec;
+	ck_assert_int_eq(pthread_create(&th, NULL, scan_fresh, f), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	rc = sl_record_view_scan(&v, (const uint8_t *)rec, strlen(rec), &e);
+	ck_assert_msg(rc == f->rc, "%s: %d here, %d fresh", rec, rc, f->rc);
+	if (!rc) {
+		for (i = 0; i < SL_RECORD_VIEW_FIELDS; i++) {
+			ck_assert_msg(v.val[i] == f->v.val[i] &&
+			    v.len[i] == f->v.len[i] &&
+			    v.code[i] == f->v.code[i] &&
+			    v.text[i] == f->v.text[i] &&
+			    v.tlen[i] == f->v.tlen[i],
+			    "%s: field %d differs", rec, i);
+		}
+		ck_assert_uint_eq(v.type, f->v.type);
+	}
+	free(f);
+}
+
+START_TEST(test_record_view_guesses_checked)
+{
+	static const char *const seen =
+	    "{\"consent_status\":\"given\",\"decision\":\"share\","
+	    "\"record_type\":\"decision\",\"trigger\":\"other\","
+	    "\"zz_newer_field\":1}";
+	static const char *const next[] = {
+		/* the key seen next is a prefix of this one */
+		"{\"consent_status\":\"given\",\"decision_id\":\"D-1\","
+		"\"record_type\":\"decision\"}",
+		/* the value seen is a prefix of this one, and the other way */
+		"{\"decision\":\"share_more\"}",
+		"{\"decision\":\"shar\"}",
+		"{\"decision\":\"not_share\",\"trigger\":\"other\","
+		"\"trigger_text\":\"why\"}",
+		/* escapes where the seen value was */
+		"{\"decision\":\"sh\\\"re\"}",
+		/* cut where a seen key or value would run past the end */
+		"{\"consent_status\":\"given\",\"decisio",
+		"{\"consent_status\":\"given\",\"decision\":\"share",
+		"{\"consent_status\":\"given\",\"decision\":\"shar}",
+		"{\"decision\"}",
+		/* a key we do not know, then one we do */
+		"{\"aa_unknown\":\"x\",\"consent_status\":\"given\"}",
+		seen,
+	};
+	struct sl_record_view v;
+	struct sl_err e;
+	size_t i, k;
+
+	for (k = 0; k < 3; k++)
+		ck_assert_int_eq(sl_record_view_scan(&v, (const uint8_t *)seen,
+		    strlen(seen), &e), 0);
+	for (i = 0; i < sizeof(next) / sizeof(next[0]); i++) {
+		assert_same_as_fresh(next[i]);
+		/* and straight after the record it differs from */
+		ck_assert_int_eq(sl_record_view_scan(&v, (const uint8_t *)seen,
+		    strlen(seen), &e), 0);
+	}
+	/* the prefix key is found as itself */
+	ck_assert_int_eq(sl_record_view_scan(&v, (const uint8_t *)next[0],
+	    strlen(next[0]), &e), 0);
+	ck_assert_ptr_null(v.val[fi("decision")]);
+	assert_slice(&v, "decision_id", "\"D-1\"");
+	ck_assert_int_eq(sl_record_view_scan(&v, (const uint8_t *)next[1],
+	    strlen(next[1]), &e), 0);
+	ck_assert(v.code[fi("decision")] & SL_RECORD_CODE_BAD);
+}
+END_TEST
+
 Suite *sl_record_suite(void)
 {
 	Suite *s = suite_create("record");
@@ -134,6 +232,7 @@ Suite *sl_record_suite(void)
 
 	tcase_add_test(tc, test_record_pseudonymises_child_id);
 	tcase_add_test(tc, test_record_view_slices_and_codes);
+	tcase_add_test(tc, test_record_view_guesses_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -889,10 +889,18 @@ static int repeated(struct sl_comp_result *r)
 		return SL_ENOMEM;
 #define REP_KEY(x) (((x)->by * 0x9e3779b97f4a7c15ull ^ (x)->text) + \
 	(x)->rule + 1)
+#define REP_SLOT(key) ((size_t)((key) ^ ((key) >> 31)) & mask)
+	/* The table is far bigger than the caches and each text lands at
+	 * random in it: the slot a few texts ahead is fetched while this
+	 * one is counted. */
+#define REP_AHEAD 16
 	for (i = 0; i < n; i++) {
 		uint64_t key = REP_KEY(&rp[i]);
-		size_t h = (size_t)(key ^ (key >> 31)) & mask;
+		size_t h = REP_SLOT(key);
 
+		if (i + REP_AHEAD < n)
+			__builtin_prefetch(&tab[REP_SLOT(REP_KEY(
+			    &rp[i + REP_AHEAD]))], 1);
 		while (tab[h].key && tab[h].key != key)
 			h = (h + 1) & mask;
 		tab[h].key = key;
@@ -901,15 +909,21 @@ static int repeated(struct sl_comp_result *r)
 	/* keep the entries of groups big enough, at the front */
 	for (i = 0; i < n; i++) {
 		uint64_t key = REP_KEY(&rp[i]);
-		size_t h = (size_t)(key ^ (key >> 31)) & mask;
+		size_t h = REP_SLOT(key);
 		const struct sl_policy_rule *ru = sl_policy_rule(r->pol,
 		    rp[i].rule);
+
+		if (i + REP_AHEAD < n)
+			__builtin_prefetch(&tab[REP_SLOT(REP_KEY(
+			    &rp[i + REP_AHEAD]))], 0);
 
 		while (tab[h].key != key)
 			h = (h + 1) & mask;
 		if (tab[h].count >= ru->count)
 			rp[k++] = rp[i];
 	}
+#undef REP_AHEAD
+#undef REP_SLOT
 #undef REP_KEY
 	free(tab);
 	n = k;
