@@ -184,19 +184,28 @@ static void hash128(uint64_t out[2], const uint8_t *p, size_t n)
 
 /* A JSON string value (canonical) decoded for printing: ids are
  * printable, so only \" and \\ can occur. */
-static char *decode(const uint8_t *p, size_t n)
+/* A JSON string's bytes p[0..n) (quotes included) without the quotes
+ * and backslashes into out (at least n - 1 bytes), NUL terminated; its
+ * length. Identifiers and names only: they are shown, not parsed. */
+static size_t unquote(char *out, const uint8_t *p, size_t n)
 {
-	char *s = malloc(n + 1);
 	size_t i, o = 0;
 
-	if (!s)
-		return NULL;
 	for (i = 1; i + 1 < n; i++) {
 		if (p[i] == '\\' && i + 2 < n)
 			i++;
-		s[o++] = (char)p[i];
+		out[o++] = (char)p[i];
 	}
-	s[o] = '\0';
+	out[o] = '\0';
+	return o;
+}
+
+static char *decode(const uint8_t *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s)
+		unquote(s, p, n);
 	return s;
 }
 
@@ -633,9 +642,20 @@ static int phase1(struct sl_comp_result *r, int threads)
 
 /* ---- phase 2 ---------------------------------------------------------- */
 
-/* record_id -> seq, open addressing on the 128-bit hash */
+/*
+ * The record ids follow-ups refer to -> the first seq that has each
+ * (NONE until one has been seen), open addressing on the 128-bit hash.
+ * Only the ids referred to are kept (a tenth of a log's): the table stays
+ * in the caches while every record's id is looked up in it, in one pass
+ * in log order.
+ */
+struct idslot {
+	uint64_t id[2];          /* 0, 0: empty */
+	uint64_t seq;
+};
+
 struct idmap {
-	uint64_t *seq;
+	struct idslot *t;
 	size_t mask;
 };
 
@@ -645,43 +665,30 @@ static int idmap_init(struct idmap *m, uint64_t n)
 
 	while (cap < n * 2)
 		cap <<= 1;
-	m->seq = malloc(cap * sizeof(uint64_t));
-	if (!m->seq)
+	m->t = calloc(cap, sizeof(*m->t));
+	if (!m->t)
 		return SL_ENOMEM;
-	memset(m->seq, 0xff, cap * sizeof(uint64_t));
 	m->mask = cap - 1;
 	return 0;
 }
 
-static void idmap_put(struct idmap *m, const struct unit *units,
-    uint64_t seq)
-{
-	size_t h = (size_t)units[seq].rid[0] & m->mask;
-
-	while (m->seq[h] != NONE) {
-		const struct unit *o = &units[m->seq[h]];
-
-		if (o->rid[0] == units[seq].rid[0] &&
-		    o->rid[1] == units[seq].rid[1])
-			return;      /* the first one keeps the id */
-		h = (h + 1) & m->mask;
-	}
-	m->seq[h] = seq;
-}
-
-static uint64_t idmap_get(const struct idmap *m, const struct unit *units,
-    const uint64_t id[2])
+/* The slot of @id, added (seq NONE) when @add and not there yet. */
+static struct idslot *idmap_slot(struct idmap *m, const uint64_t id[2],
+    int add)
 {
 	size_t h = (size_t)id[0] & m->mask;
 
-	while (m->seq[h] != NONE) {
-		const struct unit *o = &units[m->seq[h]];
-
-		if (o->rid[0] == id[0] && o->rid[1] == id[1])
-			return m->seq[h];
+	while (m->t[h].id[0] || m->t[h].id[1]) {
+		if (m->t[h].id[0] == id[0] && m->t[h].id[1] == id[1])
+			return &m->t[h];
 		h = (h + 1) & m->mask;
 	}
-	return NONE;
+	if (!add)
+		return NULL;
+	m->t[h].id[0] = id[0];
+	m->t[h].id[1] = id[1];
+	m->t[h].seq = NONE;
+	return &m->t[h];
 }
 
 /* decision_id -> the last seq of each record type in the thread */
@@ -863,70 +870,107 @@ static int cmp_rep(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The (rule, author, text) a repeated_text entry counts under, as one
+ * 64-bit key (two different ones that collide only make the group kept
+ * for the exact comparison after sorting larger). */
+static uint64_t rep_key(const struct rep *x)
+{
+	return (x->by * 0x9e3779b97f4a7c15ull ^ x->text) + x->rule + 1;
+}
+
+#define REP_PART_BITS 8
+
+/*
+ * Keep at the front of rp[0..n) the entries whose key occurs at least its
+ * rule's count times, and say how many (SIZE_MAX: out of memory). Most
+ * texts appear once, so this leaves few to sort. A table of a million
+ * keys is far bigger than the caches and each lands at random in it: the
+ * entries are first spread over 256 partitions by key (writes in
+ * order), and each partition is counted in a table that stays cached.
+ */
+static size_t rep_keep(const struct sl_comp_result *r, struct rep *rp,
+    size_t n)
+{
+	size_t off[1 << REP_PART_BITS] = { 0 };
+	size_t end[1 << REP_PART_BITS];
+	size_t biggest = 0, cap = 64, mask, i, k = 0;
+	unsigned pt;
+	struct rep *tmp = malloc(n * sizeof(*tmp));
+	struct {
+		uint64_t key;
+		uint32_t count;
+	} *tab = NULL;
+
+	if (!tmp)
+		return SIZE_MAX;
+	for (i = 0; i < n; i++)
+		off[rep_key(&rp[i]) >> (64 - REP_PART_BITS)]++;
+	for (pt = 0, i = 0; pt < 1u << REP_PART_BITS; pt++) {
+		size_t c = off[pt];
+
+		if (c > biggest)
+			biggest = c;
+		off[pt] = i;
+		i += c;
+		end[pt] = i;
+	}
+	for (i = 0; i < n; i++)
+		tmp[off[rep_key(&rp[i]) >> (64 - REP_PART_BITS)]++] = rp[i];
+	while (cap < biggest * 2)
+		cap <<= 1;
+	mask = cap - 1;
+	tab = malloc(cap * sizeof(*tab));
+	if (!tab) {
+		free(tmp);
+		return SIZE_MAX;
+	}
+	for (pt = 0; pt < 1u << REP_PART_BITS; pt++) {
+		size_t from = pt ? end[pt - 1] : 0;
+
+		memset(tab, 0, cap * sizeof(*tab));
+		for (i = from; i < end[pt]; i++) {
+			uint64_t key = rep_key(&tmp[i]);
+			size_t h = (size_t)(key ^ (key >> 29)) & mask;
+
+			while (tab[h].key && tab[h].key != key)
+				h = (h + 1) & mask;
+			tab[h].key = key;
+			tab[h].count++;
+		}
+		for (i = from; i < end[pt]; i++) {
+			uint64_t key = rep_key(&tmp[i]);
+			size_t h = (size_t)(key ^ (key >> 29)) & mask;
+
+			while (tab[h].key != key)
+				h = (h + 1) & mask;
+			if (tab[h].count >= sl_policy_rule(r->pol,
+			    tmp[i].rule)->count)
+				rp[k++] = tmp[i];
+		}
+	}
+	free(tab);
+	free(tmp);
+	return k;
+}
+
+#undef REP_PART_BITS
+
 /* repeated_text: every text that appears at least count times from the
- * same author within a window of days. Most texts appear once: a count
- * per (rule, author, text) first, and only the groups that reach the
+ * same author within a window of days. Only the groups that reach the
  * count are sorted by time. */
 static int repeated(struct sl_comp_result *r)
 {
 	struct rep *rp = r->reps.p;
 	size_t n = r->reps.n;
-	size_t cap = 1024, mask, i, k = 0;
-	struct slot {
-		uint64_t key;
-		uint32_t count;
-	} *tab;
+	size_t i;
 	uint8_t *flag = NULL;
 	int rc = SL_ENOMEM;
 
 	if (!n)
 		return 0;
-	while (cap < n * 2)
-		cap <<= 1;
-	mask = cap - 1;
-	tab = calloc(cap, sizeof(*tab));
-	if (!tab)
+	n = rep_keep(r, rp, n);
+	if (n == SIZE_MAX)
 		return SL_ENOMEM;
-#define REP_KEY(x) (((x)->by * 0x9e3779b97f4a7c15ull ^ (x)->text) + \
-	(x)->rule + 1)
-#define REP_SLOT(key) ((size_t)((key) ^ ((key) >> 31)) & mask)
-	/* The table is far bigger than the caches and each text lands at
-	 * random in it: the slot a few texts ahead is fetched while this
-	 * one is counted. */
-#define REP_AHEAD 16
-	for (i = 0; i < n; i++) {
-		uint64_t key = REP_KEY(&rp[i]);
-		size_t h = REP_SLOT(key);
-
-		if (i + REP_AHEAD < n)
-			__builtin_prefetch(&tab[REP_SLOT(REP_KEY(
-			    &rp[i + REP_AHEAD]))], 1);
-		while (tab[h].key && tab[h].key != key)
-			h = (h + 1) & mask;
-		tab[h].key = key;
-		tab[h].count++;
-	}
-	/* keep the entries of groups big enough, at the front */
-	for (i = 0; i < n; i++) {
-		uint64_t key = REP_KEY(&rp[i]);
-		size_t h = REP_SLOT(key);
-		const struct sl_policy_rule *ru = sl_policy_rule(r->pol,
-		    rp[i].rule);
-
-		if (i + REP_AHEAD < n)
-			__builtin_prefetch(&tab[REP_SLOT(REP_KEY(
-			    &rp[i + REP_AHEAD]))], 0);
-
-		while (tab[h].key != key)
-			h = (h + 1) & mask;
-		if (tab[h].count >= ru->count)
-			rp[k++] = rp[i];
-	}
-#undef REP_AHEAD
-#undef REP_SLOT
-#undef REP_KEY
-	free(tab);
-	n = k;
 	if (!n)
 		return 0;
 	qsort(rp, n, sizeof(*rp), cmp_rep);
@@ -973,6 +1017,53 @@ out:
 	return rc;
 }
 
+static int is_follow_up(const struct unit *u)
+{
+	return (u->flags & U_CLIENT) && u->etype != SL_ET_DECISION;
+}
+
+/* Follow-up @s into its thread: the decision it belongs to (through the
+ * record it refers to, which must be earlier and of the same decision),
+ * or a refers_to finding. */
+static int link_follow_up(struct sl_comp_result *r, struct thrmap *thr,
+    struct idmap *ids, struct vec *ovs, uint64_t s)
+{
+	struct unit *u = &r->units[s];
+	struct thr *th = thr_get(thr, u->did, 1);
+	const struct idslot *at = NULL;
+	uint64_t t;
+	size_t i;
+
+	th->last[u->etype] = s;
+	if (u->ref[0] || u->ref[1])
+		at = idmap_slot(ids, u->ref, 0);
+	t = at ? at->seq : NONE;     /* only records before s are in yet */
+	if (t == NONE || r->units[t].did[0] != u->did[0] ||
+	    r->units[t].did[1] != u->did[1]) {
+		if (!(u->flags & U_REFERS))
+			return 0;
+		for (i = 0; i < sl_policy_count(r->pol); i++) {
+			const struct sl_policy_rule *ru = sl_policy_rule(r->pol,
+			    i);
+			struct raw f = { s, (uint16_t)i, (uint8_t)ru->severity,
+				3, (int16_t)r->f_refers };
+
+			if (ru->check == SL_CHECK_REFERS_TO &&
+			    vec_push(&r->raws, &f))
+				return SL_ENOMEM;
+		}
+		return 0;
+	}
+	u->root = is_judged(r->units[t].etype) ? t : r->units[t].root;
+	if (u->root != NONE && is_overlay(u->etype)) {
+		struct ov o = { u->root, s };
+
+		if (vec_push(ovs, &o))
+			return SL_ENOMEM;
+	}
+	return 0;
+}
+
 static int phase2(struct sl_comp_result *r)
 {
 	struct idmap ids = { NULL, 0 };
@@ -983,14 +1074,15 @@ static int phase2(struct sl_comp_result *r)
 	size_t i;
 	int rc = SL_ENOMEM;
 
-	if (idmap_init(&ids, r->n))
+	for (s = 0; s < r->n; s++)
+		nfollow += is_follow_up(&r->units[s]);
+	if (idmap_init(&ids, nfollow))
 		goto out;
 	for (s = 0; s < r->n; s++) {
-		if (r->units[s].flags & U_CLIENT) {
-			idmap_put(&ids, r->units, s);
-			if (!(r->units[s].etype == SL_ET_DECISION))
-				nfollow++;
-		}
+		const struct unit *u = &r->units[s];
+
+		if (is_follow_up(u) && (u->ref[0] || u->ref[1]))
+			idmap_slot(&ids, u->ref, 1);
 	}
 	while (cap < nfollow * 2 + 16)
 		cap <<= 1;
@@ -998,41 +1090,23 @@ static int phase2(struct sl_comp_result *r)
 	if (!thr.t)
 		goto out;
 	thr.mask = cap - 1;
+	/* In log order: a follow-up is linked to what came before it, then
+	 * every record's id becomes known to those after it (the first
+	 * record with an id keeps it). A reference to the record itself or
+	 * to a later one finds nothing: a finding, as for one that does not
+	 * exist. */
 	for (s = 0; s < r->n; s++) {
 		struct unit *u = &r->units[s];
-		uint64_t t;
-		struct thr *th;
+		struct idslot *mine;
 
-		if (!(u->flags & U_CLIENT) || u->etype == SL_ET_DECISION)
+		if (!(u->flags & U_CLIENT))
 			continue;
-		th = thr_get(&thr, u->did, 1);
-		th->last[u->etype] = s;
-		t = u->ref[0] || u->ref[1] ? idmap_get(&ids, r->units, u->ref) :
-		    NONE;
-		if (t == NONE || t >= s || r->units[t].did[0] != u->did[0] ||
-		    r->units[t].did[1] != u->did[1]) {
-			if (u->flags & U_REFERS) {
-				for (i = 0; i < sl_policy_count(r->pol); i++) {
-					const struct sl_policy_rule *ru =
-					    sl_policy_rule(r->pol, i);
-					struct raw f = { s, (uint16_t)i,
-						(uint8_t)ru->severity, 3,
-						(int16_t)r->f_refers };
-
-					if (ru->check == SL_CHECK_REFERS_TO &&
-					    vec_push(&r->raws, &f))
-						goto out;
-				}
-			}
-			continue;
-		}
-		u->root = is_judged(r->units[t].etype) ? t : r->units[t].root;
-		if (u->root != NONE && is_overlay(u->etype)) {
-			struct ov o = { u->root, s };
-
-			if (vec_push(&ovs, &o))
-				goto out;
-		}
+		if (u->etype != SL_ET_DECISION &&
+		    link_follow_up(r, &thr, &ids, &ovs, s))
+			goto out;
+		mine = idmap_slot(&ids, u->rid, 0);
+		if (mine && mine->seq == NONE)
+			mine->seq = s;
 	}
 	/* Decisions that follow-ups added to: judged again, as a whole. */
 	if (ovs.n && rejudge_all(r, ovs.p, ovs.n))
@@ -1076,7 +1150,7 @@ static int phase2(struct sl_comp_result *r)
 		goto out;
 	rc = 0;
 out:
-	free(ids.seq);
+	free(ids.t);
 	free(thr.t);
 	free(ovs.p);
 	if (rc)
@@ -1195,18 +1269,17 @@ static int finish(struct sl_comp_result *r)
 		sp = r->strings;
 		for (i = 0; i < r->nfindings; i++) {
 			const struct unit *u = &r->units[r->findings[i].seq];
-			char *d;
 
 			if (i && r->findings[i - 1].seq == r->findings[i].seq) {
 				r->findings[i].decision_id =
 				    r->findings[i - 1].decision_id;
 				continue;
 			}
-			d = u->didp ? decode(u->didp, u->didn) : NULL;
-			snprintf(sp, u->didn + 1, "%s", d ? d : "");
-			free(d);
 			r->findings[i].decision_id = sp;
-			sp += strlen(sp) + 1;
+			if (u->didp && u->didn >= 2)
+				sp += unquote(sp, u->didp, u->didn) + 1;
+			else
+				*sp++ = '\0';
 		}
 	}
 	/* per organisation: decisions judged, follow-ups */
@@ -1551,14 +1624,7 @@ int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
 	if (!self.val[f_did] || self.len[f_did] < 2 ||
 	    self.len[f_did] - 2 >= sizeof(did))
 		return 0;
-	{
-		char *d = decode(self.val[f_did], self.len[f_did]);
-
-		if (!d)
-			return sl_err_set(e, SL_ENOMEM, "out of memory");
-		snprintf(did, sizeof(did), "%s", d);
-		free(d);
-	}
+	unquote(did, self.val[f_did], self.len[f_did]);
 	ts = calloc(1, sizeof(*ts));
 	if (!ts)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
