@@ -4,7 +4,9 @@
 #     and on the store, against openssl dgst -sha256 and sha256sum over the
 #     same entries.jsonl bytes, and a naive python chain re-hash;
 #   - append from a file, durable commits;
-#   - peak memory of each.
+#   - peak memory of each: peak RSS, and peak private memory (see
+#     bench/peakmem.py: RSS also counts the file pages this kernel maps
+#     whole around each read of a mapped file).
 # Writes bench/out/results.md (copied into docs/BENCHMARKS.md by hand).
 # Knobs: N (entries, default 1000000), RUNS (default 5).
 set -eu
@@ -15,25 +17,35 @@ BIN=build
 DATA=bench/data
 OUT=bench/out
 mkdir -p "$DATA" "$OUT"
-command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 RES="$OUT/results.md"
 
-# run LABEL CMD...: RUNS timed runs; appends "label wall_median rss_median"
+# measure CMD...: one run; "wall peak_rss_kib peak_private_kib" in $OUT/.t
+measure() {
+	python3 bench/peakmem.py "$@" > "$OUT/.t" 2>"$OUT/.err" &&
+		[ "$(cut -d' ' -f4 "$OUT/.t")" = 0 ] || {
+		echo "$* failed:"; cat "$OUT/.err"; exit 1; }
+	cut -d' ' -f1-3 "$OUT/.t" > "$OUT/.t2" && mv "$OUT/.t2" "$OUT/.t"
+}
+
+med() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+
+# run LABEL CMD...: RUNS runs; appends "label|wall|rss|private|walls"
 run() {
 	label=$1; shift
-	walls=""; rsss=""
+	walls=""; rsss=""; privs=""
 	i=0
 	while [ $i -lt "$RUNS" ]; do
-		/usr/bin/time -f '%e %M' -o "$OUT/.t" "$@" >/dev/null 2>"$OUT/.err" || {
-			echo "$label failed:"; cat "$OUT/.err"; exit 1; }
+		measure "$@"
 		walls="$walls $(cut -d' ' -f1 "$OUT/.t")"
 		rsss="$rsss $(cut -d' ' -f2 "$OUT/.t")"
+		privs="$privs $(cut -d' ' -f3 "$OUT/.t")"
 		i=$((i + 1))
 	done
-	w=$(echo $walls | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-	r=$(echo $rsss | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-	echo "$label|$w|$r|$walls" >> "$OUT/raw"
-	echo "  $label: median $w s, peak RSS $r KiB (runs:$walls)" >&2
+	w=$(echo $walls | med)
+	r=$(echo $rsss | med)
+	pv=$(echo $privs | med)
+	echo "$label|$w|$r|$pv|$walls" >> "$OUT/raw"
+	echo "  $label: median $w s, peak RSS $r KiB, private $pv KiB (runs:$walls)" >&2
 }
 
 : > "$OUT/raw"
@@ -72,8 +84,7 @@ while [ $r -lt "$RUNS" ]; do
 		sha256sum) set -- "sha256sum entries.jsonl" sha256sum "$E" ;;
 		esac
 		label=$1; shift
-		/usr/bin/time -f '%e %M' -o "$OUT/.t" "$@" >/dev/null 2>"$OUT/.err" || {
-			echo "$label failed:"; cat "$OUT/.err"; exit 1; }
+		measure "$@"
 		echo "$label|$(cat "$OUT/.t")" >> "$OUT/rounds"
 	done
 	r=$((r + 1))
@@ -81,10 +92,10 @@ done
 for label in "sharelog-verify BUNDLE" "sharelog-verify STORE" \
     "openssl dgst -sha256 entries.jsonl" "sha256sum entries.jsonl"; do
 	walls=$(grep -F "$label|" "$OUT/rounds" | cut -d'|' -f2 | cut -d' ' -f1 | tr '\n' ' ')
-	rsss=$(grep -F "$label|" "$OUT/rounds" | cut -d'|' -f2 | cut -d' ' -f2)
-	w=$(echo $walls | tr ' ' '\n' | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-	rs=$(echo "$rsss" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
-	echo "$label|$w|$rs| $walls" >> "$OUT/raw"
+	rs=$(grep -F "$label|" "$OUT/rounds" | cut -d'|' -f2 | cut -d' ' -f2 | med)
+	pv=$(grep -F "$label|" "$OUT/rounds" | cut -d'|' -f2 | cut -d' ' -f3 | med)
+	w=$(echo $walls | med)
+	echo "$label|$w|$rs|$pv| $walls" >> "$OUT/raw"
 	echo "  $label: median $w s (runs: $walls)" >&2
 done
 RUNS=1 run "python naive chain" python3 bench/naive_chain.py "$E"
@@ -93,11 +104,11 @@ RUNS=1 run "python naive chain" python3 bench/naive_chain.py "$E"
 	echo "Measured $(date -u +%FT%TZ) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(openssl version | cut -d' ' -f1-2)."
 	echo "Log: $entries entries, $bytes bytes of entries.jsonl ($((bytes / entries)) bytes per entry); store $(du -sh "$DATA/store" | cut -f1)."
 	echo
-	echo "| what | median wall (s) | entries/s | MB/s | peak RSS (MiB) | runs (s) |"
-	echo "|---|---|---|---|---|---|"
-	while IFS='|' read -r label w r walls; do
-		awk -v l="$label" -v w="$w" -v r="$r" -v n="$entries" -v b="$bytes" -v rs="$walls" \
-			'BEGIN{printf "| %s | %.2f | %.0f | %.0f | %.1f |%s |\n", l, w, n/w, b/w/1e6, r/1024, rs}'
+	echo "| what | median wall (s) | entries/s | MB/s | peak RSS (MiB) | peak private (MiB) | runs (s) |"
+	echo "|---|---|---|---|---|---|---|"
+	while IFS='|' read -r label w r pv walls; do
+		awk -v l="$label" -v w="$w" -v r="$r" -v pv="$pv" -v n="$entries" -v b="$bytes" -v rs="$walls" \
+			'BEGIN{printf "| %s | %.2f | %.0f | %.0f | %.1f | %.1f |%s |\n", l, w, n/w, b/w/1e6, r/1024, pv/1024, rs}'
 	done < "$OUT/raw"
 } > "$RES"
 cat "$RES"
