@@ -871,11 +871,14 @@ static int cmp_rep(const void *a, const void *b)
 }
 
 /* The (rule, author, text) a repeated_text entry counts under, as one
- * 64-bit key (two different ones that collide only make the group kept
- * for the exact comparison after sorting larger). */
+ * 64-bit key, never 0 (an empty slot); two different ones that collide
+ * only make the group kept for the exact comparison after sorting
+ * larger. */
 static uint64_t rep_key(const struct rep *x)
 {
-	return (x->by * 0x9e3779b97f4a7c15ull ^ x->text) + x->rule + 1;
+	uint64_t k = (x->by * 0x9e3779b97f4a7c15ull ^ x->text) + x->rule + 1;
+
+	return k ? k : 1;
 }
 
 #define REP_PART_BITS 8
