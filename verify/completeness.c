@@ -125,6 +125,7 @@ struct sl_comp_result {
 	struct ent *ents;
 	uint64_t n;
 	struct unit *units;
+	uint64_t nfollow;        /* follow-ups among them (phase 1 counts) */
 	/* organisations */
 	pthread_mutex_t org_lock;
 	struct org *orgs;
@@ -248,6 +249,11 @@ static int is_judged(int etype)
 	return etype == SL_ET_DECISION || etype == SL_ET_RECONSIDERATION;
 }
 
+static int is_follow_up(const struct unit *u)
+{
+	return (u->flags & U_CLIENT) && u->etype != SL_ET_DECISION;
+}
+
 static int is_overlay(int etype)
 {
 	return etype == SL_ET_AMENDMENT || etype == SL_ET_OUTCOME ||
@@ -333,6 +339,7 @@ struct worker {
 	} oc[64];
 	struct vec raws, cands, reps;
 	uint64_t seen;           /* bundle: entries placed */
+	uint64_t follow;         /* follow-ups judged */
 	int rc;
 	struct sl_err e;
 };
@@ -458,6 +465,7 @@ static int one_entry(struct worker *w, uint64_t seq,
 		return 0;
 	}
 	u->flags = U_CLIENT | (is_judged(ev.type) ? U_JUDGED : 0);
+	w->follow += is_follow_up(u);
 	x = fv(&v, r->f_record_id, &n);
 	if (x)
 		hash128(u->rid, x, n);
@@ -618,6 +626,7 @@ static int phase1(struct sl_comp_result *r, int threads)
 	run_workers(work, w, sizeof(w[0]), threads);
 	for (t = 0; t < threads; t++) {
 		seen += w[t].seen;
+		r->nfollow += w[t].follow;
 		if (!rc && w[t].rc)
 			rc = w[t].rc;
 		if (!rc)
@@ -1020,11 +1029,6 @@ out:
 	return rc;
 }
 
-static int is_follow_up(const struct unit *u)
-{
-	return (u->flags & U_CLIENT) && u->etype != SL_ET_DECISION;
-}
-
 /* Follow-up @s into its thread: the decision it belongs to (through the
  * record it refers to, which must be earlier and of the same decision),
  * or a refers_to finding. */
@@ -1072,14 +1076,12 @@ static int phase2(struct sl_comp_result *r)
 	struct idmap ids = { NULL, 0 };
 	struct thrmap thr = { NULL, 0 };
 	struct vec ovs = { NULL, 0, 0, sizeof(struct ov) };
-	size_t nfollow = 0, cap = 1024;
+	size_t cap = 1024;
 	uint64_t s;
 	size_t i;
 	int rc = SL_ENOMEM;
 
-	for (s = 0; s < r->n; s++)
-		nfollow += is_follow_up(&r->units[s]);
-	if (idmap_init(&ids, nfollow))
+	if (idmap_init(&ids, r->nfollow))
 		goto out;
 	for (s = 0; s < r->n; s++) {
 		const struct unit *u = &r->units[s];
@@ -1087,7 +1089,7 @@ static int phase2(struct sl_comp_result *r)
 		if (is_follow_up(u) && (u->ref[0] || u->ref[1]))
 			idmap_slot(&ids, u->ref, 1);
 	}
-	while (cap < nfollow * 2 + 16)
+	while (cap < r->nfollow * 2 + 16)
 		cap <<= 1;
 	thr.t = calloc(cap, sizeof(*thr.t));
 	if (!thr.t)
@@ -1104,8 +1106,7 @@ static int phase2(struct sl_comp_result *r)
 
 		if (!(u->flags & U_CLIENT))
 			continue;
-		if (u->etype != SL_ET_DECISION &&
-		    link_follow_up(r, &thr, &ids, &ovs, s))
+		if (is_follow_up(u) && link_follow_up(r, &thr, &ids, &ovs, s))
 			goto out;
 		mine = idmap_slot(&ids, u->rid, 0);
 		if (mine && mine->seq == NONE)
