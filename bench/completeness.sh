@@ -6,7 +6,10 @@
 #
 # sharelog: sharelog-verify --completeness --csv-summary on the bundle,
 # ROUNDS runs: the whole command (integrity first, then the rules) and the
-# completeness pass alone (SL_COMP_TIMES).
+# completeness pass alone (SL_COMP_TIMES). Before each run, the hashing
+# floor of the same bundle (openssl dgst -sha256 of its 1.4 GB, one core)
+# says how fast the machine is at that moment: its speed drifts by tens of
+# per cent over minutes, so a run is only read beside its floor.
 # Peer, same run: PostgreSQL with the service issue's hash-chained table
 # (plus the entry's recorded_at), the same 1,000,000 rows loaded with COPY,
 # and the same policy translated to one SQL query (bench/pg_completeness.py)
@@ -42,17 +45,22 @@ med() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 i=0
 while [ $i -lt "$ROUNDS" ]; do
 	s=$(date +%s.%N)
+	openssl dgst -sha256 "$D/comp-bundle/entries.jsonl" >/dev/null
+	f=$(echo "$(date +%s.%N) - $s" | bc)
+	s=$(date +%s.%N)
 	SL_COMP_TIMES=1 build/sharelog-verify "$D/comp-bundle" --completeness \
 		--as-of "$ASOF" --csv-summary >"$OUT/comp-sharelog.csv" \
 		2>"$OUT/comp-times" || [ $? = 3 ]
 	e=$(date +%s.%N)
 	# read phase1 phase2 finish: the completeness pass is their sum
-	echo "$(echo "$e - $s" | bc) $(awk '{print $2 + $4 + $6 + $8}' "$OUT/comp-times")" >> "$OUT/comp-runs"
+	echo "$(echo "$e - $s" | bc) $(awk '{print $2 + $4 + $6 + $8}' "$OUT/comp-times") $f" >> "$OUT/comp-runs"
 	i=$((i + 1))
 done
 SL_WHOLE=$(cut -d' ' -f1 "$OUT/comp-runs" | med)
 SL_PASS=$(cut -d' ' -f2 "$OUT/comp-runs" | med)
 SL_RUNS=$(cut -d' ' -f2 "$OUT/comp-runs" | tr '\n' ' ')
+FLOOR=$(cut -d' ' -f3 "$OUT/comp-runs" | med)
+FLOOR_RUNS=$(cut -d' ' -f3 "$OUT/comp-runs" | tr '\n' ' ')
 
 # --- PostgreSQL peer
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -112,6 +120,7 @@ FINDINGS=$(awk -F, '{s += $4} END {print s}' "$OUT/comp-a")
 	echo "Measured $(date -u +%FT%TZ) on $(nproc) cores; as of $ASOF; $WANT records."
 	echo
 	echo "    sharelog completeness pass: median $SL_PASS s (runs: $SL_RUNS)"
+	echo "    hashing floor before each run (openssl dgst -sha256 of the bundle): median $FLOOR s (runs: $FLOOR_RUNS)"
 	echo "    sharelog-verify --completeness, whole command (integrity first): median $SL_WHOLE s"
 	echo "    postgresql, the same policy as one SQL query: median $PG s (runs: $PG_RUNS)"
 	echo "    speed-up of the completeness pass: $(echo "scale=1; $PG / $SL_PASS" | bc)x; of the whole command: $(echo "scale=1; $PG / $SL_WHOLE" | bc)x"

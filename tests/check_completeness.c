@@ -458,6 +458,41 @@ START_TEST(board_policy)
 }
 END_TEST
 
+/* Identifiers may hold a quote or a backslash (the schema refuses only
+ * control characters): findings and the summary name them as written,
+ * not as their JSON escapes. */
+START_TEST(escaped_identifiers)
+{
+	json_error_t je;
+	json_t *fx = json_load_file(FIXTURES, 0, &je);
+	json_t *thread = json_pack("[{s:s, s:{s:s, s:s}, s:[s]}]",
+	    "type", "decision", "set", "decision_id", "D-\"7\"\\b",
+	    "organisation_id", "URN \\ \"X\"", "unset", "rationale");
+	struct sl_policy *p = NULL;
+	struct sl_comp_result *r;
+	const struct sl_comp_finding *f;
+	const struct sl_comp_org *o;
+	struct sl_err e;
+	char dir[256];
+
+	ck_assert_msg(fx != NULL, "%s", je.text);
+	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
+	tu_tmpdir(dir, sizeof(dir));
+	r = run_thread(dir, p, fx, thread, json_string_value(
+	    json_object_get(fx, "as_of")));
+	ck_assert_uint_ge(sl_comp_findings(r, &f), 1);
+	ck_assert_str_eq(f[0].decision_id, "D-\"7\"\\b");
+	ck_assert_str_eq(f[0].organisation, "URN \\ \"X\"");
+	ck_assert_uint_eq(sl_comp_orgs(r, &o), 1);
+	ck_assert_str_eq(o[0].organisation, "URN \\ \"X\"");
+	sl_comp_free(r);
+	tu_rmdir(dir);
+	sl_policy_free(p);
+	json_decref(thread);
+	json_decref(fx);
+}
+END_TEST
+
 Suite *sl_completeness_suite(void)
 {
 	Suite *s = suite_create("completeness");
@@ -469,6 +504,7 @@ Suite *sl_completeness_suite(void)
 	tcase_add_test(tc, policy_errors_name_the_rule);
 	tcase_add_test(tc, board_policy);
 	tcase_add_test(tc, amended_decision);
+	tcase_add_test(tc, escaped_identifiers);
 	suite_add_tcase(s, tc);
 	return s;
 }

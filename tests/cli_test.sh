@@ -163,6 +163,18 @@ assert set(f["rule"] for f in c["findings"]) <= {"V%02d" % i for i in range(1, 2
 PY
 expect 3 "$SV" "$C" --completeness --csv-summary
 has "$D/out" '"organisation","rule","severity","findings","decisions_with_finding"'
+# several workers: phase 1 hands out slices (2,048 entries of a store,
+# 2 MB of a bundle), taken by whichever worker is free; the findings are
+# the same as one worker's, on a store and on a 4 MB bundle
+for src in "$S" "$D/rotated"; do
+	"$SV" "$src" --completeness --csv --as-of 2100-01-01 --threads 1 \
+		> "$D/one.csv" 2>/dev/null || true
+	"$SV" "$src" --completeness --csv --as-of 2100-01-01 --threads 3 \
+		> "$D/three.csv" 2>/dev/null || true
+	if [ "$(wc -l < "$D/one.csv")" -gt 100 ] &&
+	   cmp -s "$D/one.csv" "$D/three.csv"; then ok; else
+		bad "completeness on 3 workers differs from 1 ($src)"; fi
+done
 # as of a time before anything was recorded: nothing judged
 expect 0 "$SV" "$C" --completeness --as-of 2020-01-01
 has "$D/out" "0 judged"

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -183,11 +184,11 @@ static void hash128(uint64_t out[2], const uint8_t *p, size_t n)
 	out[1] = mix(b, a ^ 0xa0761d6478bd642full) | 1;
 }
 
-/* A JSON string value (canonical) decoded for printing: ids are
- * printable, so only \" and \\ can occur. */
-/* A JSON string's bytes p[0..n) (quotes included) without the quotes
- * and backslashes into out (at least n - 1 bytes), NUL terminated; its
- * length. Identifiers and names only: they are shown, not parsed. */
+/* An identifier's canonical JSON string p[0..n) (quotes included)
+ * decoded into out (at least n - 1 bytes), NUL terminated; its length.
+ * The schema refuses control characters in identifiers and canonical
+ * JSON writes everything else as itself, so the only escapes that can
+ * occur are \" and \\: dropping the backslash decodes both. */
 static size_t unquote(char *out, const uint8_t *p, size_t n)
 {
 	size_t i, o = 0;
@@ -330,9 +331,19 @@ static int open_log(struct sl_comp_result *r, const char *path)
 
 /* ---- phase 1 ---------------------------------------------------------- */
 
+/* Phase 1's work, handed out a slice at a time to whichever worker is
+ * free: with two equal halves, the pass waited for the slower core
+ * (tenths of a second on a shared machine). */
+struct slices {
+	atomic_uint_fast64_t next;
+	uint64_t all;            /* bytes of a bundle, seqs of a store */
+	uint64_t step;
+};
+
 struct worker {
 	struct sl_comp_result *r;
-	uint64_t from, to;
+	struct slices *sl;
+	uint64_t from, to;       /* the slice in hand */
 	struct {                 /* organisations already seen: no lock */
 		uint64_t h[2];
 		uint32_t id;
@@ -505,10 +516,10 @@ static int one_entry(struct worker *w, uint64_t seq,
 }
 
 /*
- * A bundle's worker takes a slice of the file's bytes, not of seqs: the
- * lines that start in it, each placed by the seq it carries (the
- * integrity pass has checked that seq is the line's position). No serial
- * pass over the file is needed to find where each line starts.
+ * A bundle's slices are of the file's bytes, not of seqs: the lines that
+ * start in one, each placed by the seq it carries (the integrity pass
+ * has checked that seq is the line's position). No serial pass over the
+ * file is needed to find where each line starts.
  */
 static void work_bytes(struct worker *w)
 {
@@ -518,7 +529,7 @@ static void work_bytes(struct worker *w)
 	const uint8_t *stop = r->map + w->to;
 
 	if (w->from > 0) {          /* the line in progress is the previous
-				     * worker's */
+				     * slice's */
 		p = memchr(p - 1, '\n', (size_t)(end - p + 1));
 		p = p ? p + 1 : end;
 	}
@@ -541,14 +552,24 @@ static void work_bytes(struct worker *w)
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	uint64_t s;
+	struct slices *sl = w->sl;
 
-	if (w->r->map) {
-		work_bytes(w);
-		return NULL;
+	while (!w->rc) {
+		uint64_t k = atomic_fetch_add(&sl->next, 1);
+		uint64_t s;
+
+		if (k >= (sl->all + sl->step - 1) / sl->step)
+			break;
+		w->from = k * sl->step;
+		w->to = w->from + sl->step < sl->all ? w->from + sl->step :
+		    sl->all;
+		if (w->r->map) {
+			work_bytes(w);
+			continue;
+		}
+		for (s = w->from; s < w->to && !w->rc; s++)
+			w->rc = one_entry(w, s, NULL);
 	}
-	for (s = w->from; s < w->to && !w->rc; s++)
-		w->rc = one_entry(w, s, NULL);
 	return NULL;
 }
 
@@ -607,18 +628,19 @@ static int phase1(struct sl_comp_result *r, int threads)
 {
 	struct worker w[64];
 	uint64_t seen = 0;
+	struct slices sl;
 	int t;
 	int rc = 0;
 
 	threads = thread_count(threads, r->n, 1024);
 	memset(w, 0, sizeof(w));
+	/* bytes of a bundle (about 2 MB, 1,500 entries), seqs of a store */
+	atomic_init(&sl.next, 0);
+	sl.all = r->map ? r->maplen : r->n;
+	sl.step = r->map ? UINT64_C(1) << 21 : 2048;
 	for (t = 0; t < threads; t++) {
-		/* seqs of a store, bytes of a bundle */
-		uint64_t all = r->map ? r->maplen : r->n;
-
 		w[t].r = r;
-		w[t].from = all * (uint64_t)t / (uint64_t)threads;
-		w[t].to = all * (uint64_t)(t + 1) / (uint64_t)threads;
+		w[t].sl = &sl;
 		w[t].raws.size = sizeof(struct raw);
 		w[t].cands.size = sizeof(struct cand);
 		w[t].reps.size = sizeof(struct rep);
@@ -1172,7 +1194,12 @@ static int cmp_raw(const void *a, const void *b)
 		return x->seq < y->seq ? -1 : 1;
 	if (x->rule != y->rule)
 		return x->rule < y->rule ? -1 : 1;
-	return x->field - y->field;
+	if (x->field != y->field)
+		return x->field - y->field;
+	/* a total order: phase 1 hands its findings over in no set order */
+	if (x->phase != y->phase)
+		return x->phase - y->phase;
+	return x->severity - y->severity;
 }
 
 static const struct sl_comp_result *sort_ctx;
