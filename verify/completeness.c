@@ -992,7 +992,7 @@ static size_t rep_keep(const struct sl_comp_result *r, struct rep *rp,
 /* repeated_text: every text that appears at least count times from the
  * same author within a window of days. Only the groups that reach the
  * count are sorted by time. */
-static int repeated(struct sl_comp_result *r)
+static int repeated(struct sl_comp_result *r, struct vec *raws)
 {
 	struct rep *rp = r->reps.p;
 	size_t n = r->reps.n;
@@ -1042,13 +1042,29 @@ static int repeated(struct sl_comp_result *r)
 		ru = sl_policy_rule(r->pol, rp[i].rule);
 		f = (struct raw){ rp[i].seq, rp[i].rule, (uint8_t)ru->severity,
 			3, (int16_t)ru->text_field };
-		if (vec_push(&r->raws, &f))
+		if (vec_push(raws, &f))
 			goto out;
 	}
 	rc = 0;
 out:
 	free(flag);
 	return rc;
+}
+
+/* repeated_text needs only phase 1's texts: it runs on its own thread
+ * while the threads are linked (serial) and judged again. */
+struct rep_job {
+	struct sl_comp_result *r;
+	struct vec raws;
+	int rc;
+};
+
+static void *repeated_work(void *arg)
+{
+	struct rep_job *j = arg;
+
+	j->rc = repeated(j->r, &j->raws);
+	return NULL;
 }
 
 /* Follow-up @s into its thread: the decision it belongs to (through the
@@ -1098,11 +1114,15 @@ static int phase2(struct sl_comp_result *r)
 	struct idmap ids = { NULL, 0 };
 	struct thrmap thr = { NULL, 0 };
 	struct vec ovs = { NULL, 0, 0, sizeof(struct ov) };
+	struct rep_job rj = { r, { NULL, 0, 0, sizeof(struct raw) }, 0 };
+	pthread_t rt;
+	int rt_on;
 	size_t cap = 1024;
 	uint64_t s;
 	size_t i;
 	int rc = SL_ENOMEM;
 
+	rt_on = !pthread_create(&rt, NULL, repeated_work, &rj);
 	if (idmap_init(&ids, r->nfollow))
 		goto out;
 	for (s = 0; s < r->n; s++) {
@@ -1172,10 +1192,19 @@ static int phase2(struct sl_comp_result *r)
 				goto out;
 		}
 	}
-	if (repeated(r))
+	if (rt_on) {
+		pthread_join(rt, NULL);
+		rt_on = 0;
+	} else {
+		repeated_work(&rj);
+	}
+	if (rj.rc || vec_cat(&r->raws, &rj.raws))
 		goto out;
 	rc = 0;
 out:
+	if (rt_on)
+		pthread_join(rt, NULL);
+	free(rj.raws.p);
 	free(ids.t);
 	free(thr.t);
 	free(ovs.p);
