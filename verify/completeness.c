@@ -1,13 +1,13 @@
 /*
  * completeness: the policy over a whole log (completeness.h).
  *
- * Phase 1, in parallel over ranges of entries: scan each entry and its
+ * Phase 1, in parallel over slices of entries: scan each entry and its
  * record into a view (no JSON tree), judge it alone, and keep per entry
  * the few facts the thread logic needs (hashes of its ids, dates, type).
  * Phase 2, in seq order: resolve every follow-up to the decision it
  * belongs to, judge again the decisions that follow-ups added to, and
  * apply the checks that need the thread or the log (refers_to,
- * follow_up, repeated_text). Entry bytes stay where they are (the bundle's
+ * follow_up; repeated_text meanwhile on a thread of its own). Entry bytes stay where they are (the bundle's
  * map, the store's snapshot) for the whole run; views point into them.
  */
 #define _GNU_SOURCE
