@@ -7,8 +7,9 @@
  * Phase 2, in seq order: resolve every follow-up to the decision it
  * belongs to, judge again the decisions that follow-ups added to, and
  * apply the checks that need the thread or the log (refers_to,
- * follow_up; repeated_text meanwhile on a thread of its own). Entry bytes stay where they are (the bundle's
- * map, the store's snapshot) for the whole run; views point into them.
+ * follow_up; repeated_text meanwhile on a thread of its own). Entry
+ * bytes stay where they are (the bundle's map, the store's snapshot) for
+ * the whole run; views point into them.
  */
 #define _GNU_SOURCE
 #include "verify/completeness.h"
@@ -82,17 +83,28 @@ struct vec {
 	size_t n, cap, size;
 };
 
+/* Room for @more elements, growing by doubling. */
+static int vec_reserve(struct vec *v, size_t more)
+{
+	size_t nc = v->cap ? v->cap : 256;
+	void *np;
+
+	if (v->n + more <= v->cap)
+		return 0;
+	while (nc < v->n + more)
+		nc *= 2;
+	np = realloc(v->p, nc * v->size);
+	if (!np)
+		return SL_ENOMEM;
+	v->p = np;
+	v->cap = nc;
+	return 0;
+}
+
 static int vec_push(struct vec *v, const void *x)
 {
-	if (v->n == v->cap) {
-		size_t nc = v->cap ? v->cap * 2 : 256;
-		void *np = realloc(v->p, nc * v->size);
-
-		if (!np)
-			return SL_ENOMEM;
-		v->p = np;
-		v->cap = nc;
-	}
+	if (vec_reserve(v, 1))
+		return SL_ENOMEM;
 	memcpy((char *)v->p + v->n * v->size, x, v->size);
 	v->n++;
 	return 0;
@@ -575,11 +587,12 @@ static void *work(void *arg)
 
 static int vec_cat(struct vec *dst, const struct vec *src)
 {
-	size_t i;
-
-	for (i = 0; i < src->n; i++)
-		if (vec_push(dst, (const char *)src->p + i * src->size))
-			return SL_ENOMEM;
+	if (!src->n)
+		return 0;
+	if (vec_reserve(dst, src->n))
+		return SL_ENOMEM;
+	memcpy((char *)dst->p + dst->n * dst->size, src->p, src->n * src->size);
+	dst->n += src->n;
 	return 0;
 }
 
@@ -1209,7 +1222,8 @@ out:
 	free(thr.t);
 	free(ovs.p);
 	if (rc)
-		return sl_err_set(r->e, rc, "out of memory judging threads");
+		return sl_err_set(r->e, rc, "out of memory judging decision "
+		    "threads");
 	return 0;
 }
 
