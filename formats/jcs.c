@@ -120,21 +120,29 @@ int sl_jcs_keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 int sl_jcs_write_string(struct sl_buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
-	size_t run = 0;
+	const uint8_t *p = (const uint8_t *)s;
+	const uint8_t *end = p + n;
+	const uint8_t *run = p;
 	int rc;
 
 	rc = sl_buf_addc(out, '"');
-	for (i = 0; !rc && i < n; i++) {
-		uint8_t c = (uint8_t)s[i];
+	while (!rc && p < end) {
 		char esc[7];
 		size_t elen = 2;
+		uint8_t c;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		if (i > run)
-			rc = sl_buf_add(out, s + run, i - run);
-		run = i + 1;
+		/* Text is valid UTF-8 here: bytes >= 0x80 are written as they
+		 * are, and only '"', '\\' and control characters escaped. */
+		p = sl_jcs_skip_plain(p, end);
+		while (p < end && (*p >= 0x80 || (*p >= 0x20 && *p != '"' &&
+		    *p != '\\')))
+			p++;
+		if (p >= end)
+			break;
+		c = *p;
+		if (p > run)
+			rc = sl_buf_add(out, run, (size_t)(p - run));
+		run = ++p;
 		esc[0] = '\\';
 		switch (c) {
 		case '"': esc[1] = '"'; break;
@@ -155,17 +163,26 @@ int sl_jcs_write_string(struct sl_buf *out, const char *s, size_t n)
 		if (!rc)
 			rc = sl_buf_add(out, esc, elen);
 	}
-	if (!rc && n > run)
-		rc = sl_buf_add(out, s + run, n - run);
+	if (!rc && end > run)
+		rc = sl_buf_add(out, run, (size_t)(end - run));
 	if (!rc)
 		rc = sl_buf_addc(out, '"');
 	return rc;
 }
 
+/* A member of an object being written: its key and value. */
+struct member {
+	const char *key;
+	size_t len;
+	const json_t *val;
+};
+
 static int keysort(const void *a, const void *b)
 {
-	const uint8_t *x = *(const uint8_t *const *)a;
-	const uint8_t *y = *(const uint8_t *const *)b;
+	const struct member *ma = a;
+	const struct member *mb = b;
+	const uint8_t *x = (const uint8_t *)ma->key;
+	const uint8_t *y = (const uint8_t *)mb->key;
 	size_t i = 0;
 
 	/* Up to the first difference, ASCII is in UTF-16 order already. */
@@ -173,8 +190,72 @@ static int keysort(const void *a, const void *b)
 		i++;
 	if (x[i] < 0x80 && y[i] < 0x80)
 		return (int)x[i] - (int)y[i];
-	return u16cmp(x, strlen((const char *)x), y, strlen((const char *)y),
-	    0);
+	return u16cmp(x, ma->len, y, mb->len, 0);
+}
+
+static int write_int(struct sl_buf *out, long long n)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n :
+	    (unsigned long long)n;
+
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (n < 0)
+		d[--i] = '-';
+	return sl_buf_add(out, d + i, sizeof(d) - i);
+}
+
+static int write_value(struct sl_buf *out, const json_t *v, int depth,
+    struct sl_err *e);
+
+static int write_object(struct sl_buf *out, const json_t *v, int depth,
+    struct sl_err *e)
+{
+	struct member small[64];
+	struct member *m = small;
+	size_t n = json_object_size(v);
+	size_t i = 0;
+	int sorted = 1;
+	const char *key;
+	json_t *val;
+	int rc;
+
+	if (n > sizeof(small) / sizeof(small[0])) {
+		m = malloc(n * sizeof(*m));
+		if (!m)
+			return SL_ENOMEM;
+	}
+	json_object_foreach((json_t *)v, key, val) {
+		m[i].key = key;
+		m[i].len = json_object_iter_key_len(
+		    json_object_key_to_iter(key));
+		m[i].val = val;
+		if (i && sorted && keysort(&m[i - 1], &m[i]) > 0)
+			sorted = 0;
+		i++;
+	}
+	/* Members usually arrive in order already (a client that writes
+	 * canonical JSON, or our own records): then no sort at all. */
+	if (!sorted)
+		qsort(m, n, sizeof(*m), keysort);
+	rc = sl_buf_addc(out, '{');
+	for (i = 0; !rc && i < n; i++) {
+		if (i)
+			rc = sl_buf_addc(out, ',');
+		if (!rc)
+			rc = sl_jcs_write_string(out, m[i].key, m[i].len);
+		if (!rc)
+			rc = sl_buf_addc(out, ':');
+		if (!rc)
+			rc = write_value(out, m[i].val, depth + 1, e);
+	}
+	if (m != small)
+		free(m);
+	return rc ? rc : sl_buf_addc(out, '}');
 }
 
 static int write_value(struct sl_buf *out, const json_t *v, int depth,
@@ -198,7 +279,7 @@ static int write_value(struct sl_buf *out, const json_t *v, int depth,
 		if (n > SL_JSON_MAX_INT || n < -SL_JSON_MAX_INT)
 			return sl_err_set(e, SL_EINVAL,
 			    "integer %lld is outside +/-(2^53-1)", n);
-		return sl_buf_addf(out, "%lld", n);
+		return write_int(out, n);
 	}
 	case JSON_REAL:
 		return sl_err_set(e, SL_EINVAL,
@@ -219,35 +300,8 @@ static int write_value(struct sl_buf *out, const json_t *v, int depth,
 		}
 		return rc ? rc : sl_buf_addc(out, ']');
 	}
-	case JSON_OBJECT: {
-		size_t n = json_object_size(v);
-		const char **keys;
-		const char *key;
-		json_t *m;
-		size_t i = 0;
-
-		keys = malloc((n ? n : 1) * sizeof(*keys));
-		if (!keys)
-			return SL_ENOMEM;
-		json_object_foreach((json_t *)v, key, m)
-			keys[i++] = key;
-		qsort(keys, n, sizeof(*keys), keysort);
-		rc = sl_buf_addc(out, '{');
-		for (i = 0; !rc && i < n; i++) {
-			if (i)
-				rc = sl_buf_addc(out, ',');
-			if (!rc)
-				rc = sl_jcs_write_string(out, keys[i],
-				    strlen(keys[i]));
-			if (!rc)
-				rc = sl_buf_addc(out, ':');
-			if (!rc)
-				rc = write_value(out,
-				    json_object_get(v, keys[i]), depth + 1, e);
-		}
-		free(keys);
-		return rc ? rc : sl_buf_addc(out, '}');
-	}
+	case JSON_OBJECT:
+		return write_object(out, v, depth, e);
 	}
 	return SL_EINVAL;
 }
@@ -304,39 +358,38 @@ static int cont(uint8_t c, uint8_t lo, uint8_t hi)
 	return c >= lo && c <= hi;
 }
 
-/* Validate one UTF-8 sequence at s->p (a byte >= 0x80), RFC 3629. */
-static int scan_utf8(struct scan *s)
+size_t sl_jcs_utf8_len(const uint8_t *p, size_t left)
 {
-	const uint8_t *p = s->p;
-	size_t left = (size_t)(s->end - p);
 	uint8_t c = p[0];
 
-	if (c >= 0xc2 && c <= 0xdf) {
-		if (left < 2 || !cont(p[1], 0x80, 0xbf))
-			return bad(s, "invalid UTF-8");
-		s->p += 2;
-		return 0;
-	}
+	if (c >= 0xc2 && c <= 0xdf)
+		return left >= 2 && cont(p[1], 0x80, 0xbf) ? 2 : 0;
 	if (c >= 0xe0 && c <= 0xef) {
 		uint8_t lo = c == 0xe0 ? 0xa0 : 0x80;
 		uint8_t hi = c == 0xed ? 0x9f : 0xbf; /* no surrogates */
 
-		if (left < 3 || !cont(p[1], lo, hi) || !cont(p[2], 0x80, 0xbf))
-			return bad(s, "invalid UTF-8");
-		s->p += 3;
-		return 0;
+		return left >= 3 && cont(p[1], lo, hi) &&
+		    cont(p[2], 0x80, 0xbf) ? 3 : 0;
 	}
 	if (c >= 0xf0 && c <= 0xf4) {
 		uint8_t lo = c == 0xf0 ? 0x90 : 0x80;
 		uint8_t hi = c == 0xf4 ? 0x8f : 0xbf;
 
-		if (left < 4 || !cont(p[1], lo, hi) ||
-		    !cont(p[2], 0x80, 0xbf) || !cont(p[3], 0x80, 0xbf))
-			return bad(s, "invalid UTF-8");
-		s->p += 4;
-		return 0;
+		return left >= 4 && cont(p[1], lo, hi) &&
+		    cont(p[2], 0x80, 0xbf) && cont(p[3], 0x80, 0xbf) ? 4 : 0;
 	}
-	return bad(s, "invalid UTF-8");
+	return 0;
+}
+
+/* Validate one UTF-8 sequence at s->p (a byte >= 0x80), RFC 3629. */
+static int scan_utf8(struct scan *s)
+{
+	size_t n = sl_jcs_utf8_len(s->p, (size_t)(s->end - s->p));
+
+	if (!n)
+		return bad(s, "invalid UTF-8");
+	s->p += n;
+	return 0;
 }
 
 static int is_lhex(uint8_t c)
@@ -364,8 +417,7 @@ static uint64_t special8(uint64_t w)
 	    ((b - ONES) & ~b) | w) & HIGHS;
 }
 
-/* Advance p over plain string bytes, as far as it can cheaply. */
-static const uint8_t *skip_plain(const uint8_t *p, const uint8_t *end)
+const uint8_t *sl_jcs_skip_plain(const uint8_t *p, const uint8_t *end)
 {
 #ifdef __SSE2__
 	const __m128i quote = _mm_set1_epi8('"');
@@ -408,7 +460,7 @@ static inline __attribute__((always_inline)) int scan_string_p(
 
 	s->p++;
 	for (;;) {
-		s->p = skip_plain(s->p, s->end);
+		s->p = sl_jcs_skip_plain(s->p, s->end);
 		while (s->p < s->end && strclass[*s->p] == 0)
 			s->p++;
 		if (s->p >= s->end)

@@ -51,6 +51,21 @@ int sl_jcs_scan_value(size_t *len, const uint8_t *p, size_t n, int depth,
     struct sl_err *e);
 
 /**
+ * Advance @p over plain JSON string bytes (no quote, backslash, control
+ * character or non-ASCII byte) as far as it can cheaply, 16 or 8 bytes at
+ * a time; it may stop before the first special byte, never after it.
+ * Shared with json's parser.
+ */
+const uint8_t *sl_jcs_skip_plain(const uint8_t *p, const uint8_t *end);
+
+/**
+ * Length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF) that starts at p[0] >= 0x80 with
+ * @left bytes available; 0 when it is not one.
+ */
+size_t sl_jcs_utf8_len(const uint8_t *p, size_t left);
+
+/**
  * Compare two keys (as raw escaped JSON string contents) by UTF-16 code
  * units, the RFC 8785 order. Returns <0, 0, >0.
  */

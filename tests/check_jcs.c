@@ -2,6 +2,7 @@
 #include "formats/jcs.h"
 #include "formats/json.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Canonical form of a JSON text (parsed strictly), as a new string. */
@@ -248,6 +249,67 @@ START_TEST(test_jcs_scan_accepts_only_canonical)
 }
 END_TEST
 
+/*
+ * Random objects, members added in random order, keys and strings drawn
+ * from pieces that sort differently in bytes and in UTF-16 and strings
+ * long enough to cross the writer's 16-byte steps: the canonical form
+ * must pass the scanner (its own code) and read back as the same value.
+ */
+START_TEST(test_jcs_write_random_objects)
+{
+	static const char *const piece[] = {
+		"a", "b", "Z", "_", "0", "\xc3\xa9", "\xe2\x82\xac",
+		"\xef\xac\xb3", "\xf0\x9f\x98\x80", "\"", "\\", "\n", "\x01",
+		"\x7f", "0123456789abcdef", " ", "/",
+	};
+	const size_t np = sizeof(piece) / sizeof(piece[0]);
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	int round;
+
+	for (round = 0; round < 3000; round++) {
+		json_t *obj = json_object();
+		json_t *back = NULL;
+		struct sl_jcs_member m[64];
+		struct sl_buf b;
+		struct sl_err e;
+		size_t nm;
+		int k;
+		int members = 1 + round % 40;
+
+		for (k = 0; k < members; k++) {
+			char key[64] = "";
+			char val[256] = "";
+			int j;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			for (j = 0; j < 1 + (int)(x % 4); j++)
+				strcat(key, piece[(x >> (8 + 4 * j)) % np]);
+			for (j = 0; j < (int)((x >> 40) % 12); j++)
+				strcat(val, piece[(x >> (2 * j)) % np]);
+			if ((x >> 60) % 4 == 0)
+				json_object_set_new(obj, key,
+				    json_integer((json_int_t)(x % 2000001) -
+				    1000000));
+			else
+				json_object_set_new(obj, key, json_string(val));
+		}
+		sl_buf_init(&b, 1 << 20);
+		ck_assert_int_eq(sl_jcs_write(&b, obj, &e), 0);
+		ck_assert_msg(sl_jcs_scan(m, 64, &nm, b.data, b.len, &e) == 0,
+		    "%s in %.*s", e.msg, (int)b.len, (const char *)b.data);
+		ck_assert_uint_eq(nm, json_object_size(obj));
+		ck_assert_int_eq(sl_json_parse(&back, (const char *)b.data,
+		    b.len, 1 << 20, &e), 0);
+		ck_assert(json_equal(back, obj));
+		json_decref(back);
+		json_decref(obj);
+		sl_buf_free(&b);
+	}
+}
+END_TEST
+
 Suite *sl_jcs_suite(void)
 {
 	Suite *s = suite_create("jcs");
@@ -262,6 +324,7 @@ Suite *sl_jcs_suite(void)
 	tcase_add_test(tc, test_jcs_scan_rejects_non_canonical);
 	tcase_add_test(tc, test_jcs_scan_depth_limit);
 	tcase_add_test(tc, test_jcs_scan_accepts_only_canonical);
+	tcase_add_test(tc, test_jcs_write_random_objects);
 	suite_add_tcase(s, tc);
 	return s;
 }
