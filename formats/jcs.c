@@ -209,6 +209,35 @@ static int write_int(struct sl_buf *out, long long n)
 	return sl_buf_add(out, d + i, sizeof(d) - i);
 }
 
+/*
+ * Binary insertion sort: objects have tens of members, often in order
+ * already (n - 1 compares then), and the compare inlines here where
+ * qsort calls it through a pointer. Keys are unique, so no ties.
+ */
+static void sort_members(struct member *m, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		struct member x = m[i];
+		size_t lo = 0;
+		size_t hi = i;
+
+		if (keysort(&m[i - 1], &x) < 0)
+			continue;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (keysort(&m[mid], &x) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		memmove(&m[lo + 1], &m[lo], (i - lo) * sizeof(*m));
+		m[lo] = x;
+	}
+}
+
 static int write_value(struct sl_buf *out, const json_t *v, int depth,
     struct sl_err *e);
 
@@ -219,7 +248,6 @@ static int write_object(struct sl_buf *out, const json_t *v, int depth,
 	struct member *m = small;
 	size_t n = json_object_size(v);
 	size_t i = 0;
-	int sorted = 1;
 	const char *key;
 	json_t *val;
 	int rc;
@@ -234,13 +262,11 @@ static int write_object(struct sl_buf *out, const json_t *v, int depth,
 		m[i].len = json_object_iter_key_len(
 		    json_object_key_to_iter(key));
 		m[i].val = val;
-		if (i && sorted && keysort(&m[i - 1], &m[i]) > 0)
-			sorted = 0;
 		i++;
 	}
-	/* Members usually arrive in order already (a client that writes
-	 * canonical JSON, or our own records): then no sort at all. */
-	if (!sorted)
+	if (n <= sizeof(small) / sizeof(small[0]))
+		sort_members(m, n);
+	else
 		qsort(m, n, sizeof(*m), keysort);
 	rc = sl_buf_addc(out, '{');
 	for (i = 0; !rc && i < n; i++) {
