@@ -1,10 +1,13 @@
 /*
- * json: strict JSON intake (jansson underneath).
+ * json: strict JSON intake, into jansson values.
  *
- * Accepts only what the formats allow: no duplicate keys, valid UTF-8, no
- * lone surrogates, no U+0000, integers only and within +/-(2^53-1), at most
- * 16 levels of nesting, a bounded size. Every error names where: line and
- * column for syntax errors, a JSON pointer (RFC 6901) for the rest.
+ * The reader is this module's own (jansson's json_loadb was most of an
+ * append's time); the values it builds are jansson's, for everything
+ * after it. Accepts only what the formats allow: no duplicate keys,
+ * valid UTF-8, no lone surrogates, no U+0000, integers only and within
+ * +/-(2^53-1), at most 16 levels of nesting, a bounded size. Every error
+ * names where: line and column for syntax errors, a JSON pointer
+ * (RFC 6901) for the rest.
  */
 #ifndef SL_JSON_H
 #define SL_JSON_H
