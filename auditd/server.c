@@ -534,11 +534,11 @@ static void send_trail(struct server *sv, struct evhttp_request *req,
 }
 
 /*
- * The 201 answers are written here directly rather than built as jansson
- * values and dumped: at 64 connections, packing and dumping them took a
- * third of the loop thread, more than reading the records.
+ * The 201 answers are written here directly (ans_*) rather than built as
+ * jansson values and dumped: at 64 connections, packing and dumping them
+ * took a third of the loop thread, more than reading the records.
  */
-static int put_key(struct sl_buf *b, int first, const char *key)
+static int ans_key(struct sl_buf *b, int first, const char *key)
 {
 	int rc = first ? 0 : sl_buf_addc(b, ',');
 
@@ -547,17 +547,19 @@ static int put_key(struct sl_buf *b, int first, const char *key)
 	return rc ? rc : sl_buf_addc(b, ':');
 }
 
-static int put_strf(struct sl_buf *b, int first, const char *key,
+static int ans_str(struct sl_buf *b, int first, const char *key,
     const char *val)
 {
-	int rc = put_key(b, first, key);
+	int rc = ans_key(b, first, key);
 
+	if (!val)
+		val = "";
 	return rc ? rc : sl_jcs_write_string(b, val, strlen(val));
 }
 
-static int put_u64(struct sl_buf *b, const char *key, uint64_t v)
+static int ans_u64(struct sl_buf *b, const char *key, uint64_t v)
 {
-	int rc = put_key(b, 0, key);
+	int rc = ans_key(b, 0, key);
 
 	return rc ? rc : sl_buf_addf(b, "%llu", (unsigned long long)v);
 }
@@ -584,17 +586,17 @@ static int put_findings(struct sl_buf *b, struct server *sv,
 
 		rc = sl_buf_adds(b, i ? ",{" : "{");
 		if (!rc)
-			rc = put_strf(b, 1, "rule", ru->id);
+			rc = ans_str(b, 1, "rule", ru->id);
 		if (!rc)
-			rc = put_strf(b, 0, "severity", f[i].severity ==
+			rc = ans_str(b, 0, "severity", f[i].severity ==
 			    SL_SEV_ERROR ? "error" : "warning");
 		if (!rc)
-			rc = put_strf(b, 0, "field",
+			rc = ans_str(b, 0, "field",
 			    sl_policy_field_name(f[i].field));
 		if (!rc)
-			rc = put_u64(b, "seq", f[i].seq);
+			rc = ans_u64(b, "seq", f[i].seq);
 		if (!rc)
-			rc = put_strf(b, 0, "guidance", ru->guidance);
+			rc = ans_str(b, 0, "guidance", ru->guidance);
 		if (!rc)
 			rc = sl_buf_addc(b, '}');
 	}
@@ -614,19 +616,19 @@ static int put_result(struct sl_buf *b, struct server *sv,
 	sl_rfc3339_format(ts, it->recorded_ms);
 	rc = sl_buf_addc(b, '{');
 	if (!rc)
-		rc = put_strf(b, 1, "record_id", it->record_id);
+		rc = ans_str(b, 1, "record_id", it->record_id);
 	if (!rc)
-		rc = put_u64(b, "seq", it->seq);
+		rc = ans_u64(b, "seq", it->seq);
 	if (!rc)
-		rc = put_strf(b, 0, "leaf_hash", hex);
+		rc = ans_str(b, 0, "leaf_hash", hex);
 	if (!rc)
-		rc = put_strf(b, 0, "recorded_at", ts);
+		rc = ans_str(b, 0, "recorded_at", ts);
 	if (!rc)
-		rc = put_key(b, 0, "duplicate");
+		rc = ans_key(b, 0, "duplicate");
 	if (!rc)
 		rc = sl_buf_adds(b, it->duplicate == 1 ? "true" : "false");
 	if (!rc)
-		rc = put_key(b, 0, "findings");
+		rc = ans_key(b, 0, "findings");
 	if (!rc)
 		rc = put_findings(b, sv, t, it);
 	return rc ? rc : sl_buf_addc(b, '}');

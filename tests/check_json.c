@@ -4,13 +4,18 @@
 #include <stdint.h>
 #include <string.h>
 
-static int parse(const char *s, struct sl_err *e)
+static int parse_max(const char *s, size_t max, struct sl_err *e)
 {
 	json_t *v = NULL;
-	int rc = sl_json_parse(&v, s, strlen(s), 4096, e);
+	int rc = sl_json_parse(&v, s, strlen(s), max, e);
 
 	json_decref(v);
 	return rc;
+}
+
+static int parse(const char *s, struct sl_err *e)
+{
+	return parse_max(s, 4096, e);
 }
 
 START_TEST(test_json_duplicate_key_names_line_and_column)
@@ -73,6 +78,16 @@ START_TEST(test_json_depth_limit)
 		ck_assert_int_eq(parse(buf, &e), depth == 16 ? 0 : SL_EINVAL);
 	}
 	ck_assert_ptr_nonnull(strstr(e.msg, "deeper than 16"));
+	/* far deeper: the reader stops before its stack grows with it */
+	{
+		char deep[2 * 5000 + 1];
+
+		memset(deep, '[', 5000);
+		memset(deep + 5000, ']', 5000);
+		deep[10000] = '\0';
+		ck_assert_int_eq(parse_max(deep, 20000, &e), SL_ESYNTAX);
+		ck_assert_ptr_nonnull(strstr(e.msg, "16 levels"));
+	}
 }
 END_TEST
 
