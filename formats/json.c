@@ -518,77 +518,52 @@ out:
 	return rc;
 }
 
-static json_t *read_object(struct parser *ps, int depth)
+static int read_element(struct parser *ps, json_t *arr, int depth)
 {
-	json_t *obj = json_object();
+	json_t *v = read_value(ps, depth);
 
-	if (!obj) {
-		fail(ps, ps->p, oom);
-		return NULL;
-	}
-	ps->p++;
-	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == '}') {
-		ps->p++;
-		return obj;
-	}
-	for (;;) {
-		if (read_member(ps, obj, depth + 1))
-			break;
-		skip_ws(ps);
-		if (ps->p < ps->end && *ps->p == ',') {
-			ps->p++;
-			skip_ws(ps);
-			continue;
-		}
-		if (ps->p < ps->end && *ps->p == '}') {
-			ps->p++;
-			return obj;
-		}
-		fail(ps, ps->p, "expected ',' or '}' after an object member");
-		break;
-	}
-	json_decref(obj);
-	return NULL;
+	if (!v)
+		return -1;
+	if (json_array_append_new(arr, v))
+		return fail(ps, ps->p, oom);
+	return 0;
 }
 
-static json_t *read_array(struct parser *ps, int depth)
+/* An object or an array at ps->p (its opening bracket). */
+static json_t *read_container(struct parser *ps, int depth, int object)
 {
-	json_t *arr = json_array();
+	json_t *c = object ? json_object() : json_array();
+	uint8_t close = object ? '}' : ']';
 
-	if (!arr) {
+	if (!c) {
 		fail(ps, ps->p, oom);
 		return NULL;
 	}
 	ps->p++;
 	skip_ws(ps);
-	if (ps->p < ps->end && *ps->p == ']') {
+	if (ps->p < ps->end && *ps->p == close) {
 		ps->p++;
-		return arr;
+		return c;
 	}
 	for (;;) {
-		json_t *v = read_value(ps, depth + 1);
-
-		if (!v)
+		if (object ? read_member(ps, c, depth + 1) :
+		    read_element(ps, c, depth + 1))
 			break;
-		if (json_array_append_new(arr, v)) {
-			fail(ps, ps->p, oom);
-			break;
-		}
 		skip_ws(ps);
 		if (ps->p < ps->end && *ps->p == ',') {
 			ps->p++;
 			skip_ws(ps);
 			continue;
 		}
-		if (ps->p < ps->end && *ps->p == ']') {
+		if (ps->p < ps->end && *ps->p == close) {
 			ps->p++;
-			return arr;
+			return c;
 		}
-		fail(ps, ps->p, "expected ',' or ']' after an array element");
+		fail(ps, ps->p, object ? "expected ',' or '}' after an object "
+		    "member" : "expected ',' or ']' after an array element");
 		break;
 	}
-	json_decref(arr);
+	json_decref(c);
 	return NULL;
 }
 
@@ -618,9 +593,8 @@ static json_t *read_value(struct parser *ps, int depth)
 	}
 	switch (*ps->p) {
 	case '{':
-		return read_object(ps, depth);
 	case '[':
-		return read_array(ps, depth);
+		return read_container(ps, depth, *ps->p == '{');
 	case '"':
 		if (read_string(ps, &s, &n))
 			return NULL;
