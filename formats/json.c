@@ -387,7 +387,8 @@ static json_t *read_number(struct parser *ps)
 		ps->p++;
 	}
 	if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9') {
-		fail(ps, start, "invalid number");
+		fail(ps, start, "invalid number (a digit must follow "
+		    "the minus sign)");
 		return NULL;
 	}
 	if (*ps->p == '0') {
@@ -435,7 +436,8 @@ static json_t *read_number(struct parser *ps)
 		return json_real(1.0);
 	}
 	if (over || mag > (uint64_t)INT64_MAX + (uint64_t)neg) {
-		fail(ps, start, "integer too large");
+		fail(ps, start, "integer too large (integers must be "
+		    "within +/-(2^53-1))");
 		return NULL;
 	}
 	if (neg)
@@ -535,10 +537,8 @@ static json_t *read_container(struct parser *ps, int depth, int object)
 	json_t *c = object ? json_object() : json_array();
 	uint8_t close = object ? '}' : ']';
 
-	if (!c) {
-		fail(ps, ps->p, oom);
-		return NULL;
-	}
+	if (!c)
+		return NULL;  /* out of memory, said by sl_json_parse */
 	ps->p++;
 	skip_ws(ps);
 	if (ps->p < ps->end && *ps->p == close) {
@@ -579,7 +579,6 @@ static json_t *read_value(struct parser *ps, int depth)
 {
 	const uint8_t *s;
 	size_t n;
-	json_t *v;
 
 	if (depth > PARSE_MAX_DEPTH) {
 		fail(ps, ps->p, "nested far deeper than the 16 levels "
@@ -598,10 +597,7 @@ static json_t *read_value(struct parser *ps, int depth)
 	case '"':
 		if (read_string(ps, &s, &n))
 			return NULL;
-		v = json_stringn_nocheck((const char *)s, n);
-		if (!v)
-			fail(ps, ps->p, oom);
-		return v;
+		return json_stringn_nocheck((const char *)s, n);
 	case 't':
 		if (word(ps, "true", 4))
 			return json_true();
@@ -675,6 +671,10 @@ int sl_json_parse(json_t **out, const char *buf, size_t len, size_t max,
 			fail(&ps, ps.p, "text after the end of the JSON value");
 	}
 	sl_buf_free(&ps.text);
+	/* jansson's constructors return NULL only when out of memory (a
+	 * number's, for one, is not checked where it is made) */
+	if (!v && !ps.err_at)
+		fail(&ps, ps.p, oom);
 	if (ps.err_at) {
 		json_decref(v);
 		if (ps.err == oom)
