@@ -561,42 +561,53 @@ static int ans_u64(struct sl_buf *b, const char *key, uint64_t v)
 {
 	int rc = ans_key(b, 0, key);
 
-	return rc ? rc : sl_buf_addf(b, "%llu", (unsigned long long)v);
+	return rc ? rc : sl_buf_addi(b, (long long)v);   /* seqs < 2^63 */
 }
 
 /* What the policy finds open on the record's thread now that it is
  * stored: the case system prompts the practitioner to amend. A decision
- * is never refused for these (an unrecorded decision is worse). */
+ * is never refused for these (an unrecorded decision is worse). A rule's
+ * id and guidance were made JSON once, when the policy was loaded. */
 static int put_findings(struct sl_buf *b, struct server *sv,
     struct sl_store_txn *t, const struct sl_store_item *it)
 {
+	/* a record just appended is judged from its canonical bytes here;
+	 * a duplicate's is the stored original's */
+	const struct sl_comp_entry self = { it->canon, it->canon_len,
+		it->type, it->recorded_ms };
 	struct sl_comp_open f[64];
 	struct sl_err e;
 	size_t n = 0;
 	size_t i;
 	int rc;
 
-	if (!t || sl_comp_thread(t, sv->policy, it->seq, sl_rfc3339_now_ms(),
-	    f, 64, &n, &e))
+	if (!t || sl_comp_thread(t, sv->policy, it->seq, it->canon &&
+	    it->duplicate == 0 ? &self : NULL, sl_rfc3339_now_ms(), f, 64,
+	    &n, &e))
 		n = 0;
 	rc = sl_buf_addc(b, '[');
 	for (i = 0; !rc && i < n; i++) {
 		const struct sl_policy_rule *ru = sl_policy_rule(sv->policy,
 		    f[i].rule);
+		const char *fn = sl_policy_field_name(f[i].field);
 
-		rc = sl_buf_adds(b, i ? ",{" : "{");
+		rc = sl_buf_adds(b, i ? ",{\"rule\":" : "{\"rule\":");
 		if (!rc)
-			rc = ans_str(b, 1, "rule", ru->id);
+			rc = sl_buf_add(b, ru->id_json, ru->id_json_len);
 		if (!rc)
-			rc = ans_str(b, 0, "severity", f[i].severity ==
-			    SL_SEV_ERROR ? "error" : "warning");
+			rc = sl_buf_adds(b, f[i].severity == SL_SEV_ERROR ?
+			    ",\"severity\":\"error\",\"field\":" :
+			    ",\"severity\":\"warning\",\"field\":");
 		if (!rc)
-			rc = ans_str(b, 0, "field",
-			    sl_policy_field_name(f[i].field));
+			rc = sl_jcs_write_string(b, fn ? fn : "",
+			    fn ? strlen(fn) : 0);
 		if (!rc)
 			rc = ans_u64(b, "seq", f[i].seq);
 		if (!rc)
-			rc = ans_str(b, 0, "guidance", ru->guidance);
+			rc = sl_buf_adds(b, ",\"guidance\":");
+		if (!rc)
+			rc = sl_buf_add(b, ru->guidance_json,
+			    ru->guidance_json_len);
 		if (!rc)
 			rc = sl_buf_addc(b, '}');
 	}
@@ -634,6 +645,13 @@ static int put_result(struct sl_buf *b, struct server *sv,
 	return rc ? rc : sl_buf_addc(b, '}');
 }
 
+static void free_data(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
 /* The 201 of a job: one result, or {"results":[...]} for a batch. */
 static void send_results(struct server *sv, struct evhttp_request *req,
     struct sl_store_txn *t, const struct sl_job *j, int batch)
@@ -659,17 +677,22 @@ static void send_results(struct server *sv, struct evhttp_request *req,
 	if (!rc)
 		rc = sl_buf_addc(&b, '\n');
 	out = rc ? NULL : evbuffer_new();
-	if (!out || evbuffer_add(out, b.data, b.len)) {
+	/* the evbuffer takes the bytes as they are (no copy) and frees them
+	 * once they are sent */
+	if (out && evbuffer_add_reference(out, b.data, b.len, free_data,
+	    NULL)) {
+		evbuffer_free(out);
+		out = NULL;
+	}
+	if (!out) {
 		/* the records are stored; only the answer could not be made */
 		sl_buf_free(&b);
-		if (out)
-			evbuffer_free(out);
 		send_error(sv, req, 500, K_STORE, "the records were stored "
 		    "but the answer could not be written (out of memory); "
 		    "a retry returns it");
 		return;
 	}
-	sl_buf_free(&b);
+	(void)sl_buf_take(&b, NULL);    /* now the evbuffer's */
 	sv->status_count[2]++;
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");

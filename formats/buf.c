@@ -74,6 +74,22 @@ int sl_buf_adds(struct sl_buf *b, const char *s)
 	return sl_buf_add(b, s, strlen(s));
 }
 
+int sl_buf_addi(struct sl_buf *b, long long n)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n :
+	    (unsigned long long)n;
+
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (n < 0)
+		d[--i] = '-';
+	return sl_buf_add(b, d + i, sizeof(d) - i);
+}
+
 int sl_buf_addf(struct sl_buf *b, const char *fmt, ...)
 {
 	char tmp[512];

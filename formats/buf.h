@@ -30,6 +30,9 @@ int sl_buf_addc(struct sl_buf *b, uint8_t c);
 /** Append a NUL-terminated string. */
 int sl_buf_adds(struct sl_buf *b, const char *s);
 
+/** Append @n in decimal (no printf: the 201 answers write many). */
+int sl_buf_addi(struct sl_buf *b, long long n);
+
 /** Append printf-formatted text. */
 int sl_buf_addf(struct sl_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

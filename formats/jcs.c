@@ -193,22 +193,6 @@ static int keysort(const void *a, const void *b)
 	return u16cmp(x, ma->len, y, mb->len, 0);
 }
 
-static int write_int(struct sl_buf *out, long long n)
-{
-	char d[24];
-	size_t i = sizeof(d);
-	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n :
-	    (unsigned long long)n;
-
-	do {
-		d[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (n < 0)
-		d[--i] = '-';
-	return sl_buf_add(out, d + i, sizeof(d) - i);
-}
-
 /*
  * Binary insertion sort: objects have tens of members, often in order
  * already (n - 1 compares then), and the compare inlines here where
@@ -305,7 +289,7 @@ static int write_value(struct sl_buf *out, const json_t *v, int depth,
 		if (n > SL_JSON_MAX_INT || n < -SL_JSON_MAX_INT)
 			return sl_err_set(e, SL_EINVAL,
 			    "integer %lld is outside +/-(2^53-1)", n);
-		return write_int(out, n);
+		return sl_buf_addi(out, n);
 	}
 	case JSON_REAL:
 		return sl_err_set(e, SL_EINVAL,

@@ -2,6 +2,9 @@
 #include "formats/buf.h"
 #include "formats/err.h"
 
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +45,36 @@ START_TEST(test_buf_addf_and_reset)
 }
 END_TEST
 
+/* sl_buf_addi against printf over the edges and random values */
+START_TEST(test_buf_addi_matches_printf)
+{
+	static const long long edge[] = { 0, 1, -1, 9, 10, -10, 99, 100,
+		9007199254740991LL, -9007199254740991LL, LLONG_MAX, LLONG_MIN,
+		LLONG_MIN + 1 };
+	char want[32];
+	struct sl_buf b;
+	size_t i;
+
+	sl_buf_init(&b, 64);
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]) + 10000; i++) {
+		long long v = i < sizeof(edge) / sizeof(edge[0]) ? edge[i] :
+		    (long long)(((uint64_t)rand() << 40) ^ ((uint64_t)rand() <<
+		    20) ^ (uint64_t)rand()) >> (rand() % 60);
+
+		sl_buf_reset(&b);
+		ck_assert_int_eq(sl_buf_addi(&b, v), 0);
+		snprintf(want, sizeof(want), "%lld", v);
+		ck_assert_uint_eq(b.len, strlen(want));
+		ck_assert_int_eq(memcmp(b.data, want, b.len), 0);
+	}
+	sl_buf_free(&b);
+	sl_buf_init(&b, 3);                  /* "-100" does not fit */
+	ck_assert_int_eq(sl_buf_addi(&b, -100), SL_ETOOBIG);
+	ck_assert_uint_eq(b.len, 0);
+	sl_buf_free(&b);
+}
+END_TEST
+
 Suite *sl_buf_suite(void)
 {
 	Suite *s = suite_create("buf");
@@ -49,6 +82,7 @@ Suite *sl_buf_suite(void)
 
 	tcase_add_test(tc, test_buf_grows_up_to_its_maximum);
 	tcase_add_test(tc, test_buf_addf_and_reset);
+	tcase_add_test(tc, test_buf_addi_matches_printf);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -142,6 +142,17 @@ check "incomplete decision: stored all the same (201)" [ "$CODE" = 201 ]
 rules=$(python3 -c "import json; print(' '.join(sorted(f['rule']+':'+f['field'] for f in json.load(open('$D/body'))['findings'])))")
 check "201 lists the findings ($rules)" sh -c "echo '$rules' | grep -q 'V05:lawful_basis' && echo '$rules' | grep -q 'V01:rationale'"
 check "findings carry the guidance sentence" python3 -c "import json,sys; f=json.load(open('$D/body'))['findings']; sys.exit(0 if all(len(x['guidance'])>20 for x in f) else 1)"
+check "each finding: the guidance of a policy rule with its id, on this record" python3 -c "
+import json,sys
+pol={}
+for r in json.load(open('verify/default-policy.json'))['rules']: pol.setdefault(r['id'], []).append(r['guidance'])
+b=json.load(open('$D/body'))
+sys.exit(0 if b['findings'] and all(x['guidance'] in pol[x['rule']] and x['severity'] in ('error','warning') and x['seq']==b['seq'] for x in b['findings']) else 1)"
+cp "$D/body" "$D/inc.first"
+req school POST /v1/decisions "$D/inc.json"
+check "its retry answers the same findings (read from the store)" python3 -c "
+import json,sys; a=json.load(open('$D/inc.first')); b=json.load(open('$D/body'))
+sys.exit(0 if b['duplicate'] and a['findings']==b['findings'] and a['seq']==b['seq'] else 1)"
 req school POST /v1/decisions "$D/amd.json"
 check "amendment: 201" [ "$CODE" = 201 ]
 rules=$(python3 -c "import json; print(' '.join(sorted(f['rule']+':'+f['field'] for f in json.load(open('$D/body'))['findings'])))")

@@ -1663,8 +1663,8 @@ static void add_hits(struct sl_comp_open *out, size_t cap, size_t *n,
 }
 
 int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
-    uint64_t seq, int64_t now_ms, struct sl_comp_open *out, size_t cap,
-    size_t *n, struct sl_err *e)
+    uint64_t seq, const struct sl_comp_entry *known, int64_t now_ms,
+    struct sl_comp_open *out, size_t cap, size_t *n, struct sl_err *e)
 {
 	struct thread_seqs *ts = NULL;
 	struct sl_record_view *v = NULL;
@@ -1684,7 +1684,13 @@ int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
 	int rc;
 
 	*n = 0;
-	rc = store_view(&self, &etype, &tm.recorded_ms, t, seq, e);
+	if (known) {
+		etype = known->type;
+		tm.recorded_ms = known->recorded_ms;
+		rc = sl_record_view_scan(&self, known->record, known->len, e);
+	} else {
+		rc = store_view(&self, &etype, &tm.recorded_ms, t, seq, e);
+	}
 	if (rc)
 		return rc;
 	if (etype < SL_ET_DECISION || etype > SL_ET_INFORM_UPDATE)
@@ -1712,9 +1718,16 @@ int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
 	rms = calloc(ts->n ? ts->n : 1, sizeof(*rms));
 	if (!v || !types || !rms)
 		goto out;
-	for (i = 0; i < ts->n; i++)
-		if (store_view(&v[i], &types[i], &rms[i], t, ts->seq[i], e))
+	for (i = 0; i < ts->n; i++) {
+		if (ts->seq[i] == seq) {
+			v[i] = self;
+			types[i] = etype;
+			rms[i] = tm.recorded_ms;
+		} else if (store_view(&v[i], &types[i], &rms[i], t, ts->seq[i],
+		    e)) {
 			types[i] = -1;
+		}
+	}
 	me = ts->n ? ts->n - 1 : 0;
 	rc = 0;
 	if (!ts->n || ts->seq[me] != seq)

@@ -109,17 +109,27 @@ struct sl_comp_open {
 
 #define SL_COMP_THREAD_MAX 512   /* records of one thread looked at */
 
+/* Entry @seq as the caller already holds it: its record in canonical
+ * form (borrowed for the call), its SL_ET_* type and recorded time. */
+struct sl_comp_entry {
+	const uint8_t *record;
+	size_t len;
+	int type;
+	int64_t recorded_ms;
+};
+
 /**
  * The findings open on the decision thread of entry @seq as the thread
  * stands with it (the entries of the same decision_id up to @seq): the
  * record judged on its own, and when it is a follow-up, the decision it
  * belongs to judged with its follow-ups, or the V20 finding when it
  * refers to no earlier record of the thread. The log-wide checks
- * (follow_up dates, repeated_text) are left to sharelog-verify. Writes
- * up to @cap findings, their number in *n.
+ * (follow_up dates, repeated_text) are left to sharelog-verify. @self is
+ * entry @seq when the caller has it (it is not read back from the
+ * store), or NULL. Writes up to @cap findings, their number in *n.
  */
 int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
-    uint64_t seq, int64_t now_ms, struct sl_comp_open *out, size_t cap,
-    size_t *n, struct sl_err *e);
+    uint64_t seq, const struct sl_comp_entry *self, int64_t now_ms,
+    struct sl_comp_open *out, size_t cap, size_t *n, struct sl_err *e);
 
 #endif

@@ -99,6 +99,7 @@ struct rule {
 	struct span grace;
 	struct span escalate;
 	char *id, *guidance;
+	char *id_json, *guidance_json;
 };
 
 struct sl_policy {
@@ -492,6 +493,22 @@ static void hoist_types(struct rule *r)
 	}
 }
 
+/* @s as a JSON string (quoted, escaped); NULL when out of memory. */
+static char *json_text(const char *s, size_t *len)
+{
+	struct sl_buf b;
+	char *t;
+
+	sl_buf_init(&b, strlen(s) * 6 + 3);
+	if (sl_jcs_write_string(&b, s, strlen(s))) {
+		sl_buf_free(&b);
+		return NULL;
+	}
+	t = sl_buf_take(&b, len);
+	sl_buf_free(&b);
+	return t;
+}
+
 static int load_rule(struct ld *l, struct rule *r, const json_t *o)
 {
 	static const char *const known[] = { "id", "severity", "when",
@@ -526,10 +543,14 @@ static int load_rule(struct ld *l, struct rule *r, const json_t *o)
 		    "the rule comes from) is required%s", "");
 	r->id = strdup(id);
 	r->guidance = strdup(g);
-	if (!r->id || !r->guidance)
+	r->id_json = json_text(id, &r->pub.id_json_len);
+	r->guidance_json = json_text(g, &r->pub.guidance_json_len);
+	if (!r->id || !r->guidance || !r->id_json || !r->guidance_json)
 		return sl_err_set(l->e, SL_ENOMEM, "out of memory");
 	r->pub.id = r->id;
 	r->pub.guidance = r->guidance;
+	r->pub.id_json = r->id_json;
+	r->pub.guidance_json = r->guidance_json;
 	r->pub.severity = sev[0] == 'e' ? SL_SEV_ERROR : SL_SEV_WARNING;
 	r->pub.field = "";
 	r->pub.due_field = r->pub.text_field = r->pub.by_field = -1;
@@ -810,6 +831,8 @@ void sl_policy_free(struct sl_policy *p)
 		free(r->req);
 		free(r->id);
 		free(r->guidance);
+		free(r->id_json);
+		free(r->guidance_json);
 	}
 	for (i = 0; i < p->nplaceholders; i++)
 		free(p->placeholders[i]);

@@ -47,6 +47,10 @@ struct sl_policy_rule {
 	enum sl_check check;
 	const char *field;        /* the field a finding names */
 	const char *guidance;     /* the sentence of guidance or law */
+	/* id and guidance as JSON strings (quoted, escaped), made once for
+	 * the service's answers, which name them for every finding */
+	const char *id_json, *guidance_json;
+	size_t id_json_len, guidance_json_len;
 	/* SL_CHECK_FOLLOW_UP: due field index, record types (SL_RT_*) that
 	 * answer it */
 	int due_field;
