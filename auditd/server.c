@@ -1127,9 +1127,10 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
 	 * without a certificate. Only when memory runs out. */
 	if (!ssl)
 		return NULL;
+	/* not BEV_OPT_THREADSAFE: only the loop thread touches it (the
+	 * writer wakes the loop with event_active) */
 	bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
-	    BEV_OPT_THREADSAFE);
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev)
 		return NULL;
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);

@@ -7,7 +7,12 @@
  * a JSON Lines file), so every 201 is a durable new entry.
  *
  *   loadgen -u HOST:PORT -a CA -c CERT -k KEY -f RECORDS.jsonl
- *           [-n CONNECTIONS] [-b BATCH] [-t SECONDS]
+ *           [-n CONNECTIONS] [-b BATCH] [-t SECONDS] [-j THREADS]
+ *
+ * The connections are shared out among THREADS threads (default 2, one a
+ * core here), each waiting on its connections with epoll, as pgbench -j
+ * does: a thread per connection would spend the cores the service is
+ * measured on in waking 64 threads.
  *
  * Prints: decisions/s (acknowledged), requests/s, p50/p99/p999 latency.
  */
@@ -21,6 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,14 +44,29 @@ static struct sockaddr_in addr;
 static char hostport[128];
 static int batch = 1;
 
+struct conn {
+	SSL *ssl;
+	char *req;
+	char *resp;
+	size_t have;          /* bytes of the answer's head read */
+	size_t head;          /* length of the head once read, else 0 */
+	long clen;
+	long body;            /* body bytes read */
+	int status;
+	double t0;
+};
+
 struct worker {
 	pthread_t t;
+	int n;                /* its connections */
 	double *lat;          /* seconds per request */
 	size_t nlat;
 	size_t cap;
 	size_t acked;         /* records acknowledged with 201 */
 	size_t errors;
 };
+
+#define RESP_CAP (1 << 16)
 
 static double now(void)
 {
@@ -83,109 +107,174 @@ static void drop(SSL *ssl)
 	close(fd);
 }
 
-/* Read one HTTP response; returns the status or -1. */
-static int read_response(SSL *ssl, char *buf, size_t cap)
+/* Write the whole of @p on a non-blocking connection. */
+static int write_all(SSL *ssl, const char *p, size_t n)
 {
-	size_t have = 0;
-	char *hdr_end = NULL;
-	long clen = 0;
-	int status;
+	for (;;) {
+		int r = SSL_write(ssl, p, (int)n);
+		struct pollfd pf = { SSL_get_fd(ssl), 0, 0 };
 
-	while (!hdr_end) {
-		int r = SSL_read(ssl, buf + have, (int)(cap - have - 1));
-
-		if (r <= 0)
-			return -1;
-		have += (size_t)r;
-		buf[have] = '\0';
-		hdr_end = strstr(buf, "\r\n\r\n");
-		if (!hdr_end && have + 1 >= cap)
-			return -1;
-	}
-	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
-		return -1;
-	{
-		char *cl = strcasestr(buf, "\r\nContent-Length:");
-
-		if (cl)
-			clen = strtol(cl + 17, NULL, 10);
-	}
-	{
-		size_t body_have = have - (size_t)(hdr_end + 4 - buf);
-
-		while ((long)body_have < clen) {
-			char tmp[16384];
-			int r = SSL_read(ssl, tmp, sizeof(tmp));
-
-			if (r <= 0)
-				return -1;
-			body_have += (size_t)r;
+		if (r > 0)
+			return 0;
+		switch (SSL_get_error(ssl, r)) {
+		case SSL_ERROR_WANT_WRITE: pf.events = POLLOUT; break;
+		case SSL_ERROR_WANT_READ: pf.events = POLLIN; break;
+		default: return -1;
 		}
+		if (poll(&pf, 1, 1000) < 0 && errno != EINTR)
+			return -1;
 	}
-	return status;
+}
+
+/* Send the next request on @c: records never sent before. 1 when the
+ * records are used up, -1 on an error. */
+static int send_next(struct conn *c)
+{
+	size_t first = atomic_fetch_add(&next_line, (size_t)batch);
+	size_t off = 512;
+	size_t body = 0;
+	size_t hdr;
+	size_t i;
+	char head[512];
+
+	if (first + (size_t)batch > nlines)
+		return 1;
+	/* body first, after room for the header */
+	if (batch > 1)
+		c->req[off + body++] = '[';
+	for (i = 0; i < (size_t)batch; i++) {
+		if (i)
+			c->req[off + body++] = ',';
+		memcpy(c->req + off + body, lines[first + i], lens[first + i]);
+		body += lens[first + i];
+	}
+	if (batch > 1)
+		c->req[off + body++] = ']';
+	hdr = (size_t)snprintf(head, sizeof(head), "POST /v1/decisions "
+	    "HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n", hostport, body);
+	memcpy(c->req + off - hdr, head, hdr);
+	c->have = c->head = 0;
+	c->body = 0;
+	c->t0 = now();
+	return write_all(c->ssl, c->req + off - hdr, hdr + body);
+}
+
+/* Read what has arrived on @c: 1 when its answer is complete, 0 when
+ * more is to come, -1 on an error. */
+static int read_some(struct conn *c)
+{
+	for (;;) {
+		int r;
+
+		if (!c->head) {
+			char *end;
+
+			r = SSL_read(c->ssl, c->resp + c->have,
+			    (int)(RESP_CAP - c->have - 1));
+			if (r > 0) {
+				c->have += (size_t)r;
+				c->resp[c->have] = '\0';
+				end = strstr(c->resp, "\r\n\r\n");
+				if (end) {
+					char *cl = strcasestr(c->resp,
+					    "\r\nContent-Length:");
+
+					if (sscanf(c->resp, "HTTP/1.%*d %d",
+					    &c->status) != 1)
+						return -1;
+					c->clen = cl ? strtol(cl + 17, NULL, 10)
+					    : 0;
+					c->head = (size_t)(end + 4 - c->resp);
+					c->body = (long)(c->have - c->head);
+				} else if (c->have + 1 >= RESP_CAP) {
+					return -1;
+				}
+			}
+		} else {        /* the body is counted, not kept */
+			r = SSL_read(c->ssl, c->resp, RESP_CAP);
+			if (r > 0)
+				c->body += r;
+		}
+		if (r <= 0)
+			return SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ ?
+			    0 : -1;
+		if (c->head && c->body >= c->clen)
+			return 1;
+	}
 }
 
 static void *run(void *arg)
 {
 	struct worker *w = arg;
-	SSL *ssl = connect_tls();
-	char *req = malloc(64 << 20);
-	char *resp = malloc(1 << 20);
+	struct conn *cs = calloc((size_t)w->n, sizeof(*cs));
+	struct epoll_event ev[64];
+	int ep = epoll_create1(0);
+	int open = 0;
+	int i;
 
-	while (ssl && !atomic_load(&stop)) {
-		size_t first = atomic_fetch_add(&next_line, (size_t)batch);
-		size_t off;
-		size_t body = 0;
-		size_t hdr;
-		size_t i;
-		double t0;
-		int st;
+	for (i = 0; i < w->n; i++) {
+		struct conn *c = &cs[i];
+		struct epoll_event e = { EPOLLIN, { .ptr = c } };
 
-		if (first + (size_t)batch > nlines) {
+		c->ssl = connect_tls();
+		c->req = malloc(64 << 20);
+		c->resp = malloc(RESP_CAP);
+		if (!c->ssl || !c->req || !c->resp) {
+			w->errors++;
+			continue;
+		}
+		fcntl(SSL_get_fd(c->ssl), F_SETFL, O_NONBLOCK);
+		epoll_ctl(ep, EPOLL_CTL_ADD, SSL_get_fd(c->ssl), &e);
+		open++;
+	}
+	for (i = 0; i < w->n; i++) {
+		int r = cs[i].ssl ? send_next(&cs[i]) : 0;
+
+		if (r)
 			atomic_store(&stop, 1);
-			break;
-		}
-		/* body first, after room for the header */
-		off = 512;
-		if (batch > 1)
-			req[off + body++] = '[';
-		for (i = 0; i < (size_t)batch; i++) {
-			if (i)
-				req[off + body++] = ',';
-			memcpy(req + off + body, lines[first + i],
-			    lens[first + i]);
-			body += lens[first + i];
-		}
-		if (batch > 1)
-			req[off + body++] = ']';
-		hdr = (size_t)snprintf(resp, 512, "POST /v1/decisions HTTP/1.1\r\n"
-		    "Host: %s\r\nContent-Type: application/json\r\n"
-		    "Content-Length: %zu\r\n\r\n", hostport, body);
-		memcpy(req + off - hdr, resp, hdr);
-		t0 = now();
-		if (SSL_write(ssl, req + off - hdr, (int)(hdr + body)) <= 0) {
-			w->errors++;
-			break;
-		}
-		st = read_response(ssl, resp, 1 << 20);
-		if (st < 0) {
-			w->errors++;
-			break;
-		}
-		if (w->nlat == w->cap) {
-			w->cap = w->cap ? w->cap * 2 : 4096;
-			w->lat = realloc(w->lat, w->cap * sizeof(*w->lat));
-		}
-		w->lat[w->nlat++] = now() - t0;
-		if (st == 201)
-			w->acked += (size_t)batch;
-		else
+		if (r < 0)
 			w->errors++;
 	}
-	if (ssl)
-		drop(ssl);
-	free(req);
-	free(resp);
+	while (open && !atomic_load(&stop)) {
+		int n = epoll_wait(ep, ev, 64, 100);
+
+		for (i = 0; i < n && !atomic_load(&stop); i++) {
+			struct conn *c = ev[i].data.ptr;
+			int r = read_some(c);
+
+			if (r == 0)
+				continue;
+			if (r < 0) {
+				w->errors++;
+				atomic_store(&stop, 1);
+				break;
+			}
+			if (w->nlat == w->cap) {
+				w->cap = w->cap ? w->cap * 2 : 4096;
+				w->lat = realloc(w->lat, w->cap *
+				    sizeof(*w->lat));
+			}
+			w->lat[w->nlat++] = now() - c->t0;
+			if (c->status == 201)
+				w->acked += (size_t)batch;
+			else
+				w->errors++;
+			r = send_next(c);
+			if (r)
+				atomic_store(&stop, 1);
+			if (r < 0)
+				w->errors++;
+		}
+	}
+	for (i = 0; i < w->n; i++) {
+		if (cs[i].ssl)
+			drop(cs[i].ssl);
+		free(cs[i].req);
+		free(cs[i].resp);
+	}
+	free(cs);
+	close(ep);
 	return NULL;
 }
 
@@ -205,6 +294,7 @@ int main(int argc, char **argv)
 	const char *key = NULL;
 	const char *file = NULL;
 	int conns = 1;
+	int threads = 2;
 	double secs = 10;
 	struct worker *w;
 	FILE *f;
@@ -224,7 +314,7 @@ int main(int argc, char **argv)
 	char host[64];
 	int port;
 
-	while ((opt = getopt(argc, argv, "u:a:c:k:f:n:b:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "u:a:c:k:f:n:b:t:j:")) != -1) {
 		switch (opt) {
 		case 'u': url = optarg; break;
 		case 'a': ca = optarg; break;
@@ -234,13 +324,15 @@ int main(int argc, char **argv)
 		case 'n': conns = atoi(optarg); break;
 		case 'b': batch = atoi(optarg); break;
 		case 't': secs = atof(optarg); break;
+		case 'j': threads = atoi(optarg); break;
 		default: return 2;
 		}
 	}
-	if (!url || !ca || !cert || !key || !file || conns < 1 || batch < 1 ||
+	if (!url || !ca || !cert || !key || !file || conns < 1 || batch < 1 || threads < 1 ||
 	    sscanf(url, "%63[^:]:%d", host, &port) != 2) {
 		fprintf(stderr, "usage: loadgen -u HOST:PORT -a CA -c CERT -k KEY "
-		    "-f RECORDS.jsonl [-n CONNECTIONS] [-b BATCH] [-t SECONDS]\n");
+		    "-f RECORDS.jsonl [-n CONNECTIONS] [-b BATCH] [-t SECONDS] "
+		    "[-j THREADS]\n");
 		return 2;
 	}
 	snprintf(hostport, sizeof(hostport), "%s", url);
@@ -270,23 +362,28 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	w = calloc((size_t)conns, sizeof(*w));
+	if (threads > conns)
+		threads = conns;
+	w = calloc((size_t)threads, sizeof(*w));
+	for (i = 0; i < threads; i++) {
+		w[i].n = conns * (i + 1) / threads - conns * i / threads;
+	}
 	t0 = now();
-	for (i = 0; i < conns; i++)
+	for (i = 0; i < threads; i++)
 		pthread_create(&w[i].t, NULL, run, &w[i]);
 	while (!atomic_load(&stop) && now() - t0 < secs)
 		usleep(10000);
 	atomic_store(&stop, 1);
-	for (i = 0; i < conns; i++)
+	for (i = 0; i < threads; i++)
 		pthread_join(w[i].t, NULL);
 	el = now() - t0;
-	for (i = 0; i < conns; i++) {
+	for (i = 0; i < threads; i++) {
 		acked += w[i].acked;
 		errors += w[i].errors;
 		total += w[i].nlat;
 	}
 	all = malloc((total + 1) * sizeof(*all));
-	for (i = 0; i < conns; i++) {
+	for (i = 0; i < threads; i++) {
 		memcpy(all + k, w[i].lat, w[i].nlat * sizeof(*all));
 		k += w[i].nlat;
 	}

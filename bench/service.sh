@@ -4,7 +4,8 @@
 # this machine (load generators included).
 #   - sharelogd: bench/loadgen.c, keep-alive, 1/16/64 connections one
 #     decision per request, and batches of 100; durable decisions/s and
-#     p50/p99/p999 latency.
+#     p50/p99/p999 latency. The connections are shared by 2 client
+#     threads (epoll), as pgbench's are (-j 2).
 #   - PostgreSQL: a BEFORE INSERT trigger computes sha256(prev || body)
 #     under an advisory lock, synchronous_commit=on; pgbench with the same
 #     client counts, one decision per transaction, and 1,000-row batches.
@@ -91,9 +92,10 @@ rec=$(head -1 "$DATA/school-800k.jsonl" | sed "s/'/''/g")
 printf "INSERT INTO decisions(body) VALUES ('%s');\n" "$rec" > "$OUT/pg-single.sql"
 printf "INSERT INTO decisions(body) SELECT ('%s')::jsonb FROM generate_series(1, 1000);\n" "$rec" > "$OUT/pg-batch.sql"
 pg_run() { # LABEL CLIENTS SCRIPT ROWS_PER_TX
-	tps=$(pgbench -n -h 127.0.0.1 -p $PGPORT -U postgres -c "$2" -j "$2" \
+	j=$(( $2 < 2 ? $2 : 2 ))      # client threads, as loadgen's
+	tps=$(pgbench -n -h 127.0.0.1 -p $PGPORT -U postgres -c "$2" -j "$j" \
 		-T "$SECS" -f "$3" audit 2>/dev/null | awk '/^tps/ {print $3; exit}')
-	lat=$(pgbench -n -h 127.0.0.1 -p $PGPORT -U postgres -c "$2" -j "$2" \
+	lat=$(pgbench -n -h 127.0.0.1 -p $PGPORT -U postgres -c "$2" -j "$j" \
 		-T 3 -f "$3" audit 2>/dev/null | awk '/latency average/ {print $4; exit}')
 	echo "postgresql $1 clients $2: $(awk -v t="$tps" -v r="$4" 'BEGIN{printf "%.0f", t*r}') decisions/s ($tps transactions/s, average latency $lat ms)" | tee -a "$OUT/svc-raw"
 }
