@@ -124,12 +124,12 @@ struct sl_comp_entry {
  * record judged on its own, and when it is a follow-up, the decision it
  * belongs to judged with its follow-ups, or the V20 finding when it
  * refers to no earlier record of the thread. The log-wide checks
- * (follow_up dates, repeated_text) are left to sharelog-verify. @self is
- * entry @seq when the caller has it (it is not read back from the
+ * (follow_up dates, repeated_text) are left to sharelog-verify. @known
+ * is entry @seq when the caller has it (it is not read back from the
  * store), or NULL. Writes up to @cap findings, their number in *n.
  */
 int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
-    uint64_t seq, const struct sl_comp_entry *self, int64_t now_ms,
+    uint64_t seq, const struct sl_comp_entry *known, int64_t now_ms,
     struct sl_comp_open *out, size_t cap, size_t *n, struct sl_err *e);
 
 #endif
