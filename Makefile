@@ -92,6 +92,7 @@ bench: deps
 	$(MAKE) O=build all
 	./bench/run.sh
 	./bench/service.sh
+	./bench/service_big.sh
 
 clean:
 	rm -rf build build-san
