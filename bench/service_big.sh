@@ -14,8 +14,10 @@ OUT=bench/out
 P=$DATA/pki
 RES=$OUT/service-big.md
 [ -d "$DATA/svc-store" ] || ./bench/service.sh
-[ -x "$OUT/loadgen" ] || gcc -std=c11 -O2 -Wall -Wextra -Werror \
-	-o "$OUT/loadgen" bench/loadgen.c -lssl -lcrypto -pthread
+# built every time, as service.sh does: a load generator left from an
+# older source would change the figures without a word
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/loadgen" bench/loadgen.c \
+	-lssl -lcrypto -pthread
 if [ ! -s "$DATA/fresh-200k.jsonl" ]; then
 	python3 scripts/gen_decisions.py -n 200000 --lean --orgs URN-118832 \
 		--seed 77 -o "$DATA/fresh-200k.jsonl"
