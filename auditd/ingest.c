@@ -37,11 +37,11 @@ static int read_line(FILE *in, struct sl_buf *b, int *toolong)
 
 /*
  * The spool holds each validated record ready to append: u64 line,
- * u8 type, then five strings as u32 length + bytes: canonical record,
- * submitter, record_id, decision_id, child_ref. The append pass does no
- * JSON work at all.
+ * u8 type, then four strings as u32 length + bytes: canonical record,
+ * submitter, record_id, decision_id. The append pass does no JSON work
+ * at all.
  */
-#define SPOOL_STRS 5
+#define SPOOL_STRS 4
 
 static int spool_put(FILE *f, uint64_t line, uint8_t type,
     const char *const str[SPOOL_STRS], const size_t len[SPOOL_STRS])
@@ -108,7 +108,6 @@ static int spool_next(void *ctx, struct sl_store_item **it, struct sl_err *e)
 	x->item.record_id = x->str[2].len ? (const char *)x->str[2].data : NULL;
 	x->item.decision_id = x->str[3].len ? (const char *)x->str[3].data :
 	    NULL;
-	x->item.child_ref = x->str[4].len ? (const char *)x->str[4].data : NULL;
 	x->taken++;
 	*it = &x->item;
 	return 1;
@@ -213,7 +212,6 @@ int sl_ingest_add(struct sl_ingest *g, json_t *rec, uint64_t no,
 	len[1] = strlen(str[1]);
 	str[2] = opt_str(rec, "record_id", &len[2]);
 	str[3] = opt_str(rec, "decision_id", &len[3]);
-	str[4] = opt_str(rec, "child_ref", &len[4]);
 	if (spool_put(g->spool, no, (uint8_t)sl_entry_type_parse(rt,
 	    strlen(rt)), str, len))
 		return sl_err_set(e, SL_EIO, "cannot write the spool file");

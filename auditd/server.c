@@ -203,7 +203,6 @@ struct offs {
 	size_t by;
 	size_t rid;
 	size_t did;
-	size_t cref;
 };
 
 static int put_str(struct sl_buf *b, size_t *off, const char *s)
@@ -306,9 +305,6 @@ static void post_decisions(struct server *sv, struct evhttp_request *req,
 		if (!rc)
 			rc = put_str(&jb->data, &of[i].did, json_string_value(
 			    json_object_get(rec, "decision_id")));
-		if (!rc)
-			rc = put_str(&jb->data, &of[i].cref, json_string_value(
-			    json_object_get(rec, "child_ref")));
 		if (rc) {
 			send_error(sv, req, 413, K_TOO_LARGE, "the records are "
 			    "too large once canonical");
@@ -326,7 +322,6 @@ static void post_decisions(struct server *sv, struct evhttp_request *req,
 		it->submitted_by = d + of[i].by;
 		it->record_id = d + of[i].rid;
 		it->decision_id = d[of[i].did] ? d + of[i].did : NULL;
-		it->child_ref = d[of[i].cref] ? d + of[i].cref : NULL;
 	}
 	jb->j.n = n;
 	jb->j.owner = req;
@@ -466,7 +461,6 @@ static void post_trail(struct server *sv, struct evhttp_request *req,
 		it->canon = jb->data.data;
 		it->canon_len = canon_len;
 		it->submitted_by = (const char *)jb->data.data + canon_len + 1;
-		it->child_ref = cid ? jb->child_ref : NULL;
 	}
 	jb->j.n = 1;
 	jb->j.owner = req;

@@ -21,8 +21,11 @@ struct sl_writer {
 	void (*notify)(void *);
 	void *ctx;
 	pthread_t thread;
+	pthread_t indexer;
+	int has_indexer;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t ixcv;        /* wakes the indexer to stop */
 	struct sl_job *queue;       /* newest first */
 	struct sl_job *finished;
 	size_t pending;
@@ -38,6 +41,18 @@ static int64_t now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A pthread_cond_timedwait deadline @ms from now. */
+static void deadline_in(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
 }
 
 /* The items of a list of jobs, one after the other, skipping failed. */
@@ -190,12 +205,7 @@ static void *run(void *arg)
 		while (!w->queue && !w->stop) {
 			struct timespec ts;
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 200 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			deadline_in(&ts, 200);
 			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 			if (!w->queue) {
 				pthread_mutex_unlock(&w->mu);
@@ -230,6 +240,48 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/*
+ * How often the indexer brings the store's child and case indexes up to
+ * date. They are off the commit path (formats/store.h): the longer the
+ * interval, the more new entries share each of the indexes' pages in one
+ * run, and the longer the tail that a trail read scans in refs (about
+ * 50 bytes an entry, well under a millisecond per 10,000).
+ */
+#define INDEX_EVERY_MS 2000
+
+static void *run_index(void *arg)
+{
+	struct sl_writer *w = arg;
+	int failing = 0;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		struct timespec ts;
+		struct sl_err e;
+		uint64_t left = 0;
+		int rc;
+
+		deadline_in(&ts, INDEX_EVERY_MS);
+		pthread_cond_timedwait(&w->ixcv, &w->mu, &ts);
+		if (w->stop)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		do
+			rc = sl_store_index(w->s, 0, &left, &e);
+		while (!rc && left);
+		/* Lookups stay right without it (they scan what is not
+		 * indexed): say so once, not every interval. */
+		if (rc && !failing)
+			fprintf(stderr, "sharelogd: cannot index the store; "
+			    "trails read the entries not yet indexed: %s\n",
+			    e.msg);
+		failing = rc != 0;
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
 int sl_writer_start(struct sl_writer **out, struct sl_store *s,
     struct sl_signer *signer, uint64_t cp_entries, unsigned cp_ms,
     void (*done)(void *ctx), void *ctx, struct sl_err *e)
@@ -249,10 +301,17 @@ int sl_writer_start(struct sl_writer **out, struct sl_store *s,
 	w->cp_at_ms = now_ms();
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->ixcv, NULL);
 	if (pthread_create(&w->thread, NULL, run, w)) {
 		free(w);
 		return sl_err_set(e, SL_EIO, "cannot start the writer thread");
 	}
+	/* Without it the service still answers right, trails more slowly:
+	 * sl_store_close() indexes what is left. */
+	w->has_indexer = !pthread_create(&w->indexer, NULL, run_index, w);
+	if (!w->has_indexer)
+		fprintf(stderr, "sharelogd: cannot start the indexer thread; "
+		    "the store is indexed when the service stops\n");
 	*out = w;
 	return 0;
 }
@@ -303,11 +362,15 @@ int sl_writer_stop(struct sl_writer *w, struct sl_job **left,
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
 	pthread_cond_signal(&w->cv);
+	pthread_cond_signal(&w->ixcv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	if (w->has_indexer)
+		pthread_join(w->indexer, NULL);
 	*left = w->finished;
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->ixcv);
 	free(w);
 	return 0;
 }

@@ -43,8 +43,10 @@ struct sl_writer;
 
 /**
  * Start the writer thread over @s (which it then owns for writing; reads
- * may go on in other threads). @done is called from the writer thread,
- * with @ctx, each time finished jobs are ready for sl_writer_done().
+ * may go on in other threads), and the indexer thread, which brings the
+ * store's child and case indexes up to date every few seconds. @done is
+ * called from the writer thread, with @ctx, each time finished jobs are
+ * ready for sl_writer_done().
  */
 int sl_writer_start(struct sl_writer **out, struct sl_store *s,
     struct sl_signer *signer, uint64_t cp_entries, unsigned cp_ms,

@@ -22,6 +22,9 @@ if [ ! -s "$DATA/fresh-200k.jsonl" ]; then
 	python3 scripts/gen_decisions.py -n 200000 --lean --orgs URN-118832 \
 		--seed 77 -o "$DATA/fresh-200k.jsonl"
 fi
+# A store left by an older build gets its refs and child/case index on
+# its first writable open: once here, not in every copy.
+"$BIN/sharelogd" checkpoint --store "$DATA/svc-store" > /dev/null
 W=$(mktemp -d "${TMPDIR:-/tmp}/sl-big-XXXXXX")
 trap 'rm -rf "$W"' EXIT
 run() { # CONNECTIONS BATCH
@@ -34,7 +37,11 @@ run() { # CONNECTIONS BATCH
 		--listen "127.0.0.1:$port" > "$W/svc.json"
 	"$BIN/sharelogd" serve --config "$W/svc.json" > "$W/svc.log" 2>&1 </dev/null &
 	spid=$!
-	sleep 1
+	i=0
+	until grep -q listening "$W/svc.log"; do
+		i=$((i + 1)); [ $i -lt 600 ] || { cat "$W/svc.log"; exit 1; }
+		sleep 0.1
+	done
 	"$OUT/loadgen" -u "127.0.0.1:$port" -a "$P/ca.crt" -c "$P/school.crt" \
 		-k "$P/school.key" -f "$DATA/fresh-200k.jsonl" -n "$1" -b "$2" \
 		-t "$SECS"

@@ -33,13 +33,25 @@ struct sl_store {
 	MDB_dbi tree;
 	MDB_dbi ids;
 	MDB_dbi threads;
-	MDB_dbi subjects;
 	MDB_dbi checkpoints;
 	MDB_dbi meta;
 	MDB_dbi summaries;
+	MDB_dbi refs;
+	MDB_dbi subjects;         /* legacy: an older store's own indexes */
 	MDB_dbi cases;
 	int has_summaries;        /* a read-only open of an older store may
-				     lack the summaries and cases tables */
+				     lack the summaries table */
+	int has_refs;             /* refs is complete: lookups use the
+				     index environment and refs' tail */
+	int has_subjects;         /* the legacy tables are there */
+	int has_cases;
+	/* the index environment (store/index): subjects and cases, written
+	 * by sl_store_index() off the commit path; NULL when a read-only
+	 * open finds none */
+	MDB_env *ix;
+	MDB_dbi ix_subjects;
+	MDB_dbi ix_cases;
+	MDB_dbi ix_meta;
 	unsigned flags;
 	char origin[256];
 	/* the writer's view */
@@ -62,8 +74,30 @@ struct sl_store {
 struct sl_store_txn {
 	struct sl_store *s;
 	MDB_txn *txn;
+	MDB_txn *ixt;           /* the index environment's, begun first */
 	uint64_t size;
 };
+
+/* What derive() writes of one entry. */
+#define D_SUMMARY 0x1
+#define D_REFS 0x2
+
+/* The longest case_ref kept in refs and the cases index. */
+#define CASE_MAX (SL_STORE_REFS_MAX - SL_HASH_LEN)
+
+/* Record fields derive() reads (sl_record_field_index), set once. */
+static int f_case_ref = -1;
+static int f_child_ref = -1;
+static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
+
+static void fields_init(void)
+{
+	f_case_ref = sl_record_field_index("case_ref", 8);
+	f_child_ref = sl_record_field_index("child_ref", 9);
+}
+
+static int open_index(struct sl_store *s, const char *dir, struct sl_err *e);
+static int index_all(struct sl_store *s, struct sl_err *e);
 
 static int lmdb_err(struct sl_err *e, int rc, const char *what)
 {
@@ -96,6 +130,9 @@ static uint64_t rd64(const uint8_t *p)
 
 /* ---- open ----------------------------------------------------------- */
 
+/* How open_dbis treats a table that is not there. */
+enum { T_CORE, T_LATER, T_LEGACY };
+
 static int open_dbis(struct sl_store *s, MDB_txn *txn, unsigned create,
     struct sl_err *e)
 {
@@ -103,34 +140,44 @@ static int open_dbis(struct sl_store *s, MDB_txn *txn, unsigned create,
 		const char *name;
 		size_t off;
 		unsigned flags;
+		int kind;
+		size_t has;     /* offset of the flag saying it is there */
 	} dbs[] = {
-		{ "entries", offsetof(struct sl_store, entries), 0 },
-		{ "tree", offsetof(struct sl_store, tree), 0 },
-		{ "ids", offsetof(struct sl_store, ids), 0 },
+		{ "entries", offsetof(struct sl_store, entries), 0, T_CORE, 0 },
+		{ "tree", offsetof(struct sl_store, tree), 0, T_CORE, 0 },
+		{ "ids", offsetof(struct sl_store, ids), 0, T_CORE, 0 },
 		{ "threads", offsetof(struct sl_store, threads),
-		    MDB_DUPSORT | MDB_DUPFIXED },
-		{ "subjects", offsetof(struct sl_store, subjects),
-		    MDB_DUPSORT | MDB_DUPFIXED },
-		{ "checkpoints", offsetof(struct sl_store, checkpoints), 0 },
-		{ "meta", offsetof(struct sl_store, meta), 0 },
+		    MDB_DUPSORT | MDB_DUPFIXED, T_CORE, 0 },
+		{ "checkpoints", offsetof(struct sl_store, checkpoints), 0,
+		    T_CORE, 0 },
+		{ "meta", offsetof(struct sl_store, meta), 0, T_CORE, 0 },
 		/* added later: a writable open creates and fills them */
-		{ "summaries", offsetof(struct sl_store, summaries), 0 },
+		{ "summaries", offsetof(struct sl_store, summaries), 0,
+		    T_LATER, offsetof(struct sl_store, has_summaries) },
+		{ "refs", offsetof(struct sl_store, refs), 0, T_LATER, 0 },
+		/* an older store's indexes, read until a writable open
+		 * moves them to the index environment */
+		{ "subjects", offsetof(struct sl_store, subjects),
+		    MDB_DUPSORT | MDB_DUPFIXED, T_LEGACY,
+		    offsetof(struct sl_store, has_subjects) },
 		{ "cases", offsetof(struct sl_store, cases),
-		    MDB_DUPSORT | MDB_DUPFIXED },
+		    MDB_DUPSORT | MDB_DUPFIXED, T_LEGACY,
+		    offsetof(struct sl_store, has_cases) },
 	};
 	size_t i;
 
-	s->has_summaries = 1;
 	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *d = (MDB_dbi *)((char *)s + dbs[i].off);
-		int rc = mdb_dbi_open(txn, dbs[i].name,
-		    dbs[i].flags | (create ? MDB_CREATE : 0), d);
+		unsigned fl = dbs[i].flags;
+		int rc;
 
-		if (rc == MDB_NOTFOUND && dbs[i].off >=
-		    offsetof(struct sl_store, summaries)) {
-			s->has_summaries = 0;
+		if (create && dbs[i].kind != T_LEGACY)
+			fl |= MDB_CREATE;
+		rc = mdb_dbi_open(txn, dbs[i].name, fl, d);
+		if (dbs[i].has)
+			*(int *)((char *)s + dbs[i].has) = rc == 0;
+		if (rc == MDB_NOTFOUND && dbs[i].kind != T_CORE)
 			continue;
-		}
 		if (rc == MDB_NOTFOUND)
 			return sl_err_set(e, SL_EINVAL, "not a sharelog store "
 			    "(no \"%s\" table)", dbs[i].name);
@@ -242,36 +289,75 @@ static int load_state(struct sl_store *s, MDB_txn *txn, struct sl_err *e)
 	return 0;
 }
 
-static int put_summary(struct sl_store *s, MDB_txn *txn, uint64_t seq,
+static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
     int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen,
-    unsigned flags);
+    unsigned what);
 
-/* Up to this many entries' summaries per transaction of a backfill. */
+/* Up to this many entries per transaction of a backfill. */
 #define BACKFILL_STEP 65536
 
+/* Where a backfill of @what (D_SUMMARY or D_REFS) starts. */
+static int backfill_from(struct sl_store *s, MDB_txn *txn, unsigned what,
+    uint64_t *from)
+{
+	MDB_stat st;
+	char nb[32];
+	int mrc;
+
+	if (what == D_SUMMARY) {
+		mrc = mdb_stat(txn, s->summaries, &st);
+		*from = st.ms_entries;
+		return mrc;
+	}
+	mrc = get_meta(s, txn, "refs_next", nb, sizeof(nb));
+	*from = mrc ? 0 : strtoull(nb, NULL, 10);
+	return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
 /*
- * A store made before summaries were kept gets them on its first
- * writable open: the entries that have none are summarised, a bounded
- * number per transaction, growing the map when it fills.
+ * Refs are complete: say so, and drop the older store's own subjects and
+ * cases tables, which the index environment replaces.
  */
-static int backfill(struct sl_store *s, struct sl_err *e)
+static int refs_complete(struct sl_store *s, MDB_txn *txn)
+{
+	MDB_val k = { 9, (void *)"refs_next" };
+	int mrc = put_meta(s, txn, "refs", "complete");
+
+	if (!mrc)
+		mrc = mdb_del(txn, s->meta, &k, NULL);
+	if (mrc == MDB_NOTFOUND)
+		mrc = 0;
+	if (!mrc && s->has_subjects)
+		mrc = mdb_drop(txn, s->subjects, 1);
+	if (!mrc && s->has_cases)
+		mrc = mdb_drop(txn, s->cases, 1);
+	return mrc;
+}
+
+/*
+ * A store made before summaries (D_SUMMARY) or refs (D_REFS) were kept
+ * gets them on its first writable open: the entries that have none are
+ * derived, a bounded number per transaction, growing the map when it
+ * fills. Refs keep their progress in meta "refs_next" and end with
+ * refs_complete().
+ */
+static int backfill(struct sl_store *s, unsigned what, struct sl_err *e)
 {
 	for (;;) {
 		MDB_txn *txn;
 		MDB_cursor *c = NULL;
-		MDB_stat st;
 		MDB_val k;
 		MDB_val v;
 		uint8_t kb[8];
-		uint64_t from;
+		uint64_t from = 0;
 		size_t done = 0;
+		int end = 0;
 		int mrc;
 
 		mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
 		if (mrc)
 			return lmdb_err(e, mrc, "cannot summarise the store");
-		mrc = mdb_stat(txn, s->summaries, &st);
-		from = st.ms_entries;
+		mrc = backfill_from(s, txn, what, &from);
 		if (!mrc)
 			mrc = mdb_cursor_open(txn, s->entries, &c);
 		if (!mrc) {
@@ -288,18 +374,27 @@ static int backfill(struct sl_store *s, struct sl_err *e)
 				mrc = MDB_CORRUPTED;
 				break;
 			}
-			mrc = put_summary(s, txn, rd64(k.mv_data), ev.type,
-			    ev.recorded_ms, ev.record, ev.record_len,
-			    MDB_APPEND);
+			mrc = derive(s, txn, rd64(k.mv_data), ev.type,
+			    ev.recorded_ms, ev.record, ev.record_len, what);
 			if (!mrc)
 				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			done++;
 		}
 		if (c)
 			mdb_cursor_close(c);
-		if (mrc == MDB_NOTFOUND)
+		if (mrc == MDB_NOTFOUND) {
 			mrc = 0;
-		if (!mrc && done) {
+			end = 1;
+		}
+		if (!mrc && what == D_REFS) {
+			char nb[32];
+
+			snprintf(nb, sizeof(nb), "%llu",
+			    (unsigned long long)(from + done));
+			mrc = end ? refs_complete(s, txn) :
+			    put_meta(s, txn, "refs_next", nb);
+		}
+		if (!mrc && (done || what == D_REFS)) {
 			mrc = mdb_txn_commit(txn);
 			txn = NULL;
 		}
@@ -315,12 +410,17 @@ static int backfill(struct sl_store *s, struct sl_err *e)
 			continue;
 		}
 		if (mrc == MDB_CORRUPTED)
-			return sl_err_set(e, SL_ESTORE, "cannot summarise entry "
-			    "%llu: it is damaged; run sharelog-verify",
-			    (unsigned long long)(from + done));
+			return sl_err_set(e, SL_ESTORE, "cannot derive entry "
+			    "%llu's %s: it is damaged; run sharelog-verify",
+			    (unsigned long long)(from + done),
+			    what == D_REFS ? "refs" : "summary");
 		if (mrc)
 			return lmdb_err(e, mrc, "cannot summarise the store");
-		if (!done)
+		if (end && what == D_REFS) {
+			s->has_refs = 1;
+			s->has_subjects = s->has_cases = 0;
+		}
+		if (end || !done)
 			return 0;
 	}
 }
@@ -353,6 +453,7 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 	if (!s)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
 	s->flags = flags;
+	pthread_once(&fields_once, fields_init);
 	pthread_rwlock_init(&s->resize, NULL);
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	sl_buf_init(&s->rec, SL_ENTRY_MAX);
@@ -395,6 +496,9 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 		goto fail;
 	if (flags & SL_STORE_CREATE) {
 		mrc = put_meta(s, txn, "format", SL_STORE_FORMAT);
+		if (!mrc)
+			mrc = put_meta(s, txn, "refs", "complete");
+		s->has_refs = 1;
 		if (mrc) {
 			rc = lmdb_err(e, mrc, "cannot initialise the store");
 			goto fail;
@@ -407,6 +511,8 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 			goto fail;
 		}
 		get_meta(s, txn, "origin", s->origin, sizeof(s->origin));
+		s->has_refs = !get_meta(s, txn, "refs", fmt, sizeof(fmt)) &&
+		    !strcmp(fmt, "complete");
 	}
 	/* Only a writer needs the tip and the compact range; a reader (the
 	 * verifier above all) must open even a damaged store. */
@@ -423,10 +529,17 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 		goto fail;
 	}
 	if (!(flags & SL_STORE_RDONLY)) {
-		rc = backfill(s, e);
+		rc = backfill(s, D_SUMMARY, e);
+		if (!rc && !s->has_refs)
+			rc = backfill(s, D_REFS, e);
 		if (rc)
 			goto fail;
 	}
+	rc = open_index(s, dir, e);
+	if (!rc && s->ix && !(flags & SL_STORE_RDONLY))
+		rc = index_all(s, e);
+	if (rc)
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -440,6 +553,12 @@ void sl_store_close(struct sl_store *s)
 {
 	if (!s)
 		return;
+	/* What the service's indexer had not reached yet; a failure only
+	 * leaves a longer tail for lookups to scan. */
+	if (s->ix && !(s->flags & SL_STORE_RDONLY) && s->size)
+		(void)index_all(s, NULL);
+	if (s->ix)
+		mdb_env_close(s->ix);
 	if (s->env)
 		mdb_env_close(s->env);
 	sl_hash_free(s->hash);
@@ -638,41 +757,73 @@ static int raw_item(struct sl_store_item *it, struct sl_store *s,
 	return sl_hash_leaf(it->leaf, s->hash, it->raw, it->raw_len);
 }
 
-static int f_case_ref = -2;
+size_t sl_store_refs_of(uint8_t out[SL_STORE_REFS_MAX],
+    const struct sl_record_view *v)
+{
+	const uint8_t *c;
+	const uint8_t *cs;
+	size_t cl;
+	int child;
+
+	pthread_once(&fields_once, fields_init);
+	c = f_child_ref >= 0 ? v->val[f_child_ref] : NULL;
+	cs = f_case_ref >= 0 ? v->val[f_case_ref] : NULL;
+	cl = cs ? v->len[f_case_ref] : 0;
+	child = c && v->len[f_child_ref] == 2 * SL_HASH_LEN + 2 &&
+	    c[0] == '"' && !sl_enc_unhex(out, SL_HASH_LEN, (const char *)c + 1,
+	    2 * SL_HASH_LEN);
+	if (!child)
+		memset(out, 0, SL_HASH_LEN);
+	if (!cs || cl <= 2 || cl > CASE_MAX || cs[0] != '"')
+		cl = 0;
+	if (cl)
+		memcpy(out + SL_HASH_LEN, cs, cl);
+	return child || cl ? SL_HASH_LEN + cl : 0;
+}
 
 /*
- * Keep what the reports read of one entry: its summary (seq -> the kept
- * form) and, when the record has a case_ref, the cases index (the
- * canonical JSON string of case_ref -> seq). @rec is the entry's record
- * in canonical form.
+ * Write what the readers derive from one entry, at append time: its
+ * summary for the reports (seq -> the kept form) and its refs (seq -> the
+ * child_ref's 32 bytes, zero when it has none, then case_ref's canonical
+ * JSON string when it has one), which the index environment is built from
+ * and which lookups scan beyond the index. @rec is the entry's record in
+ * canonical form. Writes are appends: seqs come in order.
  */
-static int put_summary(struct sl_store *s, MDB_txn *txn, uint64_t seq,
+static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
     int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen,
-    unsigned flags)
+    unsigned what)
 {
 	struct sl_record_view *v;
-	struct sl_summary sum;
 	uint8_t kb[8];
-	uint8_t sb[SL_SUMMARY_LEN];
+	uint8_t rb[SL_STORE_REFS_MAX];
 	MDB_val k = { 8, kb };
-	MDB_val val = { SL_SUMMARY_LEN, sb };
-	int mrc;
+	MDB_val val;
+	int mrc = 0;
 
-	if (f_case_ref == -2)
-		f_case_ref = sl_record_field_index("case_ref", 8);
 	/* the view is ~2 KB: keep it off the writer's stack */
 	v = malloc(sizeof(*v));
 	if (!v)
 		return ENOMEM;
-	sl_summary_of_record(&sum, v, rec, reclen, type, recorded_ms, s->hash);
-	sl_summary_encode(sb, &sum);
 	be64(kb, seq);
-	mrc = mdb_put(txn, s->summaries, &k, &val, flags);
-	if (!mrc && f_case_ref >= 0 && v->val[f_case_ref] &&
-	    v->len[f_case_ref] > 2 && v->len[f_case_ref] <= 400 &&
-	    v->val[f_case_ref][0] == '"')
-		mrc = put_dup(txn, s->cases, v->val[f_case_ref],
-		    v->len[f_case_ref], seq);
+	if (what & D_SUMMARY) {
+		struct sl_summary sum;
+		uint8_t sb[SL_SUMMARY_LEN];
+
+		sl_summary_of_record(&sum, v, rec, reclen, type, recorded_ms,
+		    s->hash);
+		sl_summary_encode(sb, &sum);
+		val.mv_size = SL_SUMMARY_LEN;
+		val.mv_data = sb;
+		mrc = mdb_put(txn, s->summaries, &k, &val, MDB_APPEND);
+	} else if (sl_record_view_scan(v, rec, reclen, NULL)) {
+		memset(v, 0, sizeof(*v));
+	}
+	if (!mrc && (what & D_REFS)) {
+		val.mv_size = sl_store_refs_of(rb, v);
+		val.mv_data = rb;
+		if (val.mv_size)
+			mrc = mdb_put(txn, s->refs, &k, &val, MDB_APPEND);
+	}
 	free(v);
 	return mrc;
 }
@@ -720,7 +871,6 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		size_t rl;
 		const char *rid;
 		const char *did;
-		const char *cref;
 		uint8_t chash[SL_HASH_LEN];
 		uint8_t ohash[SL_HASH_LEN];
 		uint64_t oseq;
@@ -749,7 +899,6 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		if (rec) {
 			rid = str_field(rec, "record_id");
 			did = str_field(rec, "decision_id");
-			cref = str_field(rec, "child_ref");
 			sl_buf_reset(&s->rec);
 			rc = sl_jcs_write(&s->rec, rec, e);
 			rb = s->rec.data;
@@ -757,7 +906,6 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		} else {
 			rid = it->record_id;
 			did = it->decision_id;
-			cref = it->child_ref;
 			rb = it->canon;
 			rl = it->canon_len;
 		}
@@ -820,8 +968,8 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		mrc = mdb_put(w.txn, s->entries, &k, &v, MDB_APPEND);
 		if (mrc)
 			goto lmdb;
-		mrc = put_summary(s, w.txn, it->seq, it->type,
-		    it->recorded_ms, rb, rl, MDB_APPEND);
+		mrc = derive(s, w.txn, it->seq, it->type,
+		    it->recorded_ms, rb, rl, D_SUMMARY | D_REFS);
 		if (mrc)
 			goto lmdb;
 		w.seq = it->seq;
@@ -846,17 +994,6 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 			    it->seq);
 			if (mrc)
 				goto lmdb;
-		}
-		if (cref) {
-			uint8_t raw[SL_HASH_LEN];
-
-			if (!sl_enc_unhex(raw, SL_HASH_LEN, cref,
-			    strlen(cref))) {
-				mrc = put_dup(w.txn, s->subjects, raw,
-				    SL_HASH_LEN, it->seq);
-				if (mrc)
-					goto lmdb;
-			}
 		}
 		size++;
 		last_ms = it->recorded_ms;
@@ -1035,7 +1172,12 @@ int sl_store_put_checkpoint(struct sl_store *s, uint64_t size,
 
 /* ---- reading -------------------------------------------------------- */
 
-int sl_store_read_begin(struct sl_store_txn **out, struct sl_store *s,
+/*
+ * Begin a snapshot; with @ix, one of the index environment too, begun
+ * first: the index then never reaches past the snapshot, so one that does
+ * was built from another history.
+ */
+static int read_begin(struct sl_store_txn **out, struct sl_store *s, int ix,
     struct sl_err *e)
 {
 	struct sl_store_txn *t;
@@ -1049,6 +1191,9 @@ int sl_store_read_begin(struct sl_store_txn **out, struct sl_store *s,
 	if (!t)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
 	t->s = s;
+	/* without it, lookups scan refs: slower, never wrong */
+	if (ix && s->ix && mdb_txn_begin(s->ix, NULL, MDB_RDONLY, &t->ixt))
+		t->ixt = NULL;
 	for (;;) {
 		pthread_rwlock_rdlock(&s->resize);
 		mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
@@ -1063,6 +1208,8 @@ int sl_store_read_begin(struct sl_store_txn **out, struct sl_store *s,
 	}
 	if (mrc) {
 		pthread_rwlock_unlock(&s->resize);
+		if (t->ixt)
+			mdb_txn_abort(t->ixt);
 		free(t);
 		return lmdb_err(e, mrc, "cannot read the store");
 	}
@@ -1078,11 +1225,19 @@ int sl_store_read_begin(struct sl_store_txn **out, struct sl_store *s,
 	return 0;
 }
 
+int sl_store_read_begin(struct sl_store_txn **out, struct sl_store *s,
+    struct sl_err *e)
+{
+	return read_begin(out, s, 1, e);
+}
+
 void sl_store_read_end(struct sl_store_txn *t)
 {
 	if (!t)
 		return;
 	mdb_txn_abort(t->txn);
+	if (t->ixt)
+		mdb_txn_abort(t->ixt);
 	pthread_rwlock_unlock(&t->s->resize);
 	free(t);
 }
@@ -1298,8 +1453,9 @@ int sl_store_find_record(uint64_t *seq, struct sl_store_txn *t,
 	return found ? 0 : SL_ENOTFOUND;
 }
 
-static int dup_scan(struct sl_store_txn *t, MDB_dbi dbi, const void *key,
-    size_t klen, sl_store_seq_fn fn, void *ctx)
+/* Every value below @below of key @key in DUPSORT table @dbi, in order. */
+static int dup_scan(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+    uint64_t below, sl_store_seq_fn fn, void *ctx)
 {
 	MDB_cursor *c;
 	MDB_val k = { klen, (void *)key };
@@ -1307,13 +1463,17 @@ static int dup_scan(struct sl_store_txn *t, MDB_dbi dbi, const void *key,
 	int mrc;
 	int rc = 0;
 
-	mrc = mdb_cursor_open(t->txn, dbi, &c);
+	mrc = mdb_cursor_open(txn, dbi, &c);
 	if (mrc)
 		return SL_ESTORE;
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
 	while (!mrc) {
 		if (v.mv_size == 8) {
-			rc = fn(ctx, rd64(v.mv_data));
+			uint64_t seq = rd64(v.mv_data);
+
+			if (seq >= below)
+				break;
+			rc = fn(ctx, seq);
 			if (rc)
 				break;
 		}
@@ -1322,7 +1482,375 @@ static int dup_scan(struct sl_store_txn *t, MDB_dbi dbi, const void *key,
 	mdb_cursor_close(c);
 	if (rc)
 		return rc;
+	return !mrc || mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+}
+
+/* ---- the index environment ------------------------------------------ */
+
+/*
+ * The subjects and cases indexes have keys that are random by nature (a
+ * child's pseudonym, a case reference): written at commit time they
+ * dirtied a page each per record, most of a commit's writes on a large
+ * store. They live in an LMDB environment of their own (store/index),
+ * which sl_store_index() fills from refs in large sorted runs, off the
+ * commit path and without holding the store's write lock. Meta "through"
+ * holds how far it reaches: u64be n || the leaf hash of entry n-1, so an
+ * index built from another history is recognised. Lookups read the index
+ * below n and scan refs from n on, so a record is found the moment its
+ * commit returns, and a crash between the two environments loses
+ * nothing.
+ */
+
+/* Address space for the index environment: no file is this big, and a
+ * fixed size means no reader ever has to adopt a grown map. */
+#define IX_MAP ((size_t)1 << 35)
+
+/* Refs rows per index transaction. */
+#define IX_RUN 262144
+
+static const MDB_val ix_through_key = { 7, (void *)"through" };
+
+static int open_index_env(struct sl_store *s, const char *path)
+{
+	int ro = s->flags & SL_STORE_RDONLY;
+	MDB_txn *txn = NULL;
+	unsigned cr = ro ? 0 : MDB_CREATE;
+	int mrc;
+
+	mrc = mdb_env_create(&s->ix);
+	if (!mrc)
+		mrc = mdb_env_set_maxdbs(s->ix, 4);
+	if (!mrc)
+		mrc = mdb_env_set_mapsize(s->ix, IX_MAP);
+	if (!mrc)
+		mrc = mdb_env_open(s->ix, path, MDB_NOTLS |
+		    (ro ? MDB_RDONLY : 0), 0600);
+	if (!mrc)
+		mrc = mdb_txn_begin(s->ix, NULL, ro ? MDB_RDONLY : 0, &txn);
+	if (!mrc)
+		mrc = mdb_dbi_open(txn, "subjects", MDB_DUPSORT |
+		    MDB_DUPFIXED | cr, &s->ix_subjects);
+	if (!mrc)
+		mrc = mdb_dbi_open(txn, "cases", MDB_DUPSORT | MDB_DUPFIXED |
+		    cr, &s->ix_cases);
+	if (!mrc)
+		mrc = mdb_dbi_open(txn, "meta", cr, &s->ix_meta);
+	if (!mrc) {
+		mrc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (mrc) {
+		mdb_env_close(s->ix);
+		s->ix = NULL;
+	}
+	return mrc;
+}
+
+/*
+ * Open store/index. A read-only open without a usable one goes on
+ * without (lookups scan refs); a writable open makes one, and replaces
+ * one it cannot open: it only holds what refs can rebuild.
+ */
+static int open_index(struct sl_store *s, const char *dir, struct sl_err *e)
+{
+	char path[4096];
+	char file[4200];
+	int mrc;
+
+	if (!s->has_refs)
+		return 0;       /* an older store, read with its own tables */
+	snprintf(path, sizeof(path), "%s/index", dir);
+	snprintf(file, sizeof(file), "%s/data.mdb", path);
+	if (s->flags & SL_STORE_RDONLY) {
+		if (!access(file, R_OK))
+			(void)open_index_env(s, path);
+		return 0;
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return sl_err_set(e, SL_EIO, "cannot create %s: %s", path,
+		    strerror(errno));
+	mrc = open_index_env(s, path);
+	if (mrc && mrc != ENOMEM && mrc != EACCES) {
+		unlink(file);
+		snprintf(file, sizeof(file), "%s/lock.mdb", path);
+		unlink(file);
+		mrc = open_index_env(s, path);
+	}
+	return mrc ? lmdb_err(e, mrc, "cannot open the store's index") : 0;
+}
+
+/*
+ * How far the index environment reaches into the snapshot @main of @size
+ * entries, read from "through" in @ixt into *n: 0 when it is usable, -1
+ * when it was built from another history (it reaches past the snapshot,
+ * which its own is never older than, or entry n-1's leaf is not the one
+ * it recorded).
+ */
+static int ix_reach(struct sl_store *s, MDB_txn *ixt, MDB_txn *main,
+    uint64_t size, uint64_t *n)
+{
+	MDB_val k = ix_through_key;
+	MDB_val v;
+	uint8_t leaf[SL_HASH_LEN];
+
+	*n = 0;
+	if (mdb_get(ixt, s->ix_meta, &k, &v))
+		return 0;
+	if (v.mv_size != 8 + SL_HASH_LEN)
+		return -1;
+	*n = rd64(v.mv_data);
+	if (*n == 0)
+		return 0;
+	if (*n > size || node_key_get(main, s->tree, 0, *n - 1, leaf) ||
+	    memcmp(leaf, (uint8_t *)v.mv_data + 8, SL_HASH_LEN)) {
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* Every seq from @from on in snapshot @t whose refs hold @key: the child
+ * (@which 0, 32 bytes) or the case_ref (1, its canonical string). */
+static int refs_scan(struct sl_store_txn *t, uint64_t from, int which,
+    const void *key, size_t klen, sl_store_seq_fn fn, void *ctx)
+{
+	MDB_cursor *c;
+	uint8_t kb[8];
+	MDB_val k = { 8, kb };
+	MDB_val v;
+	int mrc;
+	int rc = 0;
+
+	mrc = mdb_cursor_open(t->txn, t->s->refs, &c);
+	if (mrc)
+		return SL_ESTORE;
+	be64(kb, from);
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (!mrc) {
+		const uint8_t *p = v.mv_data;
+
+		if (which == 0 ? v.mv_size >= SL_HASH_LEN &&
+		    !memcmp(p, key, SL_HASH_LEN) :
+		    v.mv_size == SL_HASH_LEN + klen &&
+		    !memcmp(p + SL_HASH_LEN, key, klen)) {
+			rc = fn(ctx, rd64(k.mv_data));
+			if (rc)
+				break;
+		}
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc)
+		return rc;
 	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+}
+
+/* Lookup by child (@which 0) or case_ref (1): the index, then refs. */
+static int ref_lookup(struct sl_store_txn *t, int which, const void *key,
+    size_t klen, sl_store_seq_fn fn, void *ctx)
+{
+	struct sl_store *s = t->s;
+	uint64_t from = 0;
+	int rc;
+
+	if (t->ixt && !ix_reach(s, t->ixt, t->txn, t->size, &from) && from) {
+		rc = dup_scan(t->ixt, which ? s->ix_cases : s->ix_subjects, key,
+		    klen, from, fn, ctx);
+		if (rc)
+			return rc;
+	}
+	return refs_scan(t, from, which, key, klen, fn, ctx);
+}
+
+struct ixrow {
+	const uint8_t *p;       /* refs value, in the snapshot */
+	size_t n;
+	uint64_t seq;
+};
+
+static int by_child(const void *a, const void *b)
+{
+	const struct ixrow *x = a;
+	const struct ixrow *y = b;
+	int c = memcmp(x->p, y->p, SL_HASH_LEN);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* LMDB's default key order: bytes, then the shorter first. */
+static int by_case(const void *a, const void *b)
+{
+	const struct ixrow *x = a;
+	const struct ixrow *y = b;
+	size_t xn = x->n - SL_HASH_LEN;
+	size_t yn = y->n - SL_HASH_LEN;
+	int c = memcmp(x->p + SL_HASH_LEN, y->p + SL_HASH_LEN,
+	    xn < yn ? xn : yn);
+
+	if (!c)
+		c = (xn > yn) - (xn < yn);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Put rows[0..n) into @dbi under the child (@which 0) or case key. */
+static int ix_put(MDB_txn *ixt, MDB_dbi dbi, int which, struct ixrow *rows,
+    size_t n)
+{
+	static const uint8_t zero[SL_HASH_LEN];
+	size_t i;
+	int mrc = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(rows, n, sizeof(*rows), which ? by_case : by_child);
+	for (i = 0; i < n && !mrc; i++) {
+		uint8_t vb[8];
+		MDB_val k;
+		MDB_val v = { 8, vb };
+
+		if (which == 0) {
+			if (!memcmp(rows[i].p, zero, SL_HASH_LEN))
+				continue;
+			k.mv_size = SL_HASH_LEN;
+			k.mv_data = (void *)rows[i].p;
+		} else {
+			if (rows[i].n == SL_HASH_LEN)
+				continue;
+			k.mv_size = rows[i].n - SL_HASH_LEN;
+			k.mv_data = (void *)(rows[i].p + SL_HASH_LEN);
+		}
+		be64(vb, rows[i].seq);
+		mrc = mdb_put(ixt, dbi, &k, &v, 0);
+	}
+	return mrc;
+}
+
+int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
+    struct sl_err *e)
+{
+	struct sl_store_txn *t = NULL;
+	MDB_txn *ixt = NULL;
+	MDB_cursor *c = NULL;
+	struct ixrow *rows = NULL;
+	size_t nrows = 0;
+	size_t cap = 0;
+	uint64_t from = 0;
+	uint64_t to;
+	uint8_t kb[8];
+	uint8_t vb[8 + SL_HASH_LEN];
+	MDB_val k = { 8, kb };
+	MDB_val v;
+	int dropped = 0;
+	int rc = 0;
+	int mrc;
+
+	*left = 0;
+	if (!s->ix || (s->flags & SL_STORE_RDONLY))
+		return 0;
+	if (max == 0 || max > IX_RUN)
+		max = IX_RUN;
+	/* The index's write lock first: one indexer at a time, in any
+	 * process; the snapshot after it is at least as new as the one the
+	 * last indexer read. */
+	mrc = mdb_txn_begin(s->ix, NULL, 0, &ixt);
+	if (mrc)
+		goto lmdb;
+	rc = read_begin(&t, s, 0, e);
+	if (rc)
+		goto out;
+	if (ix_reach(s, ixt, t->txn, t->size, &from)) {
+		/* another history (a store copied over this one): start
+		 * again from the first entry */
+		mrc = mdb_drop(ixt, s->ix_subjects, 0);
+		if (!mrc)
+			mrc = mdb_drop(ixt, s->ix_cases, 0);
+		if (mrc)
+			goto lmdb;
+		from = 0;
+		dropped = 1;
+	}
+	mrc = mdb_cursor_open(t->txn, s->refs, &c);
+	if (mrc)
+		goto lmdb;
+	be64(kb, from);
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (!mrc && nrows < max) {
+		uint64_t seq = k.mv_size == 8 ? rd64(k.mv_data) : UINT64_MAX;
+
+		if (seq >= t->size)
+			break;
+		if (nrows == cap) {
+			size_t nc = cap ? cap * 2 : 4096;
+			struct ixrow *nr = realloc(rows, nc * sizeof(*rows));
+
+			if (!nr) {
+				rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+				goto out;
+			}
+			rows = nr;
+			cap = nc;
+		}
+		if (v.mv_size >= SL_HASH_LEN &&
+		    v.mv_size <= SL_HASH_LEN + CASE_MAX) {
+			rows[nrows].p = v.mv_data;
+			rows[nrows].n = v.mv_size;
+			rows[nrows].seq = seq;
+			nrows++;
+		}
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (mrc && mrc != MDB_NOTFOUND)
+		goto lmdb;
+	to = nrows == max ? rows[nrows - 1].seq + 1 : t->size;
+	*left = t->size - to;
+	if (to == from && !dropped)
+		goto out;       /* nothing new: no commit, no sync */
+	mrc = ix_put(ixt, s->ix_subjects, 0, rows, nrows);
+	if (!mrc)
+		mrc = ix_put(ixt, s->ix_cases, 1, rows, nrows);
+	if (mrc)
+		goto lmdb;
+	be64(vb, to);
+	memset(vb + 8, 0, SL_HASH_LEN);
+	if (to && node_key_get(t->txn, s->tree, 0, to - 1, vb + 8)) {
+		rc = sl_err_set(e, SL_ESTORE, "cannot index the store: entry "
+		    "%llu has no leaf hash; run sharelog-verify",
+		    (unsigned long long)(to - 1));
+		goto out;
+	}
+	k = ix_through_key;
+	v.mv_size = sizeof(vb);
+	v.mv_data = vb;
+	mrc = mdb_put(ixt, s->ix_meta, &k, &v, 0);
+	if (!mrc)
+		mrc = mdb_txn_commit(ixt);
+	ixt = NULL;
+	if (mrc)
+		goto lmdb;
+	goto out;
+lmdb:
+	rc = lmdb_err(e, mrc, "cannot index the store");
+out:
+	if (c)
+		mdb_cursor_close(c);
+	if (ixt)
+		mdb_txn_abort(ixt);
+	sl_store_read_end(t);
+	free(rows);
+	return rc;
+}
+
+static int index_all(struct sl_store *s, struct sl_err *e)
+{
+	uint64_t left;
+	int rc;
+
+	do
+		rc = sl_store_index(s, IX_RUN, &left, e);
+	while (!rc && left);
+	return rc;
 }
 
 int sl_store_subject(struct sl_store_txn *t, const char *ref,
@@ -1332,7 +1860,12 @@ int sl_store_subject(struct sl_store_txn *t, const char *ref,
 
 	if (sl_enc_unhex(raw, SL_HASH_LEN, ref, strlen(ref)))
 		return SL_EINVAL;
-	return dup_scan(t, t->s->subjects, raw, SL_HASH_LEN, fn, ctx);
+	if (t->s->has_refs)
+		return ref_lookup(t, 0, raw, SL_HASH_LEN, fn, ctx);
+	if (!t->s->has_subjects)
+		return SL_ENOTFOUND;
+	return dup_scan(t->txn, t->s->subjects, raw, SL_HASH_LEN, UINT64_MAX,
+	    fn, ctx);
 }
 
 int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
@@ -1342,7 +1875,8 @@ int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
 
 	if (n == 0 || n > 400)
 		return SL_EINVAL;
-	return dup_scan(t, t->s->threads, decision_id, n, fn, ctx);
+	return dup_scan(t->txn, t->s->threads, decision_id, n, UINT64_MAX, fn,
+	    ctx);
 }
 
 int sl_store_summaries(struct sl_store_txn *t, uint64_t start,
@@ -1351,6 +1885,19 @@ int sl_store_summaries(struct sl_store_txn *t, uint64_t start,
 	if (!t->s->has_summaries)
 		return SL_ENOTFOUND;
 	return seq_scan(t, t->s->summaries, start, fn, ctx, 0);
+}
+
+int sl_store_refs(struct sl_store_txn *t, uint64_t start,
+    sl_store_entry_fn fn, void *ctx)
+{
+	if (!t->s->has_refs)
+		return SL_ENOTFOUND;
+	return seq_scan(t, t->s->refs, start, fn, ctx, 0);
+}
+
+int sl_store_has_refs(const struct sl_store *s)
+{
+	return s->has_refs;
 }
 
 int sl_store_has_summaries(const struct sl_store *s)
@@ -1370,9 +1917,11 @@ uint64_t sl_store_summary_count(struct sl_store_txn *t)
 int sl_store_case(struct sl_store_txn *t, const uint8_t *ref, size_t n,
     sl_store_seq_fn fn, void *ctx)
 {
-	if (!t->s->has_summaries)
-		return SL_ENOTFOUND;
-	if (n < 3 || n > 400)
+	if (n < 3 || n > CASE_MAX)
 		return SL_EINVAL;
-	return dup_scan(t, t->s->cases, ref, n, fn, ctx);
+	if (t->s->has_refs)
+		return ref_lookup(t, 1, ref, n, fn, ctx);
+	if (!t->s->has_cases)
+		return SL_ENOTFOUND;
+	return dup_scan(t->txn, t->s->cases, ref, n, UINT64_MAX, fn, ctx);
 }

@@ -1,7 +1,7 @@
 /*
  * store: the append-only LMDB store.
  *
- * Layout (one LMDB environment in the store folder, named databases):
+ * Layout (an LMDB environment in the store folder, named databases):
  *   entries      u64be seq            -> entry bytes (canonical JSON)
  *   tree         u64be last leaf, u8 level -> 32-byte Merkle node hash
  *                (a node is written once, when its last leaf arrives, so
@@ -10,13 +10,24 @@
  *                "d:"decision_id      -> same, for the one `decision`
  *                                        record of a thread
  *   threads      decision_id          -> u64be seq (sorted duplicates)
- *   subjects     32-byte child_ref    -> u64be seq (sorted duplicates)
  *   summaries    u64be seq            -> the entry's summary for reports
  *                (formats/summary.h, SL_SUMMARY_LEN bytes)
+ *   refs         u64be seq            -> the 32-byte child_ref (zero when
+ *                none) || case_ref's canonical JSON string (when any);
+ *                only for entries with either
+ *   checkpoints  u64be tree size      -> signed checkpoint note
+ *   meta         "format", "origin", "refs" ("complete") -> text
+ *
+ * and a second one in store/index, derived from refs by sl_store_index()
+ * off the commit path (rebuilt whenever it is missing or stale):
+ *   subjects     32-byte child_ref    -> u64be seq (sorted duplicates)
  *   cases        canonical JSON string of case_ref -> u64be seq (sorted
  *                duplicates)
- *   checkpoints  u64be tree size      -> signed checkpoint note
- *   meta         "format", "origin"   -> text
+ *   meta         "through"            -> u64be n || leaf hash of entry n-1:
+ *                every entry below n is indexed
+ * Lookups by child or case read the index below n and scan refs from n.
+ * A store made before refs has its own subjects and cases tables; its
+ * first writable open fills refs and drops them.
  *
  * One process appends; any number of processes read at the same time.
  * Appends are all-or-nothing per batch and durable (fsync) on return.
@@ -31,6 +42,7 @@
 #include "formats/err.h"
 #include "formats/hash.h"
 #include "formats/merkle.h"
+#include "formats/record.h"
 
 #define SL_STORE_FORMAT "sharelog-store 1"
 
@@ -67,7 +79,6 @@ struct sl_store_item {
 	size_t canon_len;
 	const char *record_id;
 	const char *decision_id;
-	const char *child_ref;
 	/* ... or the exact bytes of an existing entry (restoring a bundle):
 	 * its seq and prev must continue the store. */
 	const uint8_t *raw;
@@ -183,7 +194,23 @@ int sl_store_find_record(uint64_t *seq, struct sl_store_txn *t,
 
 typedef int (*sl_store_seq_fn)(void *ctx, uint64_t seq);
 
-/** Every seq whose record has child_ref @ref (64 hex), in order. */
+/**
+ * Bring the index environment up to date with the store, in runs of at
+ * most @max refs rows (0: the largest) per transaction of its own; *left
+ * gets how many entries it has not reached yet (0 when up to date). Safe
+ * while this or another process appends; one indexer runs at a time. A
+ * writable open and sl_store_close() index everything; a service calls
+ * this from a thread of its own so that its commits never wait for the
+ * random pages of these indexes. A no-op on a read-only handle.
+ */
+int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
+    struct sl_err *e);
+
+/**
+ * Every seq whose record has child_ref @ref (64 hex), in order: from the
+ * index environment and, past its reach, refs. SL_ENOTFOUND when an older
+ * store opened read-only keeps no such index.
+ */
 int sl_store_subject(struct sl_store_txn *t, const char *ref,
     sl_store_seq_fn fn, void *ctx);
 
@@ -200,7 +227,30 @@ int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
 int sl_store_summaries(struct sl_store_txn *t, uint64_t start,
     sl_store_entry_fn fn, void *ctx);
 
-/** 1 when the store keeps summaries (and the cases index). */
+/* The longest refs value: a child_ref and a case_ref of up to 400
+ * bytes (LMDB keys are at most 511). */
+#define SL_STORE_REFS_MAX (SL_HASH_LEN + 400)
+
+/**
+ * The refs value of a record (its view, from sl_record_view_scan, or all
+ * zero when the walk failed) into @out; returns its length, 0 when the
+ * record has neither child_ref nor case_ref and so no refs row.
+ */
+size_t sl_store_refs_of(uint8_t out[SL_STORE_REFS_MAX],
+    const struct sl_record_view *v);
+
+/**
+ * Every refs row from @start on, in seq order (@fn as for
+ * sl_store_scan; a non-zero return stops). SL_ENOTFOUND when the store
+ * keeps none (an older store not opened for writing since).
+ */
+int sl_store_refs(struct sl_store_txn *t, uint64_t start,
+    sl_store_entry_fn fn, void *ctx);
+
+/** 1 when the store keeps refs. */
+int sl_store_has_refs(const struct sl_store *s);
+
+/** 1 when the store keeps summaries. */
 int sl_store_has_summaries(const struct sl_store *s);
 
 /** How many summaries the snapshot keeps (0 when none). */
@@ -208,7 +258,9 @@ uint64_t sl_store_summary_count(struct sl_store_txn *t);
 
 /**
  * Every seq whose record has case_ref given as its canonical JSON string
- * ref[0..n) (quotes included), in order. SL_ENOTFOUND as above.
+ * ref[0..n) (quotes included), in order, as sl_store_subject() finds
+ * them. SL_ENOTFOUND when an older store opened read-only keeps no cases
+ * index.
  */
 int sl_store_case(struct sl_store_txn *t, const uint8_t *ref, size_t n,
     sl_store_seq_fn fn, void *ctx);

@@ -534,11 +534,13 @@ int sl_rsource_find(struct sl_rsource *s, const char *ref,
 	if (canon_string(key, sizeof(key), &klen, ref ? ref : case_ref))
 		return sl_err_set(e, SL_EINVAL, "%s is not a valid identifier",
 		    ref ? "the subject" : "the case reference");
+	rc = SL_ENOTFOUND;
 	if (v->txn && ref)
 		rc = sl_store_subject(v->txn, ref, seqs_add, &q);
-	else if (v->txn && sl_store_has_summaries(v->store))
+	else if (v->txn)
 		rc = sl_store_case(v->txn, kp, klen, seqs_add, &q);
-	else
+	/* a bundle, or an older store read-only without the index */
+	if (rc == SL_ENOTFOUND)
 		rc = scan_for(s, ref ? f_child : f_case, &kp, &klen, 1, &q);
 	if (rc == SL_EINVAL)
 		rc = 0;      /* a malformed reference finds nothing */

@@ -383,6 +383,58 @@ START_TEST(test_integrity_summary_edited_or_removed)
 }
 END_TEST
 
+/* So are the refs trails find a child's entries by: a row edited,
+ * removed or added is caught and named. */
+START_TEST(test_integrity_refs_edited_removed_or_added)
+{
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *txn;
+	uint8_t kb[8];
+	uint8_t nb[SL_STORE_REFS_MAX];
+	size_t n;
+	MDB_val k = { 8, kb };
+	MDB_val v;
+
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+	txn = raw_open(&env, &dbi, "refs");
+	be64(kb, 777);
+	ck_assert_int_eq(mdb_get(txn, dbi, &k, &v), 0);
+	n = v.mv_size;
+	ck_assert_uint_gt(n, SL_HASH_LEN);  /* a child and a case */
+	memcpy(nb, v.mv_data, n);
+	nb[5] ^= 1;                          /* another child */
+	v.mv_data = nb;
+	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	raw_close(env, txn);
+	expect_bad("store", NULL, 777, 777, "refs");
+
+	txn = raw_open(&env, &dbi, "refs");
+	nb[5] ^= 1;                          /* put it back */
+	v.mv_data = nb;
+	v.mv_size = n;
+	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	raw_close(env, txn);
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	/* removed, at the start of a chunk of the verifier's */
+	txn = raw_open(&env, &dbi, "refs");
+	be64(kb, 4096);
+	ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
+	raw_close(env, txn);
+	expect_bad("store", NULL, 4096, 4096, "refs");
+
+	/* added, for the genesis entry, which has neither */
+	txn = raw_open(&env, &dbi, "refs");
+	be64(kb, 0);
+	v.mv_data = nb;
+	v.mv_size = n;
+	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	raw_close(env, txn);
+	expect_bad("store", NULL, 0, 0, "refs");
+}
+END_TEST
+
 START_TEST(test_integrity_flipped_byte)
 {
 	struct list l;
@@ -688,6 +740,7 @@ Suite *sl_integrity_suite(void)
 	tcase_add_checked_fixture(tc, copy_log, drop_copy);
 	tcase_add_test(tc, test_integrity_pristine_verifies);
 	tcase_add_test(tc, test_integrity_summary_edited_or_removed);
+	tcase_add_test(tc, test_integrity_refs_edited_removed_or_added);
 	tcase_add_test(tc, test_integrity_flipped_byte);
 	tcase_add_test(tc, test_integrity_flipped_byte_in_link);
 	tcase_add_test(tc, test_integrity_deleted_entry);

@@ -285,25 +285,60 @@ START_TEST(test_store_keeps_summaries_and_cases)
 	sl_store_read_end(t);
 	sl_store_close(s);
 
-	/* a store made before summaries were kept: drop the two tables */
+	/* a store made before summaries and refs were kept: no summaries,
+	 * no refs, no index environment, and its own cases index */
 	ck_assert_int_eq(mdb_env_create(&env), 0);
 	ck_assert_int_eq(mdb_env_set_maxdbs(env, 16), 0);
 	ck_assert_int_eq(mdb_env_open(env, sdir, 0, 0600), 0);
 	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, "summaries", 0, &dbi), 0);
 	ck_assert_int_eq(mdb_drop(txn, dbi, 1), 0);
-	ck_assert_int_eq(mdb_dbi_open(txn, "cases", 0, &dbi), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "refs", 0, &dbi), 0);
 	ck_assert_int_eq(mdb_drop(txn, dbi, 1), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	{
+		MDB_val k = { 4, "refs" };
+		uint8_t vb[8] = { 0 };
+		MDB_val v = { 8, vb };
+		uint64_t i;
+
+		ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
+		ck_assert_int_eq(mdb_dbi_open(txn, "cases", MDB_CREATE |
+		    MDB_DUPSORT | MDB_DUPFIXED, &dbi), 0);
+		/* the old layout: seqs 1..200, but only 1..150 here, so
+		 * the read below shows where its answer came from */
+		k.mv_size = 10;
+		k.mv_data = "\"C-000123\"";
+		for (i = 1; i <= 150; i++) {
+			vb[7] = (uint8_t)i;
+			ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+		}
+	}
 	ck_assert_int_eq(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
+	{
+		char ix[400];
+
+		snprintf(ix, sizeof(ix), "%s/index", sdir);
+		tu_rmdir(ix);
+	}
 	/* read-only: it says it keeps none */
 	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
 	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
 	ck_assert_int_eq(sl_store_summaries(t, 0, keep_summary, &k2),
 	    SL_ENOTFOUND);
+	/* and reads its own cases index; it has no subjects index */
+	got[0] = 0;
+	ck_assert_int_eq(sl_store_case(t, (const uint8_t *)"\"C-000123\"", 10,
+	    collect, got), 0);
+	ck_assert_uint_eq(got[0], 150);
+	ck_assert_uint_eq(got[150], 150);
+	ck_assert_int_eq(sl_store_subject(t, "00000000000000000000000000000000"
+	    "00000000000000000000000000000000", collect, got), SL_ENOTFOUND);
 	sl_store_read_end(t);
 	sl_store_close(s);
-	/* the first writable open summarises every entry, the same way */
+	/* the first writable open summarises every entry, the same way, and
+	 * moves the lookups to refs and the index environment */
 	ck_assert_int_eq(sl_store_open(&s, sdir, 0, &e), 0);
 	check_summaries(s, &k2);
 	ck_assert_uint_eq(k2.n, 201);
@@ -313,7 +348,16 @@ START_TEST(test_store_keeps_summaries_and_cases)
 	ck_assert_int_eq(sl_store_case(t, (const uint8_t *)"\"C-000123\"", 10,
 	    collect, got), 0);
 	ck_assert_uint_eq(got[0], 200);
+	ck_assert_uint_eq(got[200], 200);
 	sl_store_read_end(t);
+	/* the old table is gone */
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 16), 0);
+	ck_assert_int_eq(mdb_env_open(env, sdir, MDB_RDONLY, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "cases", 0, &dbi), MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
 	/* and keeps them for what comes next */
 	ck_assert_int_eq(append_range(s, 200, 5, &e), 0);
 	check_summaries(s, &k2);
@@ -321,6 +365,202 @@ START_TEST(test_store_keeps_summaries_and_cases)
 	sl_store_close(s);
 	free(k1.b);
 	free(k2.b);
+}
+END_TEST
+
+/* Like append_range, with case_ref C-<i % 5>, and none when i % 11 == 0. */
+static void append_cases(struct sl_store *s, unsigned from, unsigned n)
+{
+	struct sl_store_item *it = calloc(n, sizeof(*it));
+	struct sl_err e;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		json_t *r = prepared(from + i);
+		char c[16];
+
+		snprintf(c, sizeof(c), "C-%u", (from + i) % 5);
+		if ((from + i) % 11)
+			json_object_set_new(r, "case_ref", json_string(c));
+		else
+			json_object_del(r, "case_ref");
+		it[i].record = r;
+		it[i].type = SL_ET_DECISION;
+		it[i].submitted_by = "URN-118832";
+	}
+	ck_assert_msg(sl_store_append(s, it, n, &e) == 0, "%s", e.msg);
+	for (i = 0; i < n; i++)
+		json_decref((json_t *)it[i].record);
+	free(it);
+}
+
+static int holds(const uint8_t *p, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	size_t i;
+
+	for (i = 0; i + k <= n; i++)
+		if (!memcmp(p + i, needle, k))
+			return 1;
+	return 0;
+}
+
+/*
+ * What a lookup must find, from the entries' bytes alone: every seq below
+ * the snapshot's size whose record holds @needle.
+ */
+static void expect(struct sl_store_txn *t, const char *needle, uint64_t *want)
+{
+	uint64_t i;
+
+	want[0] = 0;
+	for (i = 0; i < sl_store_txn_size(t); i++) {
+		const uint8_t *p;
+		size_t n;
+		struct sl_entry_view ev;
+		struct sl_err e;
+
+		ck_assert_int_eq(sl_store_get(&p, &n, t, i), 0);
+		ck_assert_int_eq(sl_entry_scan(&ev, p, n, &e), 0);
+		if (holds(ev.record, ev.record_len, needle))
+			want[++want[0]] = i;
+	}
+}
+
+/* Every child's and case's lookup in @t equals what the entries say. */
+static void check_lookups(struct sl_store_txn *t)
+{
+	uint64_t got[1024];
+	uint64_t want[1024];
+	unsigned i;
+
+	for (i = 0; i < 97; i += 8) {
+		char id[40];
+		char ref[65];
+		char needle[100];
+
+		snprintf(id, sizeof(id), "LA881-%06u", i);
+		sl_pseudo_child(ref, pk, id, strlen(id));
+		snprintf(needle, sizeof(needle), "\"child_ref\":\"%s\"", ref);
+		expect(t, needle, want);
+		got[0] = 0;
+		ck_assert_int_eq(sl_store_subject(t, ref, collect, got), 0);
+		ck_assert_uint_ge(want[0], 1);
+		ck_assert_uint_eq(got[0], want[0]);
+		ck_assert_int_eq(memcmp(got, want, (want[0] + 1) * 8), 0);
+	}
+	for (i = 0; i < 6; i++) {
+		char key[16];
+		char needle[40];
+
+		snprintf(key, sizeof(key), "\"C-%u\"", i);
+		snprintf(needle, sizeof(needle), "\"case_ref\":%s", key);
+		expect(t, needle, want);
+		got[0] = 0;
+		ck_assert_int_eq(sl_store_case(t, (const uint8_t *)key,
+		    strlen(key), collect, got), 0);
+		ck_assert_uint_eq(got[0], want[0]);
+		ck_assert_int_eq(memcmp(got, want, (want[0] + 1) * 8), 0);
+	}
+}
+
+/* The same from a read-only open in another process (LMDB allows one
+ * open of an environment per process). */
+static void check_store_lookups(const char *path)
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sl_store *s;
+		struct sl_store_txn *t;
+		struct sl_err e;
+
+		if (sl_store_open(&s, path, SL_STORE_RDONLY, &e) ||
+		    sl_store_read_begin(&t, s, &e))
+			_exit(2);
+		check_lookups(t);
+		sl_store_read_end(t);
+		sl_store_close(s);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "the lookups of a read-only open in another process fail");
+}
+
+START_TEST(test_store_index_off_the_commit_path)
+{
+	struct sl_store *s = new_store();
+	struct sl_store *other;
+	struct sl_store_txn *t;
+	struct sl_store_txn *old;
+	struct sl_err e;
+	uint64_t left;
+	char odir[400];
+	char from[500];
+	char to[500];
+
+	append_cases(s, 0, 300);
+	sl_store_close(s);              /* indexes everything */
+	ck_assert_int_eq(sl_store_open(&s, sdir, 0, &e), 0);
+	append_cases(s, 300, 200);      /* refs only, so far */
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	check_lookups(t);               /* index below 301, refs above */
+	check_store_lookups(sdir);      /* a reader of its own */
+	/* index part of the tail: 10 refs rows (seqs 301..310 all have a
+	 * child_ref) */
+	ck_assert_int_eq(sl_store_index(s, 10, &left, &e), 0);
+	ck_assert_uint_eq(left, 501 - 311);
+	check_lookups(t);
+	sl_store_read_end(t);
+	/* a snapshot older than the index: it finds nothing newer */
+	ck_assert_int_eq(sl_store_read_begin(&old, s, &e), 0);
+	append_cases(s, 500, 40);
+	ck_assert_int_eq(sl_store_index(s, 0, &left, &e), 0);
+	ck_assert_uint_eq(left, 0);
+	ck_assert_int_eq(sl_store_index(s, 0, &left, &e), 0);
+	check_lookups(old);
+	ck_assert_uint_eq(sl_store_txn_size(old), 501);
+	sl_store_read_end(old);
+	sl_store_close(s);
+	check_store_lookups(sdir);
+
+	/* an index built from another history is recognised: copy another
+	 * store's over this one's */
+	snprintf(odir, sizeof(odir), "%s/other", dir);
+	ck_assert_int_eq(sl_store_open(&other, odir, SL_STORE_CREATE, &e), 0);
+	{
+		json_t *g = json_pack("{s:s}", "origin", "test.example/log");
+
+		ck_assert_int_eq(sl_store_genesis(other, "test.example/log", g,
+		    &e), 0);
+		json_decref(g);
+	}
+	append_cases(other, 1000, 600);
+	sl_store_close(other);
+	snprintf(from, sizeof(from), "%s/index/data.mdb", odir);
+	snprintf(to, sizeof(to), "%s/index/data.mdb", sdir);
+	ck_assert_int_eq(tu_sh("cp %s %s", from, to), 0);
+	check_store_lookups(sdir);      /* read-only: refs only */
+	ck_assert_int_eq(sl_store_open(&s, sdir, 0, &e), 0);  /* rebuilds */
+	sl_store_close(s);
+	check_store_lookups(sdir);
+	/* the index is derived: gone or damaged, it is built again */
+	ck_assert_int_eq(unlink(to), 0);
+	check_store_lookups(sdir);
+	{
+		FILE *f = fopen(to, "w");
+
+		ck_assert_ptr_nonnull(f);
+		fputs("not an LMDB file", f);
+		fclose(f);
+	}
+	check_store_lookups(sdir);
+	ck_assert_int_eq(sl_store_open(&s, sdir, 0, &e), 0);
+	sl_store_close(s);
+	check_store_lookups(sdir);
 }
 END_TEST
 
@@ -472,6 +712,7 @@ Suite *sl_store_suite(void)
 	tcase_add_test(tc, test_store_idempotent_retry_and_conflict);
 	tcase_add_test(tc, test_store_subject_and_thread_index);
 	tcase_add_test(tc, test_store_keeps_summaries_and_cases);
+	tcase_add_test(tc, test_store_index_off_the_commit_path);
 	tcase_add_test(tc, test_store_proofs_from_stored_nodes);
 	tcase_add_test(tc, test_store_map_grows);
 	tcase_add_test(tc, test_store_reader_in_other_process);

@@ -61,6 +61,15 @@ struct chunk {
 	uint8_t (*sums)[SL_SUMMARY_LEN];
 	uint32_t nsums;                    /* found, in order from the first */
 	uint32_t sum_bad;                  /* first wrong, UINT32_MAX none */
+	/* store: its refs rows in the chunk's range (NULL when it keeps
+	 * none), each at ref_off in ref_buf, for the entry ref_at */
+	uint8_t *ref_buf;                  /* CHUNK * SL_STORE_REFS_MAX */
+	uint32_t ref_at[CHUNK];
+	uint32_t ref_off[CHUNK];
+	uint16_t ref_len[CHUNK];
+	uint32_t nrefs;
+	size_t ref_used;
+	uint32_t ref_bad;                  /* first wrong, UINT32_MAX none */
 	int state;                         /* 0 free, 1 filled, 2 done */
 	struct sl_hash *hash;              /* worker's, set when taken */
 };
@@ -123,6 +132,7 @@ struct verifier {
 	struct sl_hash *hash;
 	int failed;               /* an entry anomaly was found */
 	uint64_t sum_bad;         /* first wrong kept summary, or UINT64_MAX */
+	uint64_t ref_bad;         /* first wrong refs row, or UINT64_MAX */
 	uint64_t fail_at;
 	/* fill state (main thread) */
 	struct chunk *cur;
@@ -159,7 +169,7 @@ static void leaves(struct chunk *c, uint32_t from, uint32_t to,
  * summaries are derived data outside the chain, and a damaged or edited
  * one would silently change published statistics. */
 static int summary_ok(const struct chunk *c, uint32_t i,
-    const struct sl_entry_view *ev, struct sl_record_view *rv,
+    const struct sl_entry_view *ev, const struct sl_record_view *rv,
     struct sl_hash *h)
 {
 	struct sl_summary sum;
@@ -167,10 +177,26 @@ static int summary_ok(const struct chunk *c, uint32_t i,
 
 	if (i >= c->nsums)
 		return 0;
-	sl_summary_of_record(&sum, rv, ev->record, ev->record_len, ev->type,
-	    ev->recorded_ms, h);
+	sl_summary_derive(&sum, rv, ev->type, ev->recorded_ms, h);
 	sl_summary_encode(want, &sum);
 	return !memcmp(want, c->sums[i], SL_SUMMARY_LEN);
+}
+
+/* Entry i's refs row is there exactly when its record has a child_ref
+ * or a case_ref, and holds them: trails find a child's entries through
+ * it, and a row removed or edited would leave one out unseen. *k walks
+ * the chunk's rows in step with the entries. */
+static int refs_ok(const struct chunk *c, uint32_t i,
+    const struct sl_record_view *rv, uint32_t *k)
+{
+	uint8_t want[SL_STORE_REFS_MAX];
+	size_t n = sl_store_refs_of(want, rv);
+
+	if (*k >= c->nrefs || c->ref_at[*k] != i)
+		return n == 0;
+	(*k)++;
+	return n == c->ref_len[*k - 1] &&
+	    !memcmp(want, c->ref_buf + c->ref_off[*k - 1], n);
 }
 
 static void work_chunk(struct chunk *c, struct sl_hash *h,
@@ -179,12 +205,14 @@ static void work_chunk(struct chunk *c, struct sl_hash *h,
 	uint64_t base = c->index * CHUNK;
 	uint32_t upto = c->n;
 	uint32_t i;
+	uint32_t rk = 0;
 	unsigned l;
 
 	c->anomaly = A_NONE;
 	c->sum_bad = UINT32_MAX;
+	c->ref_bad = UINT32_MAX;
 	/* 1. each entry on its own: canonical form, envelope, seq, type,
-	 * and its kept summary */
+	 * and its kept summary and refs */
 	for (i = 0; i < c->n; i++) {
 		struct sl_entry_view ev;
 		uint64_t pos = base + i;
@@ -201,14 +229,29 @@ static void work_chunk(struct chunk *c, struct sl_hash *h,
 			c->anomaly = A_TYPE;
 			break;
 		}
-		if (c->sums && c->sum_bad == UINT32_MAX &&
-		    !summary_ok(c, i, &ev, rv, h))
-			c->sum_bad = i;
+		if ((c->sums && c->sum_bad == UINT32_MAX) ||
+		    (c->ref_buf && c->ref_bad == UINT32_MAX)) {
+			/* as the store derived them: a walk that fails
+			 * leaves the view empty */
+			if (sl_record_view_scan(rv, ev.record, ev.record_len,
+			    NULL))
+				memset(rv, 0, sizeof(*rv));
+			if (c->sums && c->sum_bad == UINT32_MAX &&
+			    !summary_ok(c, i, &ev, rv, h))
+				c->sum_bad = i;
+			if (c->ref_buf && c->ref_bad == UINT32_MAX &&
+			    !refs_ok(c, i, rv, &rk))
+				c->ref_bad = i;
+		}
 		c->type[i] = (uint8_t)ev.type;
 		memcpy(c->prev[i], ev.prev, SL_HASH_LEN);
 		c->ms[i] = ev.recorded_ms;
 	}
 	upto = i;
+	/* a row for an entry past the chunk's last */
+	if (c->anomaly == A_NONE && c->ref_buf && c->ref_bad == UINT32_MAX &&
+	    rk < c->nrefs)
+		c->ref_bad = c->ref_at[rk];
 	if (c->anomaly == A_NONE && c->noeol) {
 		c->anomaly = A_EOL;
 		upto = c->n - 1;
@@ -363,6 +406,8 @@ static void join_chunk(struct verifier *v, struct chunk *c)
 	}
 	if (c->sum_bad != UINT32_MAX && v->sum_bad == UINT64_MAX)
 		v->sum_bad = base + c->sum_bad;
+	if (c->ref_bad != UINT32_MAX && v->ref_bad == UINT64_MAX)
+		v->ref_bad = base + c->ref_bad;
 	memcpy(v->last_leaf, c->nodes[c->n - 1], SL_HASH_LEN);
 	v->last_ms = c->last_ms;
 	v->consumed += c->n;
@@ -488,6 +533,27 @@ static int sum_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The refs rows in a chunk's range, in order. */
+static int ref_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
+{
+	struct chunk *c = ctx;
+	uint64_t base = c->index * CHUNK;
+
+	if (seq >= base + CHUNK)
+		return 1;
+	if (n > SL_STORE_REFS_MAX) {
+		/* not a row the store writes: the worker names the entry */
+		n = 0;
+	}
+	c->ref_at[c->nrefs] = (uint32_t)(seq - base);
+	c->ref_off[c->nrefs] = (uint32_t)c->ref_used;
+	c->ref_len[c->nrefs] = (uint16_t)n;
+	memcpy(c->ref_buf + c->ref_used, p, n);
+	c->ref_used += n;
+	c->nrefs++;
+	return 0;
+}
+
 static void submit_chunk(struct verifier *v)
 {
 	struct chunk *c = v->cur;
@@ -502,6 +568,11 @@ static void submit_chunk(struct verifier *v)
 		if (c->sums)
 			(void)sl_store_summaries(v->txn, c->index * CHUNK,
 			    sum_cb, c);
+		c->nrefs = 0;
+		c->ref_used = 0;
+		if (c->ref_buf)
+			(void)sl_store_refs(v->txn, c->index * CHUNK, ref_cb,
+			    c);
 	}
 	pthread_mutex_lock(&v->mu);
 	v->cur->state = 1;
@@ -1202,6 +1273,22 @@ static void check_summaries(struct verifier *v)
 	v->r->summaries = v->r->entries;
 }
 
+/* What the workers found of the store's refs. */
+static void check_refs(struct verifier *v)
+{
+	if (!v->slots[0].ref_buf)
+		return;     /* an older store: trails read its own indexes */
+	if (v->ref_bad != UINT64_MAX) {
+		problem(v, v->ref_bad, v->ref_bad, "entry %llu: the store's "
+		    "refs row, by which trails find a child's or a case's "
+		    "entries, is missing or does not match the entry (a trail "
+		    "could leave it out); the entries themselves verify",
+		    (unsigned long long)v->ref_bad);
+		return;
+	}
+	v->r->refs = v->r->entries;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -1262,12 +1349,19 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 	if (rc)
 		goto out;
 	v->sum_bad = UINT64_MAX;
+	v->ref_bad = UINT64_MAX;
 	for (i = 0; i < SLOTS; i++) {
+		int sums = v->is_store && sl_store_has_summaries(v->store);
+		int refs = v->is_store && sl_store_has_refs(v->store);
+
 		v->slots[i].nodes = malloc(2 * CHUNK * SL_HASH_LEN);
-		if (v->is_store && sl_store_has_summaries(v->store))
+		if (sums)
 			v->slots[i].sums = malloc(CHUNK * SL_SUMMARY_LEN);
-		if (!v->slots[i].nodes || (v->is_store &&
-		    sl_store_has_summaries(v->store) && !v->slots[i].sums)) {
+		if (refs)
+			v->slots[i].ref_buf = malloc(CHUNK *
+			    SL_STORE_REFS_MAX);
+		if (!v->slots[i].nodes || (sums && !v->slots[i].sums) ||
+		    (refs && !v->slots[i].ref_buf)) {
 			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -1350,6 +1444,8 @@ stop:
 			goto out;
 		if (v->is_store && !r->problem[0])
 			check_summaries(v);
+		if (v->is_store && !r->problem[0])
+			check_refs(v);
 	}
 	r->verified = r->problem[0] == '\0';
 out:
@@ -1357,6 +1453,7 @@ out:
 	for (i = 0; i < SLOTS; i++) {
 		free(v->slots[i].nodes);
 		free(v->slots[i].sums);
+		free(v->slots[i].ref_buf);
 		free(v->slots[i].buf);
 	}
 	if (v->map)

@@ -45,6 +45,8 @@ struct sl_verify_result {
 	uint64_t entries;
 	uint64_t bytes;
 	uint64_t summaries;           /* store: kept summaries checked */
+	uint64_t refs;                /* store: entries whose refs (the
+					 trails' lookups) were checked */
 	uint8_t root[SL_HASH_LEN];    /* recomputed over all entries */
 	int trust_from_log;           /* no --key: the log's own key trusted */
 	char trusted_key[300];        /* the key that signed the newest cp */

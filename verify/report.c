@@ -60,6 +60,11 @@ void sl_report_text(FILE *out, const char *path,
 		    "summary kept for the board reports matches every entry" :
 		    "none kept yet (an older store; the first sharelogd start "
 		    "adds them)");
+	if (r->source == SL_SRC_STORE)
+		fprintf(out, "  lookups:      %s\n", r->refs ? "the child and "
+		    "case references kept for trails match every entry" :
+		    "read from the store's older indexes (the first sharelogd "
+		    "start replaces them)");
 	for (i = 0; i < r->nheld; i++)
 		fprintf(out, "  held:         %s (size %llu): the log has only "
 		    "been appended to since\n", r->held[i].from,
@@ -102,6 +107,9 @@ static json_t *integrity_json(const char *path,
 		if (r->source == SL_SRC_STORE)
 			json_object_set_new(o, "summaries_checked",
 			    json_integer((json_int_t)r->summaries));
+		if (r->source == SL_SRC_STORE)
+			json_object_set_new(o, "refs_checked",
+			    json_integer((json_int_t)r->refs));
 		for (i = 0; i < r->nheld; i++)
 			json_array_append_new(held, json_pack("{s:s,s:I}",
 			    "file", r->held[i].from, "size",
