@@ -27,10 +27,11 @@ gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/loadgen" bench/loadgen.c \
 	-lssl -lcrypto -pthread
 scripts/pki.sh "$DATA/pki"
 P="$DATA/pki"
-if [ ! -s "$DATA/school-800k.jsonl" ]; then
+REC="$DATA/school-1400k.jsonl"
+if [ ! -s "$REC" ]; then
 	echo "generating decisions ..." >&2
-	python3 scripts/gen_decisions.py -n 800000 --lean --orgs URN-118832 \
-		--seed 31 -o "$DATA/school-800k.jsonl"
+	python3 scripts/gen_decisions.py -n 1400000 --lean --orgs URN-118832 \
+		--seed 31 -o "$REC"
 fi
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 rm -rf "$DATA/svc-store" "$DATA/svc-store.keys"
@@ -42,15 +43,16 @@ SPID=$!
 trap 'kill -TERM $SPID 2>/dev/null || true' EXIT
 sleep 1
 # Each run takes fresh records: split the file so no record is sent twice,
-# the batch runs getting most (they take 25-35k records a second).
+# each run getting enough for SECS=10 at its rate (the batch runs take
+# 40-50k records a second).
 part() { # N FIRST COUNT
-	tail -n +"$2" "$DATA/school-800k.jsonl" | head -n "$3" > "$DATA/part-0$1"
+	tail -n +"$2" "$REC" | head -n "$3" > "$DATA/part-0$1"
 }
-part 0 1 25000
-part 1 25001 110000
-part 2 135001 165000
-part 3 300001 250000
-part 4 550001 250000
+part 0 1 30000
+part 1 30001 170000
+part 2 200001 200000
+part 3 400001 500000
+part 4 900001 500000
 : > "$OUT/svc-raw"
 run_lg() { # CONNECTIONS BATCH PART
 	"$OUT/loadgen" -u "127.0.0.1:$PORT" -a "$P/ca.crt" -c "$P/school.crt" \
@@ -96,7 +98,7 @@ END $$;
 CREATE TRIGGER decisions_chain BEFORE INSERT ON decisions
   FOR EACH ROW EXECUTE FUNCTION decisions_chain();
 SQL
-rec=$(head -1 "$DATA/school-800k.jsonl" | sed "s/'/''/g")
+rec=$(head -1 "$REC" | sed "s/'/''/g")
 printf "INSERT INTO decisions(body) VALUES ('%s');\n" "$rec" > "$OUT/pg-single.sql"
 printf "INSERT INTO decisions(body) SELECT ('%s')::jsonb FROM generate_series(1, 1000);\n" "$rec" > "$OUT/pg-batch.sql"
 pg_run() { # LABEL CLIENTS SCRIPT ROWS_PER_TX

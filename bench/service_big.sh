@@ -18,9 +18,9 @@ RES=$OUT/service-big.md
 # older source would change the figures without a word
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/loadgen" bench/loadgen.c \
 	-lssl -lcrypto -pthread
-if [ ! -s "$DATA/fresh-200k.jsonl" ]; then
-	python3 scripts/gen_decisions.py -n 200000 --lean --orgs URN-118832 \
-		--seed 77 -o "$DATA/fresh-200k.jsonl"
+if [ ! -s "$DATA/fresh-500k.jsonl" ]; then
+	python3 scripts/gen_decisions.py -n 500000 --lean --orgs URN-118832 \
+		--seed 77 -o "$DATA/fresh-500k.jsonl"
 fi
 # A store left by an older build gets its refs and child/case index on
 # its first writable open: once here, not in every copy.
@@ -43,7 +43,7 @@ run() { # CONNECTIONS BATCH
 		sleep 0.1
 	done
 	"$OUT/loadgen" -u "127.0.0.1:$port" -a "$P/ca.crt" -c "$P/school.crt" \
-		-k "$P/school.key" -f "$DATA/fresh-200k.jsonl" -n "$1" -b "$2" \
+		-k "$P/school.key" -f "$DATA/fresh-500k.jsonl" -n "$1" -b "$2" \
 		-t "$SECS"
 	kill -TERM $spid
 	wait $spid

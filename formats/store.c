@@ -476,9 +476,21 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 		goto fail;
 	}
 	if (!(flags & SL_STORE_RDONLY)) {
+		MDB_envinfo info;
 		int dead;
 
 		mdb_reader_check(s->env, &dead);
+		/* A compacted copy (sharelogd backup) fills its map to the
+		 * last page, and an open may have tables to create and fill:
+		 * room first, while no transaction is active. */
+		mdb_env_info(s->env, &info);
+		if (!(flags & SL_STORE_CREATE)) {
+			size_t want = (size_t)st.st_size +
+			    (size_t)st.st_size / 2 + ((size_t)64 << 20);
+
+			if (info.me_mapsize < want)
+				mdb_env_set_mapsize(s->env, want);
+		}
 	}
 	for (;;) {
 		mrc = mdb_txn_begin(s->env, NULL,

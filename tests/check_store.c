@@ -322,6 +322,26 @@ START_TEST(test_store_keeps_summaries_and_cases)
 		snprintf(ix, sizeof(ix), "%s/index", sdir);
 		tu_rmdir(ix);
 	}
+	/* a compacted copy of it, its map full to the last page, opens
+	 * for writing all the same (and gets refs) */
+	{
+		char bdir[400];
+
+		snprintf(bdir, sizeof(bdir), "%s/copy", dir);
+		ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e),
+		    0);
+		ck_assert_int_eq(sl_store_backup(s, bdir, &e), 0);
+		sl_store_close(s);
+		ck_assert_msg(sl_store_open(&s, bdir, 0, &e) == 0, "%s",
+		    e.msg);
+		ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+		got[0] = 0;
+		ck_assert_int_eq(sl_store_case(t,
+		    (const uint8_t *)"\"C-000123\"", 10, collect, got), 0);
+		ck_assert_uint_eq(got[0], 200);
+		sl_store_read_end(t);
+		sl_store_close(s);
+	}
 	/* read-only: it says it keeps none */
 	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
 	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
