@@ -1257,36 +1257,23 @@ out:
 	return rc;
 }
 
-/* What the workers found of the store's kept summaries. */
-static void check_summaries(struct verifier *v)
+/*
+ * What the workers found of data the store derives from its entries and
+ * keeps beside them (@kept 0: an older store without it): the first
+ * entry whose kept form is wrong, @bad, is a problem described by @what;
+ * otherwise *checked counts every entry.
+ */
+static void check_derived(struct verifier *v, int kept, uint64_t bad,
+    const char *what, uint64_t *checked)
 {
-	if (!v->slots[0].sums)
-		return;     /* none kept: the reports derive their own */
-	if (v->sum_bad != UINT64_MAX) {
-		problem(v, v->sum_bad, v->sum_bad, "entry %llu: the summary "
-		    "the store keeps for the board reports is missing or does "
-		    "not match the entry (the reports would count it "
-		    "wrongly); the entries themselves verify",
-		    (unsigned long long)v->sum_bad);
+	if (!kept)
+		return;
+	if (bad != UINT64_MAX) {
+		problem(v, bad, bad, "entry %llu: %s; the entries themselves "
+		    "verify", (unsigned long long)bad, what);
 		return;
 	}
-	v->r->summaries = v->r->entries;
-}
-
-/* What the workers found of the store's refs. */
-static void check_refs(struct verifier *v)
-{
-	if (!v->slots[0].ref_buf)
-		return;     /* an older store: trails read its own indexes */
-	if (v->ref_bad != UINT64_MAX) {
-		problem(v, v->ref_bad, v->ref_bad, "entry %llu: the store's "
-		    "refs row, by which trails find a child's or a case's "
-		    "entries, is missing or does not match the entry (a trail "
-		    "could leave it out); the entries themselves verify",
-		    (unsigned long long)v->ref_bad);
-		return;
-	}
-	v->r->refs = v->r->entries;
+	*checked = v->r->entries;
 }
 
 static double now_s(void)
@@ -1442,10 +1429,18 @@ stop:
 		rc = check_cps(v, r->entries);
 		if (rc)
 			goto out;
+		/* the reports' summaries, then the trails' refs */
 		if (v->is_store && !r->problem[0])
-			check_summaries(v);
+			check_derived(v, v->slots[0].sums != NULL, v->sum_bad,
+			    "the summary the store keeps for the board reports "
+			    "is missing or does not match the entry (the "
+			    "reports would count it wrongly)", &r->summaries);
 		if (v->is_store && !r->problem[0])
-			check_refs(v);
+			check_derived(v, v->slots[0].ref_buf != NULL,
+			    v->ref_bad, "the store's refs row, by which trails "
+			    "find a child's or a case's entries, is missing or "
+			    "does not match the entry (a trail could leave it "
+			    "out)", &r->refs);
 	}
 	r->verified = r->problem[0] == '\0';
 out:
