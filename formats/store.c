@@ -1623,40 +1623,36 @@ static int ix_reach(struct sl_store *s, MDB_txn *ixt, MDB_txn *main,
 	return 0;
 }
 
-/* Every seq from @from on in snapshot @t whose refs hold @key: the child
- * (@which 0, 32 bytes) or the case_ref (1, its canonical string). */
+/* What refs_scan() looks for: the child (@which 0, 32 bytes) or the
+ * case_ref (1, its canonical string). */
+struct refs_match {
+	int which;
+	const void *key;
+	size_t klen;
+	sl_store_seq_fn fn;
+	void *ctx;
+};
+
+static int refs_match_cb(void *ctx, uint64_t seq, const uint8_t *p,
+    size_t n)
+{
+	struct refs_match *m = ctx;
+
+	if (m->which == 0 ? n >= SL_HASH_LEN &&
+	    !memcmp(p, m->key, SL_HASH_LEN) :
+	    n == SL_HASH_LEN + m->klen &&
+	    !memcmp(p + SL_HASH_LEN, m->key, m->klen))
+		return m->fn(m->ctx, seq);
+	return 0;
+}
+
+/* Every seq from @from on in snapshot @t whose refs hold @key. */
 static int refs_scan(struct sl_store_txn *t, uint64_t from, int which,
     const void *key, size_t klen, sl_store_seq_fn fn, void *ctx)
 {
-	MDB_cursor *c;
-	uint8_t kb[8];
-	MDB_val k = { 8, kb };
-	MDB_val v;
-	int mrc;
-	int rc = 0;
+	struct refs_match m = { which, key, klen, fn, ctx };
 
-	mrc = mdb_cursor_open(t->txn, t->s->refs, &c);
-	if (mrc)
-		return SL_ESTORE;
-	be64(kb, from);
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (!mrc) {
-		const uint8_t *p = v.mv_data;
-
-		if (which == 0 ? v.mv_size >= SL_HASH_LEN &&
-		    !memcmp(p, key, SL_HASH_LEN) :
-		    v.mv_size == SL_HASH_LEN + klen &&
-		    !memcmp(p + SL_HASH_LEN, key, klen)) {
-			rc = fn(ctx, rd64(k.mv_data));
-			if (rc)
-				break;
-		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	if (rc)
-		return rc;
-	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+	return seq_scan(t, t->s->refs, from, refs_match_cb, &m, 0);
 }
 
 /* Lookup by child (@which 0) or case_ref (1): the index, then refs. */
@@ -1739,21 +1735,50 @@ static int ix_put(MDB_txn *ixt, MDB_dbi dbi, int which, struct ixrow *rows,
 	return mrc;
 }
 
+/* The refs rows of one index run: up to @max, all below @size. */
+struct ixrun {
+	struct ixrow *rows;
+	size_t n;
+	size_t cap;
+	size_t max;
+	uint64_t size;
+};
+
+static int run_add(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
+{
+	struct ixrun *r = ctx;
+
+	if (r->n >= r->max || seq >= r->size)
+		return 1;
+	if (n < SL_HASH_LEN || n > SL_STORE_REFS_MAX)
+		return 0;       /* not a row the store writes */
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 4096;
+		struct ixrow *nr = realloc(r->rows, nc * sizeof(*nr));
+
+		if (!nr)
+			return SL_ENOMEM;
+		r->rows = nr;
+		r->cap = nc;
+	}
+	r->rows[r->n].p = p;
+	r->rows[r->n].n = n;
+	r->rows[r->n].seq = seq;
+	r->n++;
+	return 0;
+}
+
 int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
     struct sl_err *e)
 {
 	struct sl_store_txn *t = NULL;
 	MDB_txn *ixt = NULL;
-	MDB_cursor *c = NULL;
-	struct ixrow *rows = NULL;
-	size_t nrows = 0;
-	size_t cap = 0;
+	struct ixrun run = { NULL, 0, 0, 0, 0 };
 	uint64_t from = 0;
 	uint64_t to;
-	uint8_t kb[8];
 	uint8_t vb[8 + SL_HASH_LEN];
-	MDB_val k = { 8, kb };
-	MDB_val v;
+	MDB_val k = ix_through_key;
+	MDB_val v = { sizeof(vb), vb };
 	int dropped = 0;
 	int rc = 0;
 	int mrc;
@@ -1783,45 +1808,24 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 		from = 0;
 		dropped = 1;
 	}
-	mrc = mdb_cursor_open(t->txn, s->refs, &c);
-	if (mrc)
-		goto lmdb;
-	be64(kb, from);
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (!mrc && nrows < max) {
-		uint64_t seq = k.mv_size == 8 ? rd64(k.mv_data) : UINT64_MAX;
-
-		if (seq >= t->size)
-			break;
-		if (nrows == cap) {
-			size_t nc = cap ? cap * 2 : 4096;
-			struct ixrow *nr = realloc(rows, nc * sizeof(*rows));
-
-			if (!nr) {
-				rc = sl_err_set(e, SL_ENOMEM, "out of memory");
-				goto out;
-			}
-			rows = nr;
-			cap = nc;
-		}
-		if (v.mv_size >= SL_HASH_LEN &&
-		    v.mv_size <= SL_HASH_LEN + CASE_MAX) {
-			rows[nrows].p = v.mv_data;
-			rows[nrows].n = v.mv_size;
-			rows[nrows].seq = seq;
-			nrows++;
-		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	run.max = max;
+	run.size = t->size;
+	rc = seq_scan(t, s->refs, from, run_add, &run, 0);
+	if (rc == 1)
+		rc = 0;         /* the run is full, or past the snapshot */
+	if (rc) {
+		rc = sl_err_set(e, rc, "cannot index the store: %s", rc ==
+		    SL_ENOMEM ? "out of memory" : "its refs cannot be read; "
+		    "run sharelog-verify");
+		goto out;
 	}
-	if (mrc && mrc != MDB_NOTFOUND)
-		goto lmdb;
-	to = nrows == max ? rows[nrows - 1].seq + 1 : t->size;
+	to = run.n == max ? run.rows[run.n - 1].seq + 1 : t->size;
 	*left = t->size - to;
 	if (to == from && !dropped)
 		goto out;       /* nothing new: no commit, no sync */
-	mrc = ix_put(ixt, s->ix_subjects, 0, rows, nrows);
+	mrc = ix_put(ixt, s->ix_subjects, 0, run.rows, run.n);
 	if (!mrc)
-		mrc = ix_put(ixt, s->ix_cases, 1, rows, nrows);
+		mrc = ix_put(ixt, s->ix_cases, 1, run.rows, run.n);
 	if (mrc)
 		goto lmdb;
 	be64(vb, to);
@@ -1832,9 +1836,6 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 		    (unsigned long long)(to - 1));
 		goto out;
 	}
-	k = ix_through_key;
-	v.mv_size = sizeof(vb);
-	v.mv_data = vb;
 	mrc = mdb_put(ixt, s->ix_meta, &k, &v, 0);
 	if (!mrc)
 		mrc = mdb_txn_commit(ixt);
@@ -1845,12 +1846,10 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 lmdb:
 	rc = lmdb_err(e, mrc, "cannot index the store");
 out:
-	if (c)
-		mdb_cursor_close(c);
 	if (ixt)
 		mdb_txn_abort(ixt);
 	sl_store_read_end(t);
-	free(rows);
+	free(run.rows);
 	return rc;
 }
 
