@@ -65,7 +65,7 @@ static const char *const known[] = {
 	"listen", "store", "keys", "tls", "checkpoint_every_entries",
 	"checkpoint_every_seconds", "max_body_bytes", "max_batch",
 	"read_timeout_seconds", "request_deadline_seconds", "max_connections",
-	"policy", "clients", NULL
+	"event_loops", "policy", "clients", NULL
 };
 
 static int load_clients(struct sl_config *c, json_t *arr, const char *path,
@@ -246,6 +246,10 @@ int sl_config_load(struct sl_config **out, const char *path,
 		rc = num(&n, root, "max_connections", 1000, 1, 100000, path,
 		    e);
 	c->max_connections = (unsigned)n;
+	if (!rc)
+		rc = num(&n, root, "event_loops", 0, 0, SL_CONFIG_LOOPS_MAX, path,
+		    e);
+	c->event_loops = (unsigned)n;
 	if (rc)
 		goto out;
 	rc = load_clients(c, json_object_get(root, "clients") ?
@@ -308,6 +312,7 @@ void sl_config_template(FILE *out, const char *store, const char *pki,
 	    "  \"read_timeout_seconds\": 10,\n"
 	    "  \"request_deadline_seconds\": 30,\n"
 	    "  \"max_connections\": 1000,\n"
+	    "  \"event_loops\": 0,\n"
 	    "  \"clients\": [\n"
 	    "    {\"subject_cn\": \"police-esx\", \"organisation_id\": "
 	    "\"POL-ESX\", \"roles\": [\"submitter\"]},\n"

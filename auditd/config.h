@@ -14,6 +14,9 @@
 
 #include "formats/err.h"
 
+/* event_loops at most: each loop is a thread with its own connections */
+#define SL_CONFIG_LOOPS_MAX 64
+
 #define SL_ROLE_SUBMITTER 0x01
 #define SL_ROLE_INSPECTOR 0x02
 #define SL_ROLE_REVIEWER 0x04
@@ -45,6 +48,7 @@ struct sl_config {
 	unsigned read_timeout_s;
 	unsigned request_deadline_s; /* handshake or request, start to end */
 	unsigned max_connections;
+	unsigned event_loops;       /* 0: one per processor, less one */
 	struct sl_client *clients;
 	size_t nclients;
 };

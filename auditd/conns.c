@@ -32,8 +32,8 @@ struct sl_conns {
 	struct event *sweep;
 	struct evconnlistener *listener;
 	int paused;
-	size_t open;
-	uint64_t expired;
+	_Atomic size_t open;        /* both read by /metrics from any loop */
+	_Atomic uint64_t expired;
 	unsigned max;
 	uint64_t deadline_ms;
 };
@@ -160,7 +160,7 @@ void sl_conns_set_listener(struct sl_conns *cs, struct evconnlistener *l)
 void sl_conns_set_limits(struct sl_conns *cs, unsigned max_connections,
     unsigned deadline_s)
 {
-	cs->max = max_connections ? max_connections : 1;
+	cs->max = max_connections;   /* 0: this loop takes none */
 	cs->deadline_ms = (uint64_t)deadline_s * 1000;
 	resume(cs);
 }

@@ -10,7 +10,8 @@
  *   - a connection whose handshake or current request has not been read
  *     completely within deadline_s seconds is shut down (the socket is
  *     shut, evhttp sees the end of the stream and frees it).
- * Runs on the event loop thread only.
+ * A tracker belongs to one event loop and runs on its thread only, but
+ * for sl_conns_open() and sl_conns_expired(), which any thread may read.
  */
 #ifndef SL_CONNS_H
 #define SL_CONNS_H
@@ -35,7 +36,8 @@ int sl_conns_new(struct sl_conns **out, struct event_base *base,
 /** The listener to pause at the cap; NULL once it is gone (borrowed). */
 void sl_conns_set_listener(struct sl_conns *cs, struct evconnlistener *l);
 
-/** New limits (configuration reload); open connections are kept. */
+/** New limits (configuration reload); open connections are kept. A cap
+ *  of 0 keeps this tracker's listener stopped. */
 void sl_conns_set_limits(struct sl_conns *cs, unsigned max_connections,
     unsigned deadline_s);
 

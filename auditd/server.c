@@ -1,3 +1,6 @@
+/* pthread_rwlockattr_setkind_np: a reload must not wait for ever behind
+ * the loops' requests */
+#define _GNU_SOURCE
 #include "auditd/server.h"
 #include "auditd/config.h"
 #include "auditd/conns.h"
@@ -30,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +41,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Error kinds counted in /metrics. */
 enum kind {
@@ -48,27 +53,51 @@ static const char *const kind_name[K_COUNT] = {
 	"conflict", "store", "not_found", "bad_request"
 };
 
-struct server {
-	char cfg_path[4096];
-	struct sl_config *cfg;
-	SSL_CTX *ctx;
+/*
+ * Event loops (event_loops): each has its own evhttp on the one listening
+ * socket, its own connections and its own thread; the first runs on the
+ * main thread and also takes the signals. Everything else is
+ * shared: the store (LMDB readers in any thread), the one writer, the
+ * counters (atomic), and the configuration, policy and TLS context, which
+ * a reload swaps under cfg_lock while no request is being handled.
+ */
+struct server;
+
+struct loop {
+	struct server *sv;
+	unsigned idx;
+	pthread_t thread;
+	int started;
 	struct event_base *base;
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
+	struct sl_conns *conns;
+	struct sl_hash *hash;        /* the proofs' */
+	struct event *notify;        /* the writer finished jobs of ours */
+	struct event *ctl;           /* a reload or a stop, from loop 0 */
+	struct event *drain;
+	pthread_mutex_t mu;          /* guards done */
+	struct sl_job *done;         /* finished, to answer, oldest first */
+	struct sl_job **done_tail;
+	_Atomic size_t inflight;     /* requests waiting for the writer */
+};
+
+struct server {
+	char cfg_path[4096];
+	pthread_rwlock_t cfg_lock;   /* cfg, ctx, policy: read per request */
+	struct sl_config *cfg;
+	SSL_CTX *ctx;
+	struct sl_policy *policy;    /* completeness, for the answers */
 	struct sl_store *store;
 	struct sl_keys *keys;
 	struct sl_writer *writer;
-	struct sl_hash *hash;
-	struct sl_conns *conns;
-	struct sl_policy *policy;    /* completeness, for the answers */
-	struct event *notify;
+	struct loop *loops;
+	unsigned nloops;
 	struct event *sig[3];
-	struct event *drain;
-	int draining;
-	size_t inflight;         /* requests waiting for the writer */
-	uint64_t status_count[6];  /* 1xx..5xx by first digit */
-	uint64_t errors[K_COUNT];
-	uint64_t decisions_received;
+	_Atomic int draining;
+	_Atomic uint64_t status_count[6];  /* 1xx..5xx by first digit */
+	_Atomic uint64_t errors[K_COUNT];
+	_Atomic uint64_t decisions_received;
 };
 
 /* ---- replies ----------------------------------------------------------- */
@@ -174,6 +203,7 @@ struct job {
 	struct sl_buf data;      /* canonical records and ids, back to back */
 	int batch;               /* 1 when the body was an array */
 	int trail;               /* 1: an access entry, then the trail */
+	struct loop *lp;         /* whose request: it answers */
 	char child_ref[SL_PSEUDO_LEN + 1];   /* the trail's subject, or */
 	char case_ref[SL_SCHEMA_ID_MAX + 1];
 };
@@ -213,9 +243,10 @@ static int put_str(struct sl_buf *b, size_t *off, const char *s)
 	return sl_buf_addc(b, 0);
 }
 
-static void post_decisions(struct server *sv, struct evhttp_request *req,
+static void post_decisions(struct loop *lp, struct evhttp_request *req,
     const struct sl_client *c)
 {
+	struct server *sv = lp->sv;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
 	struct job *jb = NULL;
@@ -325,8 +356,9 @@ static void post_decisions(struct server *sv, struct evhttp_request *req,
 	}
 	jb->j.n = n;
 	jb->j.owner = req;
+	jb->lp = lp;
 	sv->decisions_received += n;
-	sv->inflight++;
+	lp->inflight++;
 	sl_writer_submit(sv->writer, &jb->j);
 	jb = NULL;   /* the writer has it; it comes back to done_cb */
 out:
@@ -350,9 +382,10 @@ out:
  * unrecorded. The identifier travels in the body, never in the URL,
  * where proxies and access logs would keep it.
  */
-static void post_trail(struct server *sv, struct evhttp_request *req,
+static void post_trail(struct loop *lp, struct evhttp_request *req,
     const struct sl_client *c)
 {
+	struct server *sv = lp->sv;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
 	struct sl_err e = { 0, "" };
@@ -464,7 +497,8 @@ static void post_trail(struct server *sv, struct evhttp_request *req,
 	}
 	jb->j.n = 1;
 	jb->j.owner = req;
-	sv->inflight++;
+	jb->lp = lp;
+	lp->inflight++;
 	sl_writer_submit(sv->writer, &jb->j);
 	jb = NULL;   /* back in done_cb, which sends the trail */
 out:
@@ -694,16 +728,23 @@ static void send_results(struct server *sv, struct evhttp_request *req,
 	evbuffer_free(out);
 }
 
-/* The writer finished jobs: answer them, from the loop thread. */
+/* The writer finished jobs of this loop: answer them, from its thread. */
 static void done_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct server *sv = arg;
-	struct sl_job *j = sl_writer_done(sv->writer);
+	struct loop *lp = arg;
+	struct server *sv = lp->sv;
+	struct sl_job *j;
 	struct sl_store_txn *t = NULL;
 	struct sl_err e;
 
 	(void)fd;
 	(void)what;
+	pthread_mutex_lock(&lp->mu);
+	j = lp->done;
+	lp->done = NULL;
+	lp->done_tail = &lp->done;
+	pthread_mutex_unlock(&lp->mu);
+	pthread_rwlock_rdlock(&sv->cfg_lock);
 	/* one snapshot, taken after the commits, for every answer below */
 	if (j && sl_store_read_begin(&t, sv->store, &e))
 		t = NULL;
@@ -729,20 +770,44 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 		} else {
 			send_results(sv, req, t, j, jb->batch);
 		}
-		sv->inflight--;
+		lp->inflight--;
 		job_free(jb);
 		j = next;
 	}
 	sl_store_read_end(t);
+	pthread_rwlock_unlock(&sv->cfg_lock);
 }
 
+/* From the writer thread: hand each finished job to the loop that owns
+ * its request, and wake that loop (libevent is built with pthreads
+ * locking for exactly this). */
 static void writer_notify(void *arg)
 {
 	struct server *sv = arg;
+	struct sl_job *j = sl_writer_done(sv->writer);
+	unsigned i;
 
-	/* From the writer thread: wake the loop (libevent is built with
-	 * pthreads locking for exactly this). */
-	event_active(sv->notify, EV_READ, 0);
+	while (j) {
+		struct sl_job *next = j->next;
+		struct loop *lp = ((struct job *)j)->lp;
+
+		j->next = NULL;
+		pthread_mutex_lock(&lp->mu);
+		*lp->done_tail = j;
+		lp->done_tail = &j->next;
+		pthread_mutex_unlock(&lp->mu);
+		j = next;
+	}
+	for (i = 0; i < sv->nloops; i++) {
+		struct loop *lp = &sv->loops[i];
+		int any;
+
+		pthread_mutex_lock(&lp->mu);
+		any = lp->done != NULL;
+		pthread_mutex_unlock(&lp->mu);
+		if (any)
+			event_active(lp->notify, EV_READ, 0);
+	}
 }
 
 /* ---- GET endpoints -------------------------------------------------------- */
@@ -829,9 +894,10 @@ static json_t *hexarr(uint8_t (*p)[32], size_t n)
 	return a;
 }
 
-static void get_proof(struct server *sv, struct evhttp_request *req,
+static void get_proof(struct loop *lp, struct evhttp_request *req,
     int inclusion)
 {
+	struct server *sv = lp->sv;
 	struct sl_store_txn *t = NULL;
 	uint8_t path[SL_MERKLE_MAX_PATH][32];
 	uint8_t r1[32];
@@ -866,17 +932,17 @@ static void get_proof(struct server *sv, struct evhttp_request *req,
 		return;
 	}
 	if (inclusion)
-		rc = sl_merkle_inclusion(path, &np, sv->hash, sl_store_node, t,
+		rc = sl_merkle_inclusion(path, &np, lp->hash, sl_store_node, t,
 		    a, b);
 	else
-		rc = sl_merkle_consistency(path, &np, sv->hash, sl_store_node,
+		rc = sl_merkle_consistency(path, &np, lp->hash, sl_store_node,
 		    t, a, b);
 	if (!rc)
-		rc = sl_merkle_subtree(r2, sv->hash, sl_store_node, t, 0, b);
+		rc = sl_merkle_subtree(r2, lp->hash, sl_store_node, t, 0, b);
 	if (!rc && inclusion)
 		rc = sl_store_node(leaf, t, 0, a);
 	if (!rc && !inclusion && a > 0)
-		rc = sl_merkle_subtree(r1, sv->hash, sl_store_node, t, 0, a);
+		rc = sl_merkle_subtree(r1, lp->hash, sl_store_node, t, 0, a);
 	sl_store_read_end(t);
 	if (rc) {
 		send_error(sv, req, 503, K_STORE, "the proof cannot be built "
@@ -935,6 +1001,18 @@ static void get_entries(struct server *sv, struct evhttp_request *req)
 	evbuffer_free(b);
 }
 
+/* Requests of every loop waiting for the writer (each loop's own count
+ * is exact; the sum is a moment's reading). */
+static size_t inflight(const struct server *sv)
+{
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < sv->nloops; i++)
+		n += sv->loops[i].inflight;
+	return n;
+}
+
 static void get_healthz(struct server *sv, struct evhttp_request *req)
 {
 	struct sl_store_txn *t = NULL;
@@ -946,7 +1024,7 @@ static void get_healthz(struct server *sv, struct evhttp_request *req)
 	sl_store_read_end(t);
 	send_json(sv, req, sv->draining ? 503 : 200, json_pack("{s:s,s:I,s:I}",
 	    "status", sv->draining ? "draining" : "ok", "entries",
-	    (json_int_t)size, "pending", (json_int_t)sv->inflight));
+	    (json_int_t)size, "pending", (json_int_t)inflight(sv)));
 }
 
 static void get_metrics(struct server *sv, struct evhttp_request *req)
@@ -957,6 +1035,8 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 	struct evbuffer *b = evbuffer_new();
 	uint64_t size = 0;
 	uint64_t cum = 0;
+	size_t open = 0;
+	uint64_t expired = 0;
 	int i;
 
 	sl_writer_stats(sv->writer, &st);
@@ -993,14 +1073,17 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 			    "gauge\nsharelog_store_bytes %lld\n",
 			    (long long)fst.st_size);
 	}
+	for (i = 0; i < (int)sv->nloops; i++) {
+		open += sl_conns_open(sv->loops[i].conns);
+		expired += sl_conns_expired(sv->loops[i].conns);
+	}
 	evbuffer_add_printf(b, "# HELP sharelog_connections Open client "
 	    "connections.\n# TYPE sharelog_connections gauge\n"
 	    "sharelog_connections %zu\n# HELP sharelog_connections_expired_total"
 	    " Connections shut for missing the request deadline.\n# TYPE "
 	    "sharelog_connections_expired_total counter\n"
 	    "sharelog_connections_expired_total %llu\n",
-	    sl_conns_open(sv->conns),
-	    (unsigned long long)sl_conns_expired(sv->conns));
+	    open, (unsigned long long)expired);
 	evbuffer_add_printf(b, "# HELP sharelog_requests_total HTTP answers "
 	    "by status class.\n# TYPE sharelog_requests_total counter\n");
 	for (i = 1; i < 6; i++)
@@ -1047,15 +1130,14 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 
 /* ---- routing ------------------------------------------------------------ */
 
-static void route(struct evhttp_request *req, void *arg)
+static void route_locked(struct loop *lp, struct evhttp_request *req)
 {
-	struct server *sv = arg;
+	struct server *sv = lp->sv;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
 	    req));
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const struct sl_client *c = caller(sv, req);
 
-	sl_conns_request_read(peer_ssl(req));
 	if (!path)
 		path = "";
 	if (!strcmp(path, "/v1/decisions")) {
@@ -1066,7 +1148,7 @@ static void route(struct evhttp_request *req, void *arg)
 			    "shutting down; nothing was stored, retry "
 			    "shortly");
 		else
-			post_decisions(sv, req, c);
+			post_decisions(lp, req, c);
 		return;
 	}
 	if (!strcmp(path, "/v1/trail")) {
@@ -1077,7 +1159,7 @@ static void route(struct evhttp_request *req, void *arg)
 			send_error(sv, req, 503, K_STORE, "the service is "
 			    "shutting down; retry shortly");
 		else
-			post_trail(sv, req, c);
+			post_trail(lp, req, c);
 		return;
 	}
 	if (m != EVHTTP_REQ_GET) {
@@ -1092,10 +1174,10 @@ static void route(struct evhttp_request *req, void *arg)
 			get_checkpoint(sv, req);
 	} else if (!strcmp(path, "/v1/proof/inclusion")) {
 		if (allowed(sv, req, c, SL_ROLE_INSPECTOR | SL_ROLE_ADMIN))
-			get_proof(sv, req, 1);
+			get_proof(lp, req, 1);
 	} else if (!strcmp(path, "/v1/proof/consistency")) {
 		if (allowed(sv, req, c, SL_ROLE_INSPECTOR | SL_ROLE_ADMIN))
-			get_proof(sv, req, 0);
+			get_proof(lp, req, 0);
 	} else if (!strcmp(path, "/v1/entries")) {
 		if (allowed(sv, req, c, SL_ROLE_INSPECTOR | SL_ROLE_ADMIN))
 			get_entries(sv, req);
@@ -1108,13 +1190,27 @@ static void route(struct evhttp_request *req, void *arg)
 	}
 }
 
+static void route(struct evhttp_request *req, void *arg)
+{
+	struct loop *lp = arg;
+
+	sl_conns_request_read(peer_ssl(req));
+	pthread_rwlock_rdlock(&lp->sv->cfg_lock);
+	route_locked(lp, req);
+	pthread_rwlock_unlock(&lp->sv->cfg_lock);
+}
+
 /* ---- TLS per connection ------------------------------------------------- */
 
 static struct bufferevent *bevcb(struct event_base *base, void *arg)
 {
-	struct server *sv = arg;
-	SSL *ssl = SSL_new(sv->ctx);   /* holds its own reference to ctx */
+	struct loop *lp = arg;
 	struct bufferevent *bev;
+	SSL *ssl;
+
+	pthread_rwlock_rdlock(&lp->sv->cfg_lock);
+	ssl = SSL_new(lp->sv->ctx);   /* holds its own reference to ctx */
+	pthread_rwlock_unlock(&lp->sv->cfg_lock);
 
 	/* Returning NULL makes evhttp fall back to plain TCP: the client's
 	 * TLS hello is then not HTTP (400), and no route answers a caller
@@ -1128,7 +1224,7 @@ static struct bufferevent *bevcb(struct event_base *base, void *arg)
 	if (!bev)
 		return NULL;
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	if (sl_conns_track(sv->conns, bev, ssl)) {
+	if (sl_conns_track(lp->conns, bev, ssl)) {
 		bufferevent_free(bev);
 		return NULL;
 	}
@@ -1163,16 +1259,59 @@ static void fit_open_files(struct sl_config *cfg)
 	}
 }
 
-/* ---- signals ----------------------------------------------------------- */
+/* ---- loops ------------------------------------------------------------- */
+
+/* Loop @i's part of max_connections: the parts add up to it exactly, so
+ * the cap holds for the service as a whole (a loop with no part never
+ * accepts). */
+static unsigned conn_share(unsigned max, unsigned nloops, unsigned i)
+{
+	return max / nloops + (i < max % nloops);
+}
 
 static void drain_check(evutil_socket_t fd, short what, void *arg)
 {
-	struct server *sv = arg;
+	struct loop *lp = arg;
 
 	(void)fd;
 	(void)what;
-	if (sv->inflight == 0)
-		event_base_loopexit(sv->base, NULL);
+	if (lp->inflight == 0)
+		event_base_loopexit(lp->base, NULL);
+}
+
+/* From loop 0 after a reload or a stop signal, run in each loop's own
+ * thread: its connections and its listener are touched by it alone. */
+static void ctl_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct loop *lp = arg;
+	struct server *sv = lp->sv;
+
+	(void)fd;
+	(void)what;
+	pthread_rwlock_rdlock(&sv->cfg_lock);
+	sl_conns_set_limits(lp->conns, conn_share(sv->cfg->max_connections,
+	    sv->nloops, lp->idx), sv->cfg->request_deadline_s);
+	pthread_rwlock_unlock(&sv->cfg_lock);
+	if (!sv->draining || lp->drain)
+		return;
+	if (lp->sock) {
+		sl_conns_set_listener(lp->conns, NULL);
+		evhttp_del_accept_socket(lp->http, lp->sock);
+		lp->sock = NULL;
+	}
+	lp->drain = event_new(lp->base, -1, EV_PERSIST, drain_check, lp);
+	if (lp->drain)
+		event_add(lp->drain, &(struct timeval){ 0, 20000 });
+	else
+		event_base_loopexit(lp->base, NULL);
+}
+
+static void tell_loops(struct server *sv)
+{
+	unsigned i;
+
+	for (i = 0; i < sv->nloops; i++)
+		event_active(sv->loops[i].ctl, EV_READ, 0);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -1180,14 +1319,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct server *sv = arg;
 	struct sl_config *nc = NULL;
 	SSL_CTX *nctx = NULL;
+	struct sl_policy *np = NULL;
 	struct sl_err e = { 0, "" };
 
 	(void)what;
 	if (sig == SIGHUP) {
 		/* New connections use the new client table, CA and CRL; open
-		 * ones keep the context they were accepted with. */
-		struct sl_policy *np = NULL;
-
+		 * ones keep the context they were accepted with. Loaded
+		 * first, swapped between two requests. */
 		if (sl_config_load(&nc, sv->cfg_path, &e) ||
 		    sl_tls_server_ctx(&nctx, nc, &e) ||
 		    sl_policy_load(&np, nc->policy[0] ? nc->policy : NULL,
@@ -1199,15 +1338,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 			sl_config_free(nc);
 			return;
 		}
+		fit_open_files(nc);
+		pthread_rwlock_wrlock(&sv->cfg_lock);
 		sl_policy_free(sv->policy);
 		sv->policy = np;
 		SSL_CTX_free(sv->ctx);
 		sv->ctx = nctx;
 		sl_config_free(sv->cfg);
 		sv->cfg = nc;
-		fit_open_files(nc);
-		sl_conns_set_limits(sv->conns, nc->max_connections,
-		    nc->request_deadline_s);
+		pthread_rwlock_unlock(&sv->cfg_lock);
+		tell_loops(sv);
 		fprintf(stderr, "sharelogd: configuration reloaded (%zu "
 		    "clients)\n", nc->nclients);
 		return;
@@ -1216,14 +1356,149 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	sv->draining = 1;
 	fprintf(stderr, "sharelogd: stopping: no new connections, finishing "
-	    "%zu request(s)\n", sv->inflight);
-	if (sv->sock) {
-		sl_conns_set_listener(sv->conns, NULL);
-		evhttp_del_accept_socket(sv->http, sv->sock);
-		sv->sock = NULL;
+	    "%zu request(s)\n", inflight(sv));
+	tell_loops(sv);
+}
+
+/* Loop @lp on the listening socket @fd (its own descriptor: evhttp closes
+ * it with the loop). */
+static int loop_init(struct loop *lp, struct server *sv, unsigned idx,
+    evutil_socket_t fd, struct sl_err *e)
+{
+	int rc;
+
+	lp->sv = sv;
+	lp->idx = idx;
+	lp->done_tail = &lp->done;
+	pthread_mutex_init(&lp->mu, NULL);
+	lp->base = event_base_new();
+	lp->http = lp->base ? evhttp_new(lp->base) : NULL;
+	lp->notify = lp->base ? event_new(lp->base, -1, 0, done_cb, lp) : NULL;
+	lp->ctl = lp->base ? event_new(lp->base, -1, 0, ctl_cb, lp) : NULL;
+	if (!lp->http || !lp->notify || !lp->ctl || sl_hash_new(&lp->hash)) {
+		if (fd >= 0)
+			evutil_closesocket(fd);
+		return sl_err_set(e, SL_EIO, "cannot set up event loop %u",
+		    idx);
 	}
-	sv->drain = event_new(sv->base, -1, EV_PERSIST, drain_check, sv);
-	event_add(sv->drain, &(struct timeval){ 0, 20000 });
+	rc = sl_conns_new(&lp->conns, lp->base, conn_share(
+	    sv->cfg->max_connections, sv->nloops, idx),
+	    sv->cfg->request_deadline_s, e);
+	if (rc) {
+		evutil_closesocket(fd);
+		return rc;
+	}
+	evhttp_set_bevcb(lp->http, bevcb, lp);
+	evhttp_set_gencb(lp->http, route, lp);
+	/* Hard limits for what a client can make the service hold. */
+	evhttp_set_max_headers_size(lp->http, 8192);
+	evhttp_set_max_body_size(lp->http, (ev_ssize_t)sv->cfg->max_body + 1);
+	evhttp_set_timeout(lp->http, (int)sv->cfg->read_timeout_s);
+	evhttp_set_allowed_methods(lp->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	lp->sock = evhttp_accept_socket_with_handle(lp->http, fd);
+	if (!lp->sock) {
+		evutil_closesocket(fd);
+		return sl_err_set(e, SL_EIO, "event loop %u cannot listen",
+		    idx);
+	}
+	sl_conns_set_listener(lp->conns, evhttp_bound_socket_get_listener(
+	    lp->sock));
+	return 0;
+}
+
+static void loop_free(struct loop *lp)
+{
+	struct sl_job *j = lp->done;
+
+	/* finished after the loop stopped (see sl_server_run) */
+	while (j) {
+		struct sl_job *n = j->next;
+
+		job_free((struct job *)j);
+		j = n;
+	}
+	if (lp->drain)
+		event_free(lp->drain);
+	if (lp->notify)
+		event_free(lp->notify);
+	if (lp->ctl)
+		event_free(lp->ctl);
+	if (lp->http)
+		evhttp_free(lp->http);
+	sl_conns_free(lp->conns);
+	if (lp->base)
+		event_base_free(lp->base);
+	sl_hash_free(lp->hash);
+	if (lp->sv)
+		pthread_mutex_destroy(&lp->mu);
+}
+
+static void *loop_main(void *arg)
+{
+	struct loop *lp = arg;
+
+	event_base_dispatch(lp->base);
+	return NULL;
+}
+
+/* The listening socket: bound here, not by evhttp, so that each loop can
+ * take a descriptor of its own for it. */
+static int listen_on(evutil_socket_t *out, const struct sl_config *cfg,
+    struct sl_err *e)
+{
+	struct evutil_addrinfo hints, *ai = NULL;
+	char port[8];
+	evutil_socket_t fd = -1;
+	int one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", (unsigned)cfg->listen_port);
+	if (evutil_getaddrinfo(cfg->listen_host, port, &hints, &ai) || !ai)
+		return sl_err_set(e, SL_EIO, "cannot listen on %s:%u: unknown "
+		    "address", cfg->listen_host, (unsigned)cfg->listen_port);
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd >= 0 && (evutil_make_socket_nonblocking(fd) ||
+	    evutil_make_socket_closeonexec(fd) ||
+	    evutil_make_listen_socket_reuseable(fd) ||
+	    /* evhttp writes an answer's head and body separately; without
+	     * this, Nagle and the client's delayed ACK add ~40 ms to each
+	     * answer. Accepted sockets inherit it from the listener. */
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+	    bind(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen) ||
+	    listen(fd, 1024))) {
+		evutil_closesocket(fd);
+		fd = -1;
+	}
+	evutil_freeaddrinfo(ai);
+	if (fd < 0)
+		return sl_err_set(e, SL_EIO, "cannot listen on %s:%u",
+		    cfg->listen_host, (unsigned)cfg->listen_port);
+	*out = fd;
+	return 0;
+}
+
+/*
+ * event_loops: 0 leaves one processor to the writer, whose commit cycle
+ * is what every answer waits for (on 2 cores, a second loop took its
+ * processor and lowered one-per-request throughput by a fifth); never
+ * more loops than connections, so that each loop has a part of the cap.
+ */
+static unsigned loops_wanted(const struct sl_config *cfg)
+{
+	long n = cfg->event_loops;
+
+	if (n == 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	if (n < 1)
+		n = 1;
+	if (n > SL_CONFIG_LOOPS_MAX)
+		n = SL_CONFIG_LOOPS_MAX;
+	if ((unsigned long)n > cfg->max_connections)
+		n = (long)cfg->max_connections;
+	return (unsigned)n;
 }
 
 /* ---- run ---------------------------------------------------------------- */
@@ -1233,11 +1508,21 @@ int sl_server_run(const char *config, struct sl_err *e)
 	struct server *sv = calloc(1, sizeof(*sv));
 	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 	struct sl_job *left = NULL;
+	evutil_socket_t lfd = -1;
 	int rc;
-	int i;
+	unsigned i;
 
 	if (!sv)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	{
+		pthread_rwlockattr_t a;
+
+		pthread_rwlockattr_init(&a);
+		pthread_rwlockattr_setkind_np(&a,
+		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&sv->cfg_lock, &a);
+		pthread_rwlockattr_destroy(&a);
+	}
 	snprintf(sv->cfg_path, sizeof(sv->cfg_path), "%s", config);
 	signal(SIGPIPE, SIG_IGN);
 	rc = sl_config_load(&sv->cfg, config, e);
@@ -1251,22 +1536,27 @@ int sl_server_run(const char *config, struct sl_err *e)
 		rc = sl_keys_open(&sv->keys, sv->cfg->keys,
 		    sl_store_origin(sv->store), e);
 	if (!rc)
-		rc = sl_hash_new(&sv->hash);
-	if (!rc)
 		rc = sl_policy_load(&sv->policy, sv->cfg->policy[0] ?
 		    sv->cfg->policy : NULL, e);
+	if (!rc)
+		rc = listen_on(&lfd, sv->cfg, e);
 	if (rc)
 		goto out;
 	evthread_use_pthreads();
-	sv->base = event_base_new();
-	sv->http = sv->base ? evhttp_new(sv->base) : NULL;
-	if (!sv->http) {
-		rc = sl_err_set(e, SL_EIO, "cannot set up the event loop");
+	sv->nloops = loops_wanted(sv->cfg);
+	sv->loops = calloc(sv->nloops, sizeof(*sv->loops));
+	if (!sv->loops) {
+		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 		goto out;
 	}
-	sv->notify = event_new(sv->base, -1, 0, done_cb, sv);
-	rc = sl_conns_new(&sv->conns, sv->base, sv->cfg->max_connections,
-	    sv->cfg->request_deadline_s, e);
+	for (i = 0; !rc && i < sv->nloops; i++) {
+		evutil_socket_t fd = i + 1 < sv->nloops ? dup(lfd) : lfd;
+
+		if (i + 1 == sv->nloops)
+			lfd = -1;      /* the last loop owns the original */
+		rc = fd < 0 ? sl_err_set(e, SL_EIO, "cannot share the listening "
+		    "socket") : loop_init(&sv->loops[i], sv, i, fd, e);
+	}
 	if (rc)
 		goto out;
 	rc = sl_writer_start(&sv->writer, sv->store, sv->keys->signer,
@@ -1274,75 +1564,65 @@ int sl_server_run(const char *config, struct sl_err *e)
 	    writer_notify, sv, e);
 	if (rc)
 		goto out;
-	evhttp_set_bevcb(sv->http, bevcb, sv);
-	evhttp_set_gencb(sv->http, route, sv);
-	/* Hard limits for what a client can make the service hold. */
-	evhttp_set_max_headers_size(sv->http, 8192);
-	evhttp_set_max_body_size(sv->http, (ev_ssize_t)sv->cfg->max_body + 1);
-	evhttp_set_timeout(sv->http, (int)sv->cfg->read_timeout_s);
-	evhttp_set_allowed_methods(sv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	sv->sock = evhttp_bind_socket_with_handle(sv->http,
-	    sv->cfg->listen_host, sv->cfg->listen_port);
-	if (!sv->sock) {
-		rc = sl_err_set(e, SL_EIO, "cannot listen on %s:%u",
-		    sv->cfg->listen_host, (unsigned)sv->cfg->listen_port);
-		goto stop;
-	}
-	{
-		/* evhttp writes an answer's head and body separately; without
-		 * this, Nagle and the client's delayed ACK add ~40 ms to each
-		 * answer. Accepted sockets inherit it from the listener. */
-		int one = 1;
-
-		setsockopt(evhttp_bound_socket_get_fd(sv->sock), IPPROTO_TCP,
-		    TCP_NODELAY, &one, sizeof(one));
-	}
-	sl_conns_set_listener(sv->conns, evhttp_bound_socket_get_listener(
-	    sv->sock));
 	for (i = 0; i < 3; i++) {
-		sv->sig[i] = evsignal_new(sv->base, sigs[i], on_signal, sv);
+		sv->sig[i] = evsignal_new(sv->loops[0].base, sigs[i], on_signal,
+		    sv);
 		event_add(sv->sig[i], NULL);
 	}
-	fprintf(stderr, "sharelogd: listening on %s:%u (log %s, %llu "
-	    "entries)\n", sv->cfg->listen_host, (unsigned)sv->cfg->listen_port,
-	    sl_store_origin(sv->store),
-	    (unsigned long long)sl_store_size(sv->store));
-	event_base_dispatch(sv->base);
-stop:
-	/* Everything queued is committed and a final checkpoint signed. */
-	sl_writer_stop(sv->writer, &left, e);
-	sv->writer = NULL;
-	while (left) {
-		struct sl_job *n = left->next;
+	for (i = 1; i < sv->nloops; i++) {
+		struct loop *lp = &sv->loops[i];
 
-		/* Committed after the loop stopped: on disk, but the client
-		 * is gone; it will get the same answer when it retries. */
-		job_free((struct job *)left);
-		left = n;
+		lp->started = !pthread_create(&lp->thread, NULL, loop_main, lp);
+		if (!lp->started) {
+			rc = sl_err_set(e, SL_EIO, "cannot start event loop %u",
+			    i);
+			sv->draining = 1;
+			tell_loops(sv);
+			break;
+		}
 	}
 	if (!rc)
-		fprintf(stderr, "sharelogd: stopped cleanly; log holds %llu "
-		    "entries\n", (unsigned long long)sl_store_size(sv->store));
+		fprintf(stderr, "sharelogd: listening on %s:%u (log %s, %llu "
+		    "entries, %u event loops)\n", sv->cfg->listen_host,
+		    (unsigned)sv->cfg->listen_port, sl_store_origin(sv->store),
+		    (unsigned long long)sl_store_size(sv->store), sv->nloops);
+	if (!rc)
+		event_base_dispatch(sv->loops[0].base);
 out:
+	for (i = 1; sv->loops && i < sv->nloops; i++)
+		if (sv->loops[i].started)
+			pthread_join(sv->loops[i].thread, NULL);
+	if (sv->writer) {
+		/* Everything queued is committed and a final checkpoint
+		 * signed. Jobs finished after the loops stopped are on disk,
+		 * but their clients are gone; a retry gets the same answer. */
+		sl_writer_stop(sv->writer, &left, e);
+		while (left) {
+			struct sl_job *n = left->next;
+
+			job_free((struct job *)left);
+			left = n;
+		}
+		if (!rc)
+			fprintf(stderr, "sharelogd: stopped cleanly; log holds "
+			    "%llu entries\n", (unsigned long long)sl_store_size(
+			    sv->store));
+	}
 	for (i = 0; i < 3; i++)
 		if (sv->sig[i])
 			event_free(sv->sig[i]);
-	if (sv->drain)
-		event_free(sv->drain);
-	if (sv->notify)
-		event_free(sv->notify);
-	if (sv->http)
-		evhttp_free(sv->http);
-	sl_conns_free(sv->conns);
-	if (sv->base)
-		event_base_free(sv->base);
-	sl_hash_free(sv->hash);
+	for (i = 0; sv->loops && i < sv->nloops; i++)
+		loop_free(&sv->loops[i]);
+	free(sv->loops);
+	if (lfd >= 0)
+		evutil_closesocket(lfd);
 	sl_policy_free(sv->policy);
 	sl_keys_close(sv->keys);
 	sl_store_close(sv->store);
 	if (sv->ctx)
 		SSL_CTX_free(sv->ctx);
 	sl_config_free(sv->cfg);
+	pthread_rwlock_destroy(&sv->cfg_lock);
 	free(sv);
 	return rc;
 }

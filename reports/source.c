@@ -454,15 +454,20 @@ static int seqs_add(void *ctx, uint64_t seq)
 	return 0;
 }
 
-static int f_child = -2, f_case, f_did;
+static int f_child, f_case, f_did;
+static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
 
-static void fields_init(void)
+/* once per process: sharelogd's loops make trails in several threads */
+static void fields_set(void)
 {
-	if (f_child != -2)
-		return;
 	f_case = sl_record_field_index("case_ref", 8);
 	f_did = sl_record_field_index("decision_id", 11);
 	f_child = sl_record_field_index("child_ref", 9);
+}
+
+static void fields_init(void)
+{
+	pthread_once(&fields_once, fields_set);
 }
 
 /* The canonical JSON string of @s (quotes included) into out. */

@@ -40,7 +40,8 @@ config() { # config [without-school]
           "ca": "$P/ca.crt", "crl": "$P/crl.pem"},
   "checkpoint_every_entries": 100,
   "checkpoint_every_seconds": 1,
-  "max_body_bytes": 262144,${EXTRA:-}
+  "max_body_bytes": 262144,
+  "event_loops": ${LOOPS:-2},${EXTRA:-}
   "clients": [
     {"subject_cn": "police-esx", "organisation_id": "POL-ESX", "roles": ["submitter"]},
     $school
@@ -91,8 +92,15 @@ python3 scripts/gen_decisions.py -n 50 --orgs POL-ESX --seed 12 -o "$D/police.js
 line() { sed -n "$1p" "$D/school.jsonl" > "$D/rec.json"; }
 next=1   # next unused line of school.jsonl
 
+# the loops' setting is checked before anything listens
+LOOPS=65 config
+"$SD" serve --config "$D/cfg.json" > "$D/bad.out" 2>&1
+brc=$?
+check "event_loops out of range: refused, the key named" [ "$brc" != 0 ] && grep -q '"event_loops" must be an integer from 0 to 64' "$D/bad.out"
+# two event loops, whatever the machine: every test below runs across them
 config
 start || exit 1
+check "two event loops" grep -q ', 2 event loops)' "$D/server.log"
 
 # --- happy path, batch, idempotent and conflicting retries
 n0=$(entries)
