@@ -2,8 +2,9 @@
  * writer: group commit. One thread owns all appends: it takes every job
  * that arrived while the previous commit was being made durable, appends
  * them all in one LMDB transaction (one fsync), and hands the finished
- * jobs back to the event loop, which answers them. It also signs a
- * checkpoint every N entries or T milliseconds, never one per entry.
+ * jobs back (through @done) to the event loops, which answer them. It
+ * also signs a checkpoint every N entries or T milliseconds, never one
+ * per entry.
  */
 #ifndef SL_WRITER_H
 #define SL_WRITER_H

@@ -14,6 +14,7 @@ DATA=bench/data
 OUT=bench/out
 P=$DATA/pki
 RES=$OUT/loops.md
+. bench/serve.sh
 mkdir -p "$OUT"
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/loadgen" bench/loadgen.c \
 	-lssl -lcrypto -pthread
@@ -34,20 +35,14 @@ run() { # LOOPS CONNECTIONS BATCH -> one line
 	"$BIN/sharelogd" config-template --store "$W/st" --pki "$P" \
 		--listen "127.0.0.1:$port" |
 		sed "s/\"event_loops\": 0/\"event_loops\": $1/" > "$W/svc.json"
-	"$BIN/sharelogd" serve --config "$W/svc.json" > "$W/svc.log" 2>&1 </dev/null &
-	spid=$!
-	i=0
-	until grep -q listening "$W/svc.log"; do
-		i=$((i + 1)); [ $i -lt 600 ] || { cat "$W/svc.log"; exit 1; }
-		sleep 0.1
-	done
+	serve_bench "$BIN" "$W/svc.json" "$W/svc.log"
 	r=$("$OUT/loadgen" -u "127.0.0.1:$port" -a "$P/ca.crt" \
 		-c "$P/school.crt" -k "$P/school.key" \
 		-f "$DATA/fresh-500k.jsonl" -n "$2" -b "$3" -t "$SECS")
 	curl -s --cacert "$P/ca.crt" --cert "$P/inspector.crt" \
 		--key "$P/inspector.key" "https://127.0.0.1:$port/metrics" > "$W/m"
-	kill -TERM $spid
-	wait $spid
+	kill -TERM $SPID
+	wait $SPID
 	jobs=$(metric sharelog_commit_latency_seconds_count)
 	echo "loops $1: $r; $(awk -v j="$jobs" -v c="$(metric sharelog_commits_total)" \
 		-v s="$(metric sharelog_commit_latency_seconds_sum)" \

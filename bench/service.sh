@@ -38,10 +38,9 @@ rm -rf "$DATA/svc-store" "$DATA/svc-store.keys"
 "$BIN/sharelogd" init --store "$DATA/svc-store" --origin bench.sharelog/svc >/dev/null
 "$BIN/sharelogd" config-template --store "$DATA/svc-store" --pki "$P" \
 	--listen "127.0.0.1:$PORT" > "$DATA/svc.json"
-"$BIN/sharelogd" serve --config "$DATA/svc.json" > "$OUT/svc.log" 2>&1 </dev/null &
-SPID=$!
+. bench/serve.sh
+serve_bench "$BIN" "$DATA/svc.json" "$OUT/svc.log"
 trap 'kill -TERM $SPID 2>/dev/null || true' EXIT
-sleep 1
 # Each run takes fresh records: split the file so no record is sent twice,
 # each run getting enough for SECS=10 at its rate (the batch runs take
 # 40-50k records a second).

@@ -13,6 +13,7 @@ DATA=bench/data
 OUT=bench/out
 P=$DATA/pki
 RES=$OUT/service-big.md
+. bench/serve.sh
 [ -d "$DATA/svc-store" ] || ./bench/service.sh
 # built every time, as service.sh does: a load generator left from an
 # older source would change the figures without a word
@@ -35,18 +36,12 @@ run() { # CONNECTIONS BATCH
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	"$BIN/sharelogd" config-template --store "$W/st" --pki "$P" \
 		--listen "127.0.0.1:$port" > "$W/svc.json"
-	"$BIN/sharelogd" serve --config "$W/svc.json" > "$W/svc.log" 2>&1 </dev/null &
-	spid=$!
-	i=0
-	until grep -q listening "$W/svc.log"; do
-		i=$((i + 1)); [ $i -lt 600 ] || { cat "$W/svc.log"; exit 1; }
-		sleep 0.1
-	done
+	serve_bench "$BIN" "$W/svc.json" "$W/svc.log"
 	"$OUT/loadgen" -u "127.0.0.1:$port" -a "$P/ca.crt" -c "$P/school.crt" \
 		-k "$P/school.key" -f "$DATA/fresh-500k.jsonl" -n "$1" -b "$2" \
 		-t "$SECS"
-	kill -TERM $spid
-	wait $spid
+	kill -TERM $SPID
+	wait $SPID
 	# "listening on ... (log ORIGIN, N entries)"
 	sed -n 's/.*log [^,]*, \([0-9]*\) entries.*/\1/p' "$W/svc.log" |
 		head -1 > "$W/entries"
