@@ -778,6 +778,9 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 	pthread_rwlock_unlock(&sv->cfg_lock);
 }
 
+_Static_assert(SL_CONFIG_LOOPS_MAX <= 64, "writer_notify wakes loops by a "
+    "64-bit mask");
+
 /* From the writer thread: hand each finished job to the loop that owns
  * its request, and wake that loop (libevent is built with pthreads
  * locking for exactly this). */
@@ -785,6 +788,7 @@ static void writer_notify(void *arg)
 {
 	struct server *sv = arg;
 	struct sl_job *j = sl_writer_done(sv->writer);
+	uint64_t woken = 0;     /* a bit a loop */
 	unsigned i;
 
 	while (j) {
@@ -796,18 +800,12 @@ static void writer_notify(void *arg)
 		*lp->done_tail = j;
 		lp->done_tail = &j->next;
 		pthread_mutex_unlock(&lp->mu);
+		woken |= UINT64_C(1) << lp->idx;
 		j = next;
 	}
-	for (i = 0; i < sv->nloops; i++) {
-		struct loop *lp = &sv->loops[i];
-		int any;
-
-		pthread_mutex_lock(&lp->mu);
-		any = lp->done != NULL;
-		pthread_mutex_unlock(&lp->mu);
-		if (any)
-			event_active(lp->notify, EV_READ, 0);
-	}
+	for (i = 0; i < sv->nloops; i++)
+		if (woken & (UINT64_C(1) << i))
+			event_active(sv->loops[i].notify, EV_READ, 0);
 }
 
 /* ---- GET endpoints -------------------------------------------------------- */
