@@ -29,6 +29,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -1374,18 +1375,15 @@ static int loop_init(struct loop *lp, struct server *sv, unsigned idx,
 	lp->notify = lp->base ? event_new(lp->base, -1, 0, done_cb, lp) : NULL;
 	lp->ctl = lp->base ? event_new(lp->base, -1, 0, ctl_cb, lp) : NULL;
 	if (!lp->http || !lp->notify || !lp->ctl || sl_hash_new(&lp->hash)) {
-		if (fd >= 0)
-			evutil_closesocket(fd);
-		return sl_err_set(e, SL_EIO, "cannot set up event loop %u",
-		    idx);
+		rc = sl_err_set(e, SL_ENOMEM, "cannot set up event loop %u: "
+		    "out of memory", idx);
+		goto fail;
 	}
 	rc = sl_conns_new(&lp->conns, lp->base, conn_share(
 	    sv->cfg->max_connections, sv->nloops, idx),
 	    sv->cfg->request_deadline_s, e);
-	if (rc) {
-		evutil_closesocket(fd);
-		return rc;
-	}
+	if (rc)
+		goto fail;
 	evhttp_set_bevcb(lp->http, bevcb, lp);
 	evhttp_set_gencb(lp->http, route, lp);
 	/* Hard limits for what a client can make the service hold. */
@@ -1395,13 +1393,16 @@ static int loop_init(struct loop *lp, struct server *sv, unsigned idx,
 	evhttp_set_allowed_methods(lp->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	lp->sock = evhttp_accept_socket_with_handle(lp->http, fd);
 	if (!lp->sock) {
-		evutil_closesocket(fd);
-		return sl_err_set(e, SL_EIO, "event loop %u cannot listen",
-		    idx);
+		rc = sl_err_set(e, SL_ENOMEM, "cannot set up event loop %u: "
+		    "out of memory for its listener", idx);
+		goto fail;
 	}
 	sl_conns_set_listener(lp->conns, evhttp_bound_socket_get_listener(
 	    lp->sock));
 	return 0;
+fail:
+	evutil_closesocket(fd);
+	return rc;
 }
 
 static void loop_free(struct loop *lp)
@@ -1448,6 +1449,7 @@ static int listen_on(evutil_socket_t *out, const struct sl_config *cfg,
 	char port[8];
 	evutil_socket_t fd = -1;
 	int one = 1;
+	int err = 0;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -1467,13 +1469,17 @@ static int listen_on(evutil_socket_t *out, const struct sl_config *cfg,
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
 	    bind(fd, ai->ai_addr, (socklen_t)ai->ai_addrlen) ||
 	    listen(fd, 1024))) {
+		err = errno;
 		evutil_closesocket(fd);
 		fd = -1;
+	} else if (fd < 0) {
+		err = errno;
 	}
 	evutil_freeaddrinfo(ai);
 	if (fd < 0)
-		return sl_err_set(e, SL_EIO, "cannot listen on %s:%u",
-		    cfg->listen_host, (unsigned)cfg->listen_port);
+		return sl_err_set(e, SL_EIO, "cannot listen on %s:%u: %s",
+		    cfg->listen_host, (unsigned)cfg->listen_port,
+		    strerror(err));
 	*out = fd;
 	return 0;
 }
@@ -1581,9 +1587,10 @@ int sl_server_run(const char *config, struct sl_err *e)
 	}
 	if (!rc)
 		fprintf(stderr, "sharelogd: listening on %s:%u (log %s, %llu "
-		    "entries, %u event loops)\n", sv->cfg->listen_host,
+		    "entries, %u event loop%s)\n", sv->cfg->listen_host,
 		    (unsigned)sv->cfg->listen_port, sl_store_origin(sv->store),
-		    (unsigned long long)sl_store_size(sv->store), sv->nloops);
+		    (unsigned long long)sl_store_size(sv->store), sv->nloops,
+		    sv->nloops == 1 ? "" : "s");
 	if (!rc)
 		event_base_dispatch(sv->loops[0].base);
 out:
