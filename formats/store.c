@@ -65,9 +65,12 @@ struct sl_store {
 	/* LMDB grows its map only when no transaction of this process is
 	 * active: read snapshots hold this shared, growth holds it alone. */
 	pthread_rwlock_t resize;
-	/* data.mdb's mapping in this process, found on first use */
-	uintptr_t map_lo;
-	uintptr_t map_hi;
+	/* data.mdb's mapping in this process, and the index's, found on
+	 * first use */
+	struct mapping {
+		uintptr_t lo;
+		uintptr_t hi;
+	} map, ixmap;
 	char path[4096];
 };
 
@@ -1312,19 +1315,19 @@ int sl_store_backup(struct sl_store *s, const char *dir, struct sl_err *e)
 	return 0;
 }
 
-/* Find data.mdb's mapping in /proc/self/maps (by device and inode). */
-static int find_map(struct sl_store *s)
+/* Find file @path's mapping in /proc/self/maps (by device and inode). */
+static int find_map(struct mapping *m, const char *path)
 {
 	struct stat st;
 	char line[4608];
 	FILE *f;
 
-	if (stat(s->path, &st))
+	if (stat(path, &st))
 		return -1;
 	f = fopen("/proc/self/maps", "r");
 	if (!f)
 		return -1;
-	s->map_lo = s->map_hi = 0;
+	m->lo = m->hi = 0;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo;
 		unsigned long hi;
@@ -1338,28 +1341,45 @@ static int find_map(struct sl_store *s)
 		    &off, &maj, &min, &ino) != 7)
 			continue;
 		if (ino == (unsigned long)st.st_ino &&
-		    makedev(maj, min) == st.st_dev && hi - lo > s->map_hi -
-		    s->map_lo) {
-			s->map_lo = lo;
-			s->map_hi = hi;
+		    makedev(maj, min) == st.st_dev && hi - lo > m->hi - m->lo) {
+			m->lo = lo;
+			m->hi = hi;
 		}
 	}
 	fclose(f);
-	return s->map_hi ? 0 : -1;
+	return m->hi ? 0 : -1;
+}
+
+static void drop_map(struct mapping *m, const char *path)
+{
+	if (!m->hi && find_map(m, path))
+		return;
+	/* A read-only MAP_SHARED file mapping: dropping pages only forgets
+	 * them here; the next touch reads the page cache again. */
+	if (madvise((void *)m->lo, m->hi - m->lo, MADV_DONTNEED))
+		m->hi = 0;  /* the map moved (it grew): look again */
 }
 
 void sl_store_drop_pages(struct sl_store *s)
 {
-	if (!s->map_hi && find_map(s))
-		return;
-	/* A read-only MAP_SHARED file mapping: dropping pages only forgets
-	 * them here; the next touch reads the page cache again. */
-	if (madvise((void *)s->map_lo, s->map_hi - s->map_lo, MADV_DONTNEED))
-		s->map_hi = 0;  /* the map moved (it grew): look again */
+	drop_map(&s->map, s->path);
+}
+
+/* The index environment's pages likewise. */
+static void drop_ix_pages(struct sl_store *s)
+{
+	char path[4200];
+	size_t n = strlen(s->path);
+
+	n -= n >= 9 ? 9 : n;    /* s->path ends in "/data.mdb" */
+	snprintf(path, sizeof(path), "%.*s/index/data.mdb", (int)n, s->path);
+	drop_map(&s->ixmap, path);
 }
 
 /* Resident pages released per step when scanning with RELEASE. */
 #define RELEASE_STEP ((size_t)8 << 20)
+/* Rows of a lookup table walked between releases. */
+#define RELEASE_ROWS 2048
 
 /* Every value of the seq-keyed table @dbi from @start on, in order. */
 static int seq_scan(struct sl_store_txn *t, MDB_dbi dbi, uint64_t start,
@@ -1935,4 +1955,76 @@ int sl_store_case(struct sl_store_txn *t, const uint8_t *ref, size_t n,
 	if (!t->s->has_cases)
 		return SL_ENOTFOUND;
 	return dup_scan(t->txn, t->s->cases, ref, n, UINT64_MAX, fn, ctx);
+}
+
+int sl_store_index_reach(struct sl_store_txn *t, uint64_t *n,
+    uint8_t leaf[SL_HASH_LEN])
+{
+	MDB_val k = ix_through_key;
+	MDB_val v;
+	uint64_t from = 0;
+
+	*n = 0;
+	/* what ref_lookup() goes by: an index it refuses is never read */
+	if (!t->s->has_refs || !t->ixt ||
+	    ix_reach(t->s, t->ixt, t->txn, t->size, &from) || !from)
+		return 0;
+	if (mdb_get(t->ixt, t->s->ix_meta, &k, &v) ||
+	    v.mv_size != 8 + SL_HASH_LEN)
+		return SL_ESTORE;
+	*n = from;
+	memcpy(leaf, (uint8_t *)v.mv_data + 8, SL_HASH_LEN);
+	return 0;
+}
+
+int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
+    sl_store_row_fn fn, void *ctx)
+{
+	struct sl_store *s = t->s;
+	uint8_t leaf[SL_HASH_LEN];
+	uint64_t below = UINT64_MAX;
+	MDB_txn *txn = t->txn;
+	MDB_dbi dbi = s->threads;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t since = 0;
+	int mrc;
+	int rc = 0;
+
+	if (which != SL_STORE_LK_THREADS) {
+		rc = sl_store_index_reach(t, &below, leaf);
+		if (rc || below == 0)
+			return rc;
+		txn = t->ixt;
+		dbi = which == SL_STORE_LK_SUBJECTS ? s->ix_subjects :
+		    s->ix_cases;
+	}
+	mrc = mdb_cursor_open(txn, dbi, &c);
+	if (mrc)
+		return SL_ESTORE;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (!mrc) {
+		/* as dup_scan() reads them: a value that is not a seq, or a
+		 * seq past the index's reach, is never looked at */
+		uint64_t seq = v.mv_size == 8 ? rd64(v.mv_data) : UINT64_MAX;
+
+		if (seq < below) {
+			rc = fn(ctx, k.mv_data, k.mv_size, seq);
+			if (rc)
+				break;
+		}
+		/* these tables' pages lie scattered through the file, and
+		 * each touch maps the (large) folio around it: let go often */
+		if (++since % RELEASE_ROWS == 0) {
+			if (txn == t->txn)
+				sl_store_drop_pages(s);
+			else
+				drop_ix_pages(s);
+		}
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc)
+		return rc;
+	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
 }

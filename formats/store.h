@@ -265,6 +265,38 @@ uint64_t sl_store_summary_count(struct sl_store_txn *t);
 int sl_store_case(struct sl_store_txn *t, const uint8_t *ref, size_t n,
     sl_store_seq_fn fn, void *ctx);
 
+/* The lookup tables trails and findings find entries by (the threads
+ * table, and the index environment's child and case tables). */
+enum sl_store_lookup {
+	SL_STORE_LK_THREADS,
+	SL_STORE_LK_SUBJECTS,
+	SL_STORE_LK_CASES,
+};
+
+/* One row of a lookup table: its key and seq. */
+typedef int (*sl_store_row_fn)(void *ctx, const uint8_t *key, size_t klen,
+    uint64_t seq);
+
+/**
+ * How far the child and case index reaches in snapshot @t, as lookups
+ * read it: *n entries (0 when lookups do not use it: no index, an older
+ * store, or one whose reach does not match the store), and the leaf hash
+ * it recorded for entry *n - 1 into @leaf (when *n > 0).
+ */
+int sl_store_index_reach(struct sl_store_txn *t, uint64_t *n,
+    uint8_t leaf[SL_HASH_LEN]);
+
+/**
+ * Every row of lookup table @which that lookups read, in key order, for
+ * the verifier: @fn gets the key (decision_id; child_ref's 32 bytes;
+ * case_ref's canonical JSON string) and the seq, borrowed from the
+ * snapshot; a non-zero return stops. The index's rows are those below
+ * its reach (none when lookups do not use it). Pages read are let go as
+ * it goes (memory stays bounded).
+ */
+int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
+    sl_store_row_fn fn, void *ctx);
+
 /**
  * Copy the store, consistently, into the new folder @dir (compacted), as
  * of one read snapshot: safe while another process appends.

@@ -1952,7 +1952,9 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	};
 	struct ctx *c = NULL;
 	struct sl_verify_result *vr = NULL;
-	struct sl_verify_opts vo = { NULL, 0, NULL, 0, o->threads };
+	/* the pack reads neither the threads table nor the child and case
+	 * index: sharelog-verify checks them, for the trails */
+	struct sl_verify_opts vo = { NULL, 0, NULL, 0, o->threads, 1 };
 	struct sl_comp_opts co;
 	struct stat st;
 	char tmp[4096];

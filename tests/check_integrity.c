@@ -143,12 +143,13 @@ static void list_free(struct list *l)
 
 /* The copied store's table @name, opened with LMDB directly, as an
  * insider editing the files would. Commit with raw_close(). */
-static MDB_txn *raw_open(MDB_env **env, MDB_dbi *dbi, const char *name)
+static MDB_txn *raw_open_in(MDB_env **env, MDB_dbi *dbi, const char *sub,
+    const char *name)
 {
 	char path[400];
 	MDB_txn *txn;
 
-	snprintf(path, sizeof(path), "%s/store", work);
+	snprintf(path, sizeof(path), "%s/store%s", work, sub);
 	ck_assert_int_eq(mdb_env_create(env), 0);
 	mdb_env_set_maxdbs(*env, 8);
 	mdb_env_set_mapsize(*env, (size_t)1 << 30);
@@ -156,6 +157,11 @@ static MDB_txn *raw_open(MDB_env **env, MDB_dbi *dbi, const char *name)
 	ck_assert_int_eq(mdb_txn_begin(*env, NULL, 0, &txn), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, name, 0, dbi), 0);
 	return txn;
+}
+
+static MDB_txn *raw_open(MDB_env **env, MDB_dbi *dbi, const char *name)
+{
+	return raw_open_in(env, dbi, "", name);
 }
 
 static void raw_close(MDB_env *env, MDB_txn *txn)
@@ -279,7 +285,7 @@ static int verify(const char *which, const char *held, int with_key)
 	char path[400];
 	const char *h[1] = { held };
 	const char *k[1] = { vkey };
-	struct sl_verify_opts o = { h, held ? 1 : 0, k, with_key ? 1 : 0, 0 };
+	struct sl_verify_opts o = { h, held ? 1 : 0, k, with_key ? 1 : 0, 0, 0 };
 	struct sl_err e = { 0, "" };
 	int rc;
 
@@ -432,6 +438,122 @@ START_TEST(test_integrity_refs_edited_removed_or_added)
 	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
 	raw_close(env, txn);
 	expect_bad("store", NULL, 0, 0, "refs");
+}
+END_TEST
+
+/* A row of a dupsort lookup table, added (@add 1) or removed (0). */
+static void lk_row(const char *sub, const char *table, const void *key,
+    size_t klen, uint64_t seq, int add)
+{
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *txn = raw_open_in(&env, &dbi, sub, table);
+	uint8_t vb[8];
+	MDB_val k = { klen, (void *)key };
+	MDB_val v = { 8, vb };
+
+	be64(vb, seq);
+	if (add)
+		ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	else
+		ck_assert_int_eq(mdb_del(txn, dbi, &k, &v), 0);
+	raw_close(env, txn);
+}
+
+/* The threads table trails and findings gather a decision's records by:
+ * a row removed, one moved to another entry, one for an entry the log
+ * does not have, each caught and named. */
+START_TEST(test_integrity_threads_table)
+{
+	char did[40];
+
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+	ck_assert_uint_eq(res.lookups, N_ENTRIES);
+	ck_assert_uint_eq(res.index_reach, N_ENTRIES);
+	snprintf(did, sizeof(did), "D-%06u", 777);
+	lk_row("", "threads", did, strlen(did), 777, 0);
+	expect_bad("store", NULL, 777, 777, "threads table");
+	ck_assert_ptr_nonnull(strstr(res.problem, "no row"));
+	lk_row("", "threads", did, strlen(did), 777, 1);
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	/* entry 4100's seq listed under entry 777's decision as well */
+	lk_row("", "threads", did, strlen(did), 4100, 1);
+	expect_bad("store", NULL, 4100, 4100, "threads table");
+	ck_assert_ptr_nonnull(strstr(res.problem, "does not call for"));
+	lk_row("", "threads", did, strlen(did), 4100, 0);
+
+	/* a row for an entry past the log's end */
+	lk_row("", "threads", did, strlen(did), N_ENTRIES + 5, 1);
+	expect_bad("store", NULL, N_ENTRIES + 5, N_ENTRIES + 5,
+	    "no such entry");
+}
+END_TEST
+
+/* Likewise the child and case index (the folder index) trails read. */
+START_TEST(test_integrity_child_case_index)
+{
+	static const char kase[] = "\"C-000123\"";
+	static const char other[] = "\"C-999999\"";
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *txn;
+	uint8_t kb[8];
+	uint8_t child[SL_HASH_LEN];
+	uint8_t leaf[8 + SL_HASH_LEN];
+	MDB_val k = { 8, kb };
+	MDB_val v;
+
+	txn = raw_open(&env, &dbi, "refs");
+	be64(kb, 777);
+	ck_assert_int_eq(mdb_get(txn, dbi, &k, &v), 0);
+	memcpy(child, v.mv_data, SL_HASH_LEN);
+	raw_close(env, txn);
+
+	lk_row("/index", "subjects", child, SL_HASH_LEN, 777, 0);
+	expect_bad("store", NULL, 777, 777, "child index");
+	ck_assert_ptr_nonnull(strstr(res.problem, "no row"));
+	lk_row("/index", "subjects", child, SL_HASH_LEN, 777, 1);
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	/* entry 4096's case row moved to another case */
+	lk_row("/index", "cases", kase, strlen(kase), 4096, 0);
+	lk_row("/index", "cases", other, strlen(other), 4096, 1);
+	expect_bad("store", NULL, 4096, 4096, "case index");
+	lk_row("/index", "cases", other, strlen(other), 4096, 0);
+	lk_row("/index", "cases", kase, strlen(kase), 4096, 1);
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	/* an index that claims to end on this log's last entry, with the
+	 * tree node lookups compare it with rewritten to agree: only the
+	 * verifier's own leaf hash tells */
+	txn = raw_open_in(&env, &dbi, "/index", "meta");
+	k.mv_size = 7;
+	k.mv_data = "through";
+	ck_assert_int_eq(mdb_get(txn, dbi, &k, &v), 0);
+	ck_assert_uint_eq(v.mv_size, sizeof(leaf));
+	memcpy(leaf, v.mv_data, sizeof(leaf));
+	leaf[8] ^= 1;
+	v.mv_data = leaf;
+	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	raw_close(env, txn);
+	ck_assert_int_eq(verify("store", NULL, 0), 0);  /* lookups skip it */
+	ck_assert_uint_eq(res.index_reach, 0);
+	txn = raw_open(&env, &dbi, "tree");
+	be64(kb, N_ENTRIES - 1);
+	{
+		uint8_t tk[9];
+		MDB_val t9 = { 9, tk };
+		MDB_val nv = { SL_HASH_LEN, leaf + 8 };
+
+		memcpy(tk, kb, 8);
+		tk[8] = 0;
+		ck_assert_int_eq(mdb_get(txn, dbi, &t9, &v), 0);
+		ck_assert_int_eq(mdb_put(txn, dbi, &t9, &nv, 0), 0);
+	}
+	raw_close(env, txn);
+	expect_bad("store", NULL, N_ENTRIES - 1, N_ENTRIES - 1,
+	    "not this log's");
 }
 END_TEST
 
@@ -741,6 +863,8 @@ Suite *sl_integrity_suite(void)
 	tcase_add_test(tc, test_integrity_pristine_verifies);
 	tcase_add_test(tc, test_integrity_summary_edited_or_removed);
 	tcase_add_test(tc, test_integrity_refs_edited_removed_or_added);
+	tcase_add_test(tc, test_integrity_threads_table);
+	tcase_add_test(tc, test_integrity_child_case_index);
 	tcase_add_test(tc, test_integrity_flipped_byte);
 	tcase_add_test(tc, test_integrity_flipped_byte_in_link);
 	tcase_add_test(tc, test_integrity_deleted_entry);

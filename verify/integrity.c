@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,43 @@
 #define MAX_KEYS 64
 
 enum anomaly { A_NONE, A_SCAN, A_SEQ, A_PREV, A_TIME, A_TYPE, A_EOL };
+
+/* The lookup tables checked, in the order of enum sl_store_lookup. */
+#define LK_TABLES 3
+#define LK_KEY 16                        /* bytes of the run's secret */
+#define LK_ROW_MAX 511                   /* LMDB's longest key */
+#define LK_MSG_MAX (LK_KEY + 1 + 8 + LK_ROW_MAX)
+
+/*
+ * The lookup tables are checked as multisets, in bounded memory: each row
+ * (table, key, seq) counts as SHA-256(secret || table || seq || key), and
+ * per chunk of seqs the entries' rows and the tables' rows must add up to
+ * the same 256-bit sum. The secret is drawn afresh for every run, so rows
+ * prepared in advance cannot be made to add up to the right sums; a
+ * chunk whose sums differ is then looked at row by row to name the entry.
+ */
+struct lkctx {
+	int on;
+	uint8_t key[LK_KEY];
+	uint64_t reach;                  /* the index covers seqs below */
+	int f_did;                       /* decision_id's field index */
+};
+
+/* One row an entry calls for. */
+struct lkrow {
+	int table;
+	const uint8_t *key;
+	size_t len;
+};
+
+/* Rows hashed two at a time (sl_sha2x), each added to its own sum. */
+struct lkacc {
+	const struct lkctx *lk;
+	uint8_t msg[2][LK_MSG_MAX];
+	size_t len[2];
+	uint64_t *sum[2];
+	int n;
+};
 
 struct chunk {
 	uint64_t index;
@@ -70,6 +108,8 @@ struct chunk {
 	uint32_t nrefs;
 	size_t ref_used;
 	uint32_t ref_bad;                  /* first wrong, UINT32_MAX none */
+	/* store: the sums of the lookup rows its entries call for */
+	uint64_t lk[LK_TABLES][4];
 	int state;                         /* 0 free, 1 filled, 2 done */
 	struct sl_hash *hash;              /* worker's, set when taken */
 };
@@ -148,7 +188,137 @@ struct verifier {
 	size_t nrot;
 	int genesis_ok;
 	char genesis_problem[300];
+	/* store: the lookup tables' sums, per chunk of seqs (see lkctx) */
+	struct lkctx lk;
+	uint64_t nbuckets;
+	uint64_t (*exp)[LK_TABLES][4];    /* the rows the entries call for */
+	uint64_t (*got)[LK_TABLES][4];    /* the rows the tables hold */
+	uint8_t ix_leaf[SL_HASH_LEN];      /* entry reach-1's, as the index
+					      recorded it */
+	uint8_t ix_leaf_seen[SL_HASH_LEN]; /* and as verified */
+	int ix_leaf_got;
 };
+
+
+/* ---- lookup tables ---------------------------------------------------- */
+
+static size_t lk_msg(uint8_t *m, const struct lkctx *lk, int table,
+    const uint8_t *k, size_t kn, uint64_t seq)
+{
+	int i;
+
+	memcpy(m, lk->key, LK_KEY);
+	m[LK_KEY] = (uint8_t)table;
+	for (i = 0; i < 8; i++)
+		m[LK_KEY + 1 + i] = (uint8_t)(seq >> (56 - 8 * i));
+	memcpy(m + LK_KEY + 9, k, kn);
+	return LK_KEY + 9 + kn;
+}
+
+static void lk_sum_add(uint64_t s[4], const uint8_t d[SL_HASH_LEN])
+{
+	uint64_t carry = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		uint64_t x;
+		uint64_t t;
+
+		memcpy(&x, d + 8 * i, 8);
+		t = s[i] + x;
+		s[i] = t + carry;
+		carry = (t < x) | (s[i] < t);
+	}
+}
+
+static void lk_flush(struct lkacc *a)
+{
+	uint8_t d[2][SL_HASH_LEN];
+
+	if (a->n == 0)
+		return;
+	if (a->n == 1) {
+		a->msg[1][0] = 0;
+		a->len[1] = 0;
+	}
+	sl_sha2x_prefixed(d[0], d[1], 0x4c, a->msg[0], a->len[0], a->msg[1],
+	    a->len[1]);
+	lk_sum_add(a->sum[0], d[0]);
+	if (a->n == 2)
+		lk_sum_add(a->sum[1], d[1]);
+	a->n = 0;
+}
+
+static void lk_add(struct lkacc *a, uint64_t sum[4], int table,
+    const uint8_t *k, size_t kn, uint64_t seq)
+{
+	a->len[a->n] = lk_msg(a->msg[a->n], a->lk, table, k, kn, seq);
+	a->sum[a->n] = sum;
+	if (++a->n == 2)
+		lk_flush(a);
+}
+
+/* One row's own hash (to compare rows one by one). */
+static void lk_digest(uint8_t d[SL_HASH_LEN], const struct lkctx *lk,
+    int table, const uint8_t *k, size_t kn, uint64_t seq)
+{
+	uint8_t m[LK_MSG_MAX];
+	uint8_t spare[SL_HASH_LEN];
+	size_t n = lk_msg(m, lk, table, k, kn, seq);
+
+	sl_sha2x_prefixed(d, spare, 0x4c, m, n, m, 0);
+}
+
+/*
+ * The rows entry @seq's record (view @rv) calls for, as the store writes
+ * them: its decision_id (decoded) in the threads table; below the index's
+ * reach, its child_ref and its case_ref in the index. @buf holds the keys
+ * (LK_ROW_MAX + SL_STORE_REFS_MAX bytes). How many, at most 3.
+ */
+static int lk_rows(struct lkrow out[LK_TABLES], uint8_t *buf,
+    const struct lkctx *lk, const struct sl_record_view *rv, uint64_t seq)
+{
+	static const uint8_t zero[SL_HASH_LEN];
+	const uint8_t *p = lk->f_did >= 0 ? rv->val[lk->f_did] : NULL;
+	size_t n = p ? rv->len[lk->f_did] : 0;
+	int k = 0;
+
+	if (p && n > 2 && p[0] == '"') {
+		size_t dn = 0;
+
+		if (!memchr(p, '\\', n)) {
+			dn = n - 2;
+			if (dn <= LK_ROW_MAX)
+				memcpy(buf, p + 1, dn);
+		} else {
+			/* escapes: as jansson reads them (the store keys
+			 * the string up to a NUL, as this does) */
+			char *d = NULL;
+
+			if (!sl_record_value_dup(&d, p, n)) {
+				dn = strlen(d);
+				if (dn <= LK_ROW_MAX)
+					memcpy(buf, d, dn);
+			}
+			free(d);
+		}
+		/* the store cannot have kept an empty or overlong key */
+		if (dn > 0 && dn <= LK_ROW_MAX)
+			out[k++] = (struct lkrow){ SL_STORE_LK_THREADS, buf, dn };
+	}
+	if (seq < lk->reach) {
+		uint8_t *r = buf + LK_ROW_MAX;
+
+		n = sl_store_refs_of(r, rv);
+		if (n >= SL_HASH_LEN && memcmp(r, zero, SL_HASH_LEN))
+			out[k++] = (struct lkrow){ SL_STORE_LK_SUBJECTS, r,
+				SL_HASH_LEN };
+		if (n > SL_HASH_LEN)
+			out[k++] = (struct lkrow){ SL_STORE_LK_CASES,
+				r + SL_HASH_LEN, n - SL_HASH_LEN };
+	}
+	return k;
+}
 
 /* ---- worker ---------------------------------------------------------- */
 
@@ -200,17 +370,22 @@ static int refs_ok(const struct chunk *c, uint32_t i,
 }
 
 static void work_chunk(struct chunk *c, struct sl_hash *h,
-    struct sl_record_view *rv)
+    struct sl_record_view *rv, const struct lkctx *lk)
 {
 	uint64_t base = c->index * CHUNK;
 	uint32_t upto = c->n;
 	uint32_t i;
 	uint32_t rk = 0;
 	unsigned l;
+	struct lkacc acc;
+	uint8_t kbuf[LK_ROW_MAX + SL_STORE_REFS_MAX];
 
 	c->anomaly = A_NONE;
 	c->sum_bad = UINT32_MAX;
 	c->ref_bad = UINT32_MAX;
+	memset(c->lk, 0, sizeof(c->lk));
+	acc.lk = lk;
+	acc.n = 0;
 	/* 1. each entry on its own: canonical form, envelope, seq, type,
 	 * and its kept summary and refs */
 	for (i = 0; i < c->n; i++) {
@@ -230,7 +405,7 @@ static void work_chunk(struct chunk *c, struct sl_hash *h,
 			break;
 		}
 		if ((c->sums && c->sum_bad == UINT32_MAX) ||
-		    (c->ref_buf && c->ref_bad == UINT32_MAX)) {
+		    (c->ref_buf && c->ref_bad == UINT32_MAX) || lk->on) {
 			/* as the store derived them: a walk that fails
 			 * leaves the view empty */
 			if (sl_record_view_scan(rv, ev.record, ev.record_len,
@@ -242,12 +417,22 @@ static void work_chunk(struct chunk *c, struct sl_hash *h,
 			if (c->ref_buf && c->ref_bad == UINT32_MAX &&
 			    !refs_ok(c, i, rv, &rk))
 				c->ref_bad = i;
+			if (lk->on) {
+				struct lkrow rows[LK_TABLES];
+				int k, nr = lk_rows(rows, kbuf, lk, rv, pos);
+
+				for (k = 0; k < nr; k++)
+					lk_add(&acc, c->lk[rows[k].table],
+					    rows[k].table, rows[k].key,
+					    rows[k].len, pos);
+			}
 		}
 		c->type[i] = (uint8_t)ev.type;
 		memcpy(c->prev[i], ev.prev, SL_HASH_LEN);
 		c->ms[i] = ev.recorded_ms;
 	}
 	upto = i;
+	lk_flush(&acc);
 	/* a row for an entry past the chunk's last */
 	if (c->anomaly == A_NONE && c->ref_buf && c->ref_bad == UINT32_MAX &&
 	    rk < c->nrefs)
@@ -312,7 +497,7 @@ static void *worker(void *arg)
 		v->next_work++;
 		c->state = 3; /* being worked on */
 		pthread_mutex_unlock(&v->mu);
-		work_chunk(c, me->h, me->rv);
+		work_chunk(c, me->h, me->rv, &v->lk);
 		pthread_mutex_lock(&v->mu);
 		c->state = 2;
 		pthread_cond_broadcast(&v->cv_done);
@@ -408,6 +593,13 @@ static void join_chunk(struct verifier *v, struct chunk *c)
 		v->sum_bad = base + c->sum_bad;
 	if (c->ref_bad != UINT32_MAX && v->ref_bad == UINT64_MAX)
 		v->ref_bad = base + c->ref_bad;
+	if (v->exp && c->index < v->nbuckets)
+		memcpy(v->exp[c->index], c->lk, sizeof(c->lk));
+	if (v->lk.reach > base && v->lk.reach <= base + c->n) {
+		memcpy(v->ix_leaf_seen, c->nodes[v->lk.reach - 1 - base],
+		    SL_HASH_LEN);
+		v->ix_leaf_got = 1;
+	}
 	memcpy(v->last_leaf, c->nodes[c->n - 1], SL_HASH_LEN);
 	v->last_ms = c->last_ms;
 	v->consumed += c->n;
@@ -1276,6 +1468,190 @@ static void check_derived(struct verifier *v, int kept, uint64_t bad,
 	*checked = v->r->entries;
 }
 
+
+/* ---- the lookup tables, against the entries --------------------------- */
+
+struct lkwalk {
+	struct verifier *v;
+	struct lkacc acc;
+	int table;
+	uint64_t beyond;          /* first row for a seq the log lacks */
+	/* diagnosis of one chunk: its entries' rows, one by one */
+	uint64_t base, end;
+	uint8_t (*want)[SL_HASH_LEN];
+	uint8_t *has;             /* 1 wanted, 2 wanted and found */
+	uint64_t extra;           /* first row no entry calls for */
+};
+
+static int lk_sum_cb(void *ctx, const uint8_t *k, size_t kn, uint64_t seq)
+{
+	struct lkwalk *w = ctx;
+
+	if (seq >= w->v->consumed || kn > LK_ROW_MAX) {
+		if (seq < w->beyond)
+			w->beyond = seq;
+		return 0;
+	}
+	lk_add(&w->acc, w->v->got[seq >> CHUNK_LOG][w->table], w->table, k,
+	    kn, seq);
+	return 0;
+}
+
+static int lk_row_cb(void *ctx, const uint8_t *k, size_t kn, uint64_t seq)
+{
+	struct lkwalk *w = ctx;
+	uint8_t d[SL_HASH_LEN];
+	size_t i;
+
+	if (seq < w->base || seq >= w->end)
+		return 0;
+	i = (size_t)(seq - w->base);
+	lk_digest(d, &w->v->lk, w->table, k, kn, seq);
+	if (w->has[i] == 1 && !memcmp(d, w->want[i], SL_HASH_LEN))
+		w->has[i] = 2;
+	else if (seq < w->extra)
+		w->extra = seq;   /* not called for, or a second time */
+	return 0;
+}
+
+/*
+ * The first entry of chunk @b whose rows in @table differ from what its
+ * record calls for (*missing 1: a row is not there; 0: a row is there that
+ * it does not call for); UINT64_MAX when none is found.
+ */
+static uint64_t lk_diagnose(struct verifier *v, int table, uint64_t b,
+    int *missing)
+{
+	struct lkwalk w;
+	struct sl_record_view *rv = malloc(sizeof(*rv));
+	uint8_t kbuf[LK_ROW_MAX + SL_STORE_REFS_MAX];
+	uint64_t seq, bad = UINT64_MAX;
+
+	memset(&w, 0, sizeof(w));
+	w.v = v;
+	w.table = table;
+	w.base = b * CHUNK;
+	w.end = w.base + CHUNK < v->consumed ? w.base + CHUNK : v->consumed;
+	w.want = malloc(CHUNK * SL_HASH_LEN);
+	w.has = calloc(CHUNK, 1);
+	w.extra = UINT64_MAX;
+	if (!rv || !w.want || !w.has)
+		goto out;
+	for (seq = w.base; seq < w.end; seq++) {
+		struct lkrow rows[LK_TABLES];
+		struct sl_entry_view ev;
+		const uint8_t *p;
+		size_t n;
+		int k, nr;
+
+		if (sl_store_get(&p, &n, v->txn, seq) ||
+		    sl_entry_scan(&ev, p, n, NULL))
+			continue;     /* verified already: not so */
+		if (sl_record_view_scan(rv, ev.record, ev.record_len, NULL))
+			memset(rv, 0, sizeof(*rv));
+		nr = lk_rows(rows, kbuf, &v->lk, rv, seq);
+		for (k = 0; k < nr; k++)
+			if (rows[k].table == table) {
+				lk_digest(w.want[seq - w.base], &v->lk, table,
+				    rows[k].key, rows[k].len, seq);
+				w.has[seq - w.base] = 1;
+			}
+	}
+	if (sl_store_lookup_rows(v->txn, (enum sl_store_lookup)table,
+	    lk_row_cb, &w))
+		goto out;
+	for (seq = w.base; seq < w.end && bad == UINT64_MAX; seq++)
+		if (w.has[seq - w.base] == 1)
+			bad = seq;
+	*missing = bad != UINT64_MAX && bad < w.extra;
+	if (w.extra < bad)
+		bad = w.extra;
+out:
+	free(rv);
+	free(w.want);
+	free(w.has);
+	return bad;
+}
+
+/*
+ * The threads table and the child and case index hold exactly the rows
+ * the entries call for (below the index's reach, which must end on this
+ * log's entry); otherwise the first entry concerned is the problem.
+ * Store errors are returned.
+ */
+static int check_lookups(struct verifier *v)
+{
+	static const char *const what[LK_TABLES] = {
+		"the store's threads table, by which trails and findings "
+		"gather a decision with its follow-ups,",
+		"the store's child index (the folder index), by which trails "
+		"find a child's entries,",
+		"the store's case index (the folder index), by which trails "
+		"find a case's entries,",
+	};
+	uint64_t first = UINT64_MAX;
+	int ft = 0, fkind = 0;
+	int t;
+
+	if (v->lk.reach && (!v->ix_leaf_got ||
+	    memcmp(v->ix_leaf, v->ix_leaf_seen, SL_HASH_LEN))) {
+		problem(v, v->lk.reach - 1, v->lk.reach - 1, "entry %llu: the "
+		    "store's child and case index (the folder index) says it "
+		    "covers the entries up to this one, but the leaf hash it "
+		    "keeps for it is not this log's (trails would read another "
+		    "log's index); the entries themselves verify",
+		    (unsigned long long)(v->lk.reach - 1));
+		return 0;
+	}
+	for (t = 0; t < LK_TABLES; t++) {
+		struct lkwalk w;
+		uint64_t b, bad;
+		int missing = 0, rc;
+
+		if (t != SL_STORE_LK_THREADS && !v->lk.reach)
+			continue;
+		memset(&w, 0, sizeof(w));
+		w.v = v;
+		w.acc.lk = &v->lk;
+		w.table = t;
+		w.beyond = UINT64_MAX;
+		rc = sl_store_lookup_rows(v->txn, (enum sl_store_lookup)t,
+		    lk_sum_cb, &w);
+		lk_flush(&w.acc);
+		if (rc)
+			return sl_err_set(v->e, rc, "cannot read the store's "
+			    "lookup tables");
+		for (b = 0; b < v->nbuckets; b++)
+			if (memcmp(v->exp[b][t], v->got[b][t],
+			    sizeof(v->exp[b][t])))
+				break;
+		bad = b < v->nbuckets ? lk_diagnose(v, t, b, &missing) :
+		    UINT64_MAX;
+		if (b < v->nbuckets && bad == UINT64_MAX)
+			bad = b * CHUNK;     /* not found again: the chunk */
+		if (w.beyond < bad) {
+			bad = w.beyond;
+			missing = 2;
+		}
+		if (bad < first) {
+			first = bad;
+			ft = t;
+			fkind = missing;
+		}
+	}
+	if (first == UINT64_MAX) {
+		v->r->lookups = v->r->entries;
+		return 0;
+	}
+	problem(v, first, first, "entry %llu: %s %s; the entries themselves "
+	    "verify", (unsigned long long)first, what[ft],
+	    fkind == 2 ? "has a row for it, but the log has no such entry" :
+	    fkind ? "has no row for it (a trail would leave it out)" :
+	    "has a row for it that its record does not call for (a trail "
+	    "would take it in wrongly)");
+	return 0;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -1335,6 +1711,31 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 	rc = load_cps(v);
 	if (rc)
 		goto out;
+	if (v->is_store && !o->skip_lookups) {
+		v->lk.on = 1;
+		v->lk.f_did = sl_record_field_index("decision_id", 11);
+		v->nbuckets = (sl_store_txn_size(v->txn) + CHUNK - 1) / CHUNK;
+		v->exp = calloc(v->nbuckets ? v->nbuckets : 1,
+		    sizeof(*v->exp));
+		v->got = calloc(v->nbuckets ? v->nbuckets : 1,
+		    sizeof(*v->got));
+		if (!v->exp || !v->got) {
+			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (getrandom(v->lk.key, LK_KEY, 0) != LK_KEY) {
+			rc = sl_err_set(e, SL_EIO, "cannot draw a random key: "
+			    "%s", strerror(errno));
+			goto out;
+		}
+		rc = sl_store_index_reach(v->txn, &v->lk.reach, v->ix_leaf);
+		if (rc) {
+			rc = sl_err_set(e, rc, "cannot read the store's child "
+			    "and case index");
+			goto out;
+		}
+		r->index_reach = v->lk.reach;
+	}
 	v->sum_bad = UINT64_MAX;
 	v->ref_bad = UINT64_MAX;
 	for (i = 0; i < SLOTS; i++) {
@@ -1441,6 +1842,11 @@ stop:
 			    "find a child's or a case's entries, is missing or "
 			    "does not match the entry (a trail could leave it "
 			    "out)", &r->refs);
+		if (v->is_store && !r->problem[0] && v->lk.on) {
+			rc = check_lookups(v);
+			if (rc)
+				goto out;
+		}
 	}
 	r->verified = r->problem[0] == '\0';
 out:
@@ -1465,6 +1871,8 @@ out:
 		free(v->threads[i].rv);
 	}
 	free(v->threads);
+	free(v->exp);
+	free(v->got);
 	sl_store_read_end(v->txn);
 	sl_store_close(v->store);
 	sl_hash_free(v->hash);

@@ -7,7 +7,11 @@
  * RFC 6962 root against the newest signed checkpoint and its signature,
  * every other checkpoint the log carries, and consistency with every
  * checkpoint the inspector holds (which exposes a truncated tail or a
- * rewritten history). Streams: memory stays bounded whatever the size.
+ * rewritten history). In a store, also what it derives from the entries
+ * and keeps beside them: the board reports' summaries, the refs rows, and
+ * the lookup tables trails and findings find entries by (the threads
+ * table, the child and case index). Streams: memory stays bounded
+ * whatever the size.
  */
 #ifndef SL_INTEGRITY_H
 #define SL_INTEGRITY_H
@@ -24,6 +28,8 @@ struct sl_verify_opts {
 	const char *const *keys;   /* verifier keys the inspector trusts */
 	size_t nkeys;
 	int threads;               /* workers; 0 = one per core */
+	int skip_lookups;          /* 1: not the lookup tables (a caller
+				      that never reads them) */
 };
 
 enum sl_verify_source { SL_SRC_STORE, SL_SRC_BUNDLE };
@@ -47,6 +53,11 @@ struct sl_verify_result {
 	uint64_t summaries;           /* store: kept summaries checked */
 	uint64_t refs;                /* store: entries whose refs (the
 					 trails' lookups) were checked */
+	uint64_t lookups;             /* store: entries whose rows in the
+					 threads table and the child and
+					 case index were checked */
+	uint64_t index_reach;         /* store: entries the index covers
+					 (lookups read refs past it) */
 	uint8_t root[SL_HASH_LEN];    /* recomputed over all entries */
 	int trust_from_log;           /* no --key: the log's own key trusted */
 	char trusted_key[300];        /* the key that signed the newest cp */

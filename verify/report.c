@@ -65,6 +65,15 @@ void sl_report_text(FILE *out, const char *path,
 		    "case references kept for trails match every entry" :
 		    "read from the store's older indexes (the first sharelogd "
 		    "start replaces them)");
+	if (r->source == SL_SRC_STORE && r->lookups && r->index_reach)
+		fprintf(out, "  tables:       the threads table, and the child "
+		    "and case index (entries 0..%llu; trails read the refs "
+		    "past it), hold exactly the rows the entries call for\n",
+		    (unsigned long long)(r->index_reach - 1));
+	else if (r->source == SL_SRC_STORE && r->lookups)
+		fprintf(out, "  tables:       the threads table holds exactly "
+		    "the rows the entries call for (no child and case index in "
+		    "use: trails read the refs)\n");
 	for (i = 0; i < r->nheld; i++)
 		fprintf(out, "  held:         %s (size %llu): the log has only "
 		    "been appended to since\n", r->held[i].from,
@@ -110,6 +119,12 @@ static json_t *integrity_json(const char *path,
 		if (r->source == SL_SRC_STORE)
 			json_object_set_new(o, "refs_checked",
 			    json_integer((json_int_t)r->refs));
+		if (r->source == SL_SRC_STORE) {
+			json_object_set_new(o, "lookups_checked",
+			    json_integer((json_int_t)r->lookups));
+			json_object_set_new(o, "index_reach",
+			    json_integer((json_int_t)r->index_reach));
+		}
 		for (i = 0; i < r->nheld; i++)
 			json_array_append_new(held, json_pack("{s:s,s:I}",
 			    "file", r->held[i].from, "size",
