@@ -72,8 +72,9 @@ void sl_report_text(FILE *out, const char *path,
 		    (unsigned long long)(r->index_reach - 1));
 	else if (r->source == SL_SRC_STORE && r->lookups)
 		fprintf(out, "  tables:       the threads table holds exactly "
-		    "the rows the entries call for (no child and case index in "
-		    "use: trails read the refs)\n");
+		    "the rows the entries call for (%s)\n", r->refs ? "no "
+		    "child and case index in use: trails read the refs" :
+		    "the older child and case tables are not checked");
 	for (i = 0; i < r->nheld; i++)
 		fprintf(out, "  held:         %s (size %llu): the log has only "
 		    "been appended to since\n", r->held[i].from,
