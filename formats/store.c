@@ -1987,7 +1987,7 @@ int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
 	MDB_dbi dbi = s->threads;
 	MDB_cursor *c;
 	MDB_val k, v;
-	size_t since = 0;
+	size_t rows = 0;
 	int mrc;
 	int rc = 0;
 
@@ -2015,7 +2015,7 @@ int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
 		}
 		/* these tables' pages lie scattered through the file, and
 		 * each touch maps the (large) folio around it: let go often */
-		if (++since % RELEASE_ROWS == 0) {
+		if (++rows % RELEASE_ROWS == 0) {
 			if (txn == t->txn)
 				sl_store_drop_pages(s);
 			else
