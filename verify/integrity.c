@@ -207,6 +207,12 @@ static size_t lk_msg(uint8_t *m, const struct lkctx *lk, int table,
 {
 	int i;
 
+	/* LMDB keeps keys of at most 511 bytes; a longer one read from an
+	 * altered file is hashed marked, so it never matches a real row */
+	if (kn > LK_ROW_MAX) {
+		kn = LK_ROW_MAX;
+		table |= 0x80;
+	}
 	memcpy(m, lk->key, LK_KEY);
 	m[LK_KEY] = (uint8_t)table;
 	for (i = 0; i < 8; i++)
@@ -1487,7 +1493,7 @@ static int lk_sum_cb(void *ctx, const uint8_t *k, size_t kn, uint64_t seq)
 {
 	struct lkwalk *w = ctx;
 
-	if (seq >= w->v->consumed || kn > LK_ROW_MAX) {
+	if (seq >= w->v->consumed) {
 		if (seq < w->beyond)
 			w->beyond = seq;
 		return 0;
@@ -1584,9 +1590,9 @@ static int check_lookups(struct verifier *v)
 	static const char *const what[LK_TABLES] = {
 		"the store's threads table, by which trails and findings "
 		"gather a decision with its follow-ups,",
-		"the store's child index (the folder index), by which trails "
+		"the child index in the store's folder index, by which trails "
 		"find a child's entries,",
-		"the store's case index (the folder index), by which trails "
+		"the case index in the store's folder index, by which trails "
 		"find a case's entries,",
 	};
 	uint64_t first = UINT64_MAX;
@@ -1596,7 +1602,7 @@ static int check_lookups(struct verifier *v)
 	if (v->lk.reach && (!v->ix_leaf_got ||
 	    memcmp(v->ix_leaf, v->ix_leaf_seen, SL_HASH_LEN))) {
 		problem(v, v->lk.reach - 1, v->lk.reach - 1, "entry %llu: the "
-		    "store's child and case index (the folder index) says it "
+		    "child and case index in the store's folder index says it "
 		    "covers the entries up to this one, but the leaf hash it "
 		    "keeps for it is not this log's (trails would read another "
 		    "log's index); the entries themselves verify",
@@ -1627,8 +1633,10 @@ static int check_lookups(struct verifier *v)
 				break;
 		bad = b < v->nbuckets ? lk_diagnose(v, t, b, &missing) :
 		    UINT64_MAX;
-		if (b < v->nbuckets && bad == UINT64_MAX)
-			bad = b * CHUNK;     /* not found again: the chunk */
+		if (b < v->nbuckets && bad == UINT64_MAX) {
+			bad = b * CHUNK;     /* not found again: the run */
+			missing = 3;
+		}
 		if (w.beyond < bad) {
 			bad = w.beyond;
 			missing = 2;
@@ -1641,6 +1649,17 @@ static int check_lookups(struct verifier *v)
 	}
 	if (first == UINT64_MAX) {
 		v->r->lookups = v->r->entries;
+		return 0;
+	}
+	if (fkind == 3) {
+		uint64_t last = first + CHUNK < v->r->entries ?
+		    first + CHUNK - 1 : v->r->entries - 1;
+
+		problem(v, first, last, "entries %llu..%llu: %s does not hold "
+		    "exactly the rows their records call for (a trail could "
+		    "leave entries out or take others in); the entries "
+		    "themselves verify", (unsigned long long)first,
+		    (unsigned long long)last, what[ft]);
 		return 0;
 	}
 	problem(v, first, first, "entry %llu: %s %s; the entries themselves "
