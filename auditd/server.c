@@ -244,12 +244,97 @@ static int put_str(struct sl_buf *b, size_t *off, const char *s)
 	return sl_buf_addc(b, 0);
 }
 
+static int put_mem(struct sl_buf *b, size_t *off, const void *p, size_t n)
+{
+	*off = b->len;
+	if (sl_buf_add(b, p, n))
+		return SL_ENOMEM;
+	return sl_buf_addc(b, 0);
+}
+
+/* Point the job's items at what jb->data holds (of: where). */
+static void job_items(struct job *jb, const struct offs *of, size_t n)
+{
+	const char *d = (const char *)jb->data.data;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct sl_store_item *it = &jb->j.items[i];
+
+		it->canon = jb->data.data + of[i].canon;
+		it->canon_len = of[i].canon_len;
+		it->submitted_by = d + of[i].by;
+		it->record_id = d + of[i].rid;
+		it->decision_id = d[of[i].did] ? d + of[i].did : NULL;
+	}
+	jb->j.n = n;
+}
+
+/*
+ * The fast way in (sl_record_intake): 1 when it took the whole body and
+ * jb is ready to submit, 0 when the body goes the full way (jb as it
+ * came). A record for another organisation, or records too large once
+ * canonical, go the full way too, which says so for the right record.
+ */
+static int take_fast(struct server *sv, struct job *jb,
+    const struct sl_client *c, const uint8_t *body, size_t len)
+{
+	size_t cap = sv->cfg->max_batch;
+	size_t olen = strlen(c->organisation_id);
+	struct sl_record_taken *t = malloc(cap * sizeof(*t));
+	struct offs *of = NULL;
+	size_t n = 0;
+	size_t i;
+	int batch = 0;
+	int ok = 0;
+
+	sl_buf_init(&jb->data, (size_t)SL_ENTRY_MAX * cap + 4096);
+	if (t)
+		n = sl_record_intake(&jb->data, t, cap, &batch, body, len,
+		    sv->keys->pseudo);
+	if (!n)
+		goto out;
+	of = calloc(n, sizeof(*of));
+	jb->j.items = calloc(n, sizeof(*jb->j.items));
+	if (!of || !jb->j.items)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (t[i].org_len != olen ||
+		    memcmp(t[i].org, c->organisation_id, olen))
+			goto out;
+		of[i].canon = t[i].canon;
+		of[i].canon_len = t[i].canon_len;
+		if (put_mem(&jb->data, &of[i].by, c->organisation_id, olen) ||
+		    put_mem(&jb->data, &of[i].rid, t[i].rid, t[i].rid_len) ||
+		    put_mem(&jb->data, &of[i].did, t[i].did, t[i].did_len))
+			goto out;
+		jb->j.items[i].type = sl_entry_type_parse(
+		    (const char *)t[i].rtype, t[i].rtype_len);
+	}
+	/* the full way's bound on the same bytes */
+	if (jb->data.len > (size_t)SL_ENTRY_MAX * n + 4096)
+		goto out;
+	job_items(jb, of, n);
+	jb->batch = batch;
+	ok = 1;
+out:
+	if (!ok) {
+		free(jb->j.items);
+		jb->j.items = NULL;
+		sl_buf_free(&jb->data);
+	}
+	free(of);
+	free(t);
+	return ok;
+}
+
 static void post_decisions(struct loop *lp, struct evhttp_request *req,
     const struct sl_client *c)
 {
 	struct server *sv = lp->sv;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
+	const char *body;
 	struct job *jb = NULL;
 	struct offs *of = NULL;
 	json_t *doc = NULL;
@@ -270,11 +355,19 @@ static void post_decisions(struct loop *lp, struct evhttp_request *req,
 		    "more than the limit of %zu", len, sv->cfg->max_body);
 		return;
 	}
-	/* Every JSON value of this request lives in the thread's arena and
-	 * is released before it ends (at out:). */
+	body = (const char *)evbuffer_pullup(in, -1);
+	jb = calloc(1, sizeof(*jb));
+	if (!jb) {
+		send_error(sv, req, 503, K_STORE, "out of memory; nothing was "
+		    "stored, retry");
+		return;
+	}
+	if (take_fast(sv, jb, c, (const uint8_t *)body, len))
+		goto submit;
+	/* The full way. Every JSON value of this request lives in the
+	 * thread's arena and is released before it ends (at out:). */
 	sl_json_arena_begin();
-	rc = sl_json_parse(&doc, (const char *)evbuffer_pullup(in, -1), len,
-	    sv->cfg->max_body, &e);
+	rc = sl_json_parse(&doc, body, len, sv->cfg->max_body, &e);
 	if (rc) {
 		send_error(sv, req, rc == SL_ESYNTAX ? 400 : rc == SL_ETOOBIG ?
 		    413 : 422, rc == SL_ESYNTAX ? K_SYNTAX : rc == SL_ETOOBIG ?
@@ -288,11 +381,9 @@ static void post_decisions(struct loop *lp, struct evhttp_request *req,
 		    sv->cfg->max_batch, n);
 		goto out;
 	}
-	jb = calloc(1, sizeof(*jb));
 	of = calloc(n, sizeof(*of));
-	if (jb)
-		jb->j.items = calloc(n, sizeof(*jb->j.items));
-	if (!jb || !of || !jb->j.items) {
+	jb->j.items = calloc(n, sizeof(*jb->j.items));
+	if (!of || !jb->j.items) {
 		send_error(sv, req, 503, K_STORE, "out of memory; nothing was "
 		    "stored, retry");
 		goto out;
@@ -345,23 +436,18 @@ static void post_decisions(struct loop *lp, struct evhttp_request *req,
 		rt = json_string_value(json_object_get(rec, "record_type"));
 		jb->j.items[i].type = sl_entry_type_parse(rt, strlen(rt));
 	}
-	for (i = 0; i < n; i++) {
-		struct sl_store_item *it = &jb->j.items[i];
-		const char *d = (const char *)jb->data.data;
-
-		it->canon = jb->data.data + of[i].canon;
-		it->canon_len = of[i].canon_len;
-		it->submitted_by = d + of[i].by;
-		it->record_id = d + of[i].rid;
-		it->decision_id = d[of[i].did] ? d + of[i].did : NULL;
-	}
-	jb->j.n = n;
+	job_items(jb, of, n);
+	json_decref(doc);
+	doc = NULL;
+	sl_json_arena_end();
+submit:
 	jb->j.owner = req;
 	jb->lp = lp;
-	sv->decisions_received += n;
+	sv->decisions_received += jb->j.n;
 	lp->inflight++;
 	sl_writer_submit(sv->writer, &jb->j);
-	jb = NULL;   /* the writer has it; it comes back to done_cb */
+	free(of);
+	return;          /* the writer has the job; it comes back to done_cb */
 out:
 	free(of);
 	job_free(jb);

@@ -9,6 +9,7 @@
 #include <emmintrin.h>
 #endif
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int sl_record_prepare(json_t *rec, const struct sl_pseudo *key,
@@ -60,6 +61,13 @@ static struct {
 } vals[VALS_SLOTS];
 static uint8_t coded[SL_RECORD_VIEW_FIELDS];   /* 1 enum(set), 2 bool */
 static int rt_field;                           /* record_type's index */
+/* For the fast way in: the schema's rows, the fields it handles by name,
+ * and each key id's place in canonical (RFC 8785) order. */
+static const struct sl_field *fld;
+static size_t nfld;
+static int f_child_id = -1, f_child_ref = -1, f_agency = -1, f_org = -1,
+    f_rid = -1, f_did = -1;
+static uint8_t rank_of[2 * SL_RECORD_VIEW_FIELDS];
 
 /*
  * The records of a log repeat one another's shape: the same keys in the
@@ -149,6 +157,37 @@ static size_t val_hash(int field, const uint8_t *p, size_t n)
 	return (key_hash(p, n) * 4 + (size_t)field * 97) & (VALS_SLOTS - 1);
 }
 
+static int field_named(const struct sl_field *f, size_t nf,
+    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nf; i++)
+		if (!strcmp(f[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int id_name_cmp(const void *a, const void *b)
+{
+	return strcmp(ids[*(const int *)a].name, ids[*(const int *)b].name);
+}
+
+/* Schema names are ASCII, so byte order is RFC 8785's UTF-16 order. */
+static void ranks_build(void)
+{
+	int order[2 * SL_RECORD_VIEW_FIELDS];
+	int n = 0;
+	int i;
+
+	for (i = 0; i < 2 * SL_RECORD_VIEW_FIELDS; i++)
+		if (ids[i].name && ids[i].name[0])
+			order[n++] = i;
+	qsort(order, (size_t)n, sizeof(order[0]), id_name_cmp);
+	for (i = 0; i < n; i++)
+		rank_of[order[i]] = (uint8_t)i;
+}
+
 static void keys_build(void)
 {
 	size_t nf;
@@ -188,6 +227,15 @@ static void keys_build(void)
 		    (uint32_t)strlen(text_names[i]);
 		ids[SL_RECORD_VIEW_FIELDS + i].idx = (int)i | 0x100;
 	}
+	fld = f;
+	nfld = nf < SL_RECORD_VIEW_FIELDS ? nf : SL_RECORD_VIEW_FIELDS;
+	f_child_id = field_named(f, nfld, "child_id");
+	f_child_ref = field_named(f, nfld, "child_ref");
+	f_agency = field_named(f, nfld, "deciding_agency_type");
+	f_org = field_named(f, nfld, "organisation_id");
+	f_rid = field_named(f, nfld, "record_id");
+	f_did = field_named(f, nfld, "decision_id");
+	ranks_build();
 }
 
 static int key_find(const uint8_t *p, size_t n)
@@ -552,4 +600,527 @@ int sl_record_value_dup(char **out, const uint8_t *p, size_t n)
 	*out = strdup(json_string_value(j));
 	json_decref(j);
 	return *out ? 0 : SL_ENOMEM;
+}
+
+/* ---- the fast way in ------------------------------------------------ */
+
+/*
+ * What sl_record_intake() proves of a body, piece by piece, is what the
+ * full way checks: the reader's grammar and UTF-8 (sl_json_parse), the
+ * schema's types, enumerations, unknown and service fields and required
+ * fields (sl_schema_validate, through the same predicates), and that the
+ * bytes it copies are the ones sl_jcs_write would write. Where it is not
+ * sure, it returns "not taken", never "bad": the full way judges and
+ * names the problem. tests/check_record.c runs the two side by side on
+ * good records and on thousands of broken ones.
+ */
+
+enum { LK_RAW, LK_SET, LK_RECIP, LK_REF };
+
+struct lane_m {
+	uint8_t rank;
+	uint8_t kind;             /* LK_*: how it is written */
+	uint16_t id;              /* key id (field i, companion 96 + i) */
+	const uint8_t *v;         /* the value's bytes in the body */
+	uint32_t n;
+};
+
+/* A recipient's members in canonical order: agency_type,
+ * agency_type_text, org, role (NULL when absent). */
+static const char *const recip_keys[4] = {
+	"agency_type", "agency_type_text", "org", "role"
+};
+
+struct lane {
+	struct lane_m m[2 * SL_RECORD_VIEW_FIELDS];
+	size_t nm;
+	uint64_t seen[(2 * SL_RECORD_VIEW_FIELDS + 63) / 64];
+	struct {
+		const uint8_t *v[4];
+		uint32_t n[4];
+	} rc[SL_SCHEMA_RECIPIENTS_MAX];
+	size_t nrc;
+	char ref[SL_PSEUDO_LEN + 1];
+};
+
+#define LS_ESC 1                  /* the string has an escape */
+#define LS_HIGH 2                 /* ... a byte >= 0x80 */
+
+static const uint8_t *ws(const uint8_t *p, const uint8_t *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' ||
+	    *p == '\t'))
+		p++;
+	return p;
+}
+
+static int is_lhex(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/*
+ * The string at p (its opening quote) when its bytes are already the
+ * ones RFC 8785 writes for it: valid UTF-8 (the reader's own test), no
+ * raw control character, and only the escapes the canonical writer uses
+ * (\" \\ \b \f \n \r \t, \u00xx in lower case for the other control
+ * characters but U+0000). Returns the end (past the closing quote), its
+ * decoded length in *dlen and LS_* in *fl; NULL otherwise.
+ */
+static const uint8_t *lane_string(const uint8_t *p, const uint8_t *end,
+    size_t *dlen, unsigned *fl)
+{
+	const uint8_t *s = ++p;
+	size_t shrink = 0;
+	unsigned f = 0;
+
+	for (;;) {
+		uint8_t c;
+
+		p = sl_jcs_skip_plain(p, end);
+		if (p >= end)
+			return NULL;
+		c = *p;
+		if (c == '"')
+			break;
+		if (c >= 0x80) {
+			size_t l = sl_jcs_utf8_len(p, (size_t)(end - p));
+
+			if (!l)
+				return NULL;
+			p += l;
+			f |= LS_HIGH;
+			continue;
+		}
+		if (c < 0x20)
+			return NULL;
+		if (c != '\\') {
+			p++;
+			continue;
+		}
+		if (end - p < 2)
+			return NULL;
+		c = p[1];
+		f |= LS_ESC;
+		if (c == '"' || c == '\\' || c == 'b' || c == 'f' ||
+		    c == 'n' || c == 'r' || c == 't') {
+			p += 2;
+			shrink += 1;
+			continue;
+		}
+		if (c != 'u' || end - p < 6 || p[2] != '0' || p[3] != '0' ||
+		    (p[4] != '0' && p[4] != '1') || !is_lhex(p[5]))
+			return NULL;
+		c = (uint8_t)((p[4] - '0') << 4 | (p[5] <= '9' ? p[5] - '0' :
+		    p[5] - 'a' + 10));
+		if (c == 0 || c == '\b' || c == '\f' || c == '\n' ||
+		    c == '\r' || c == '\t')
+			return NULL;
+		p += 6;
+		shrink += 5;
+	}
+	*dlen = (size_t)(p - s) - shrink;
+	*fl = f;
+	return p + 1;
+}
+
+/* A string without escapes that @t (and @values) accepts; its end. */
+static const uint8_t *lane_plain(const uint8_t *p, const uint8_t *end,
+    enum sl_ftype t, const char *const *values)
+{
+	const uint8_t *q;
+	size_t dl;
+	unsigned fl;
+
+	if (*p != '"' || !(q = lane_string(p, end, &dl, &fl)) ||
+	    (fl & LS_ESC) || !sl_schema_string_ok(t, values,
+	    (const char *)p + 1, dl))
+		return NULL;
+	return q;
+}
+
+/* An enumeration value of field @field without escapes: its end, and its
+ * position in *j. */
+static const uint8_t *lane_enum(const uint8_t *p, const uint8_t *end,
+    int field, int *j)
+{
+	const uint8_t *q;
+	size_t dl;
+	unsigned fl;
+
+	if (*p != '"' || !(q = lane_string(p, end, &dl, &fl)) || fl)
+		return NULL;
+	*j = enum_find(field, p + 1, dl);
+	return *j < 0 ? NULL : q;
+}
+
+/* Free text of at most SL_SCHEMA_TEXT_MAX bytes, decoded. */
+static const uint8_t *lane_text(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q;
+	size_t dl;
+	unsigned fl;
+
+	if (*p != '"' || !(q = lane_string(p, end, &dl, &fl)) ||
+	    dl > SL_SCHEMA_TEXT_MAX)
+		return NULL;
+	return q;
+}
+
+static const uint8_t *lane_recipients(struct lane *l, const uint8_t *p,
+    const uint8_t *end)
+{
+	p = ws(p + 1, end);
+	if (p < end && *p == ']')
+		return p + 1;
+	for (;;) {
+		unsigned have = 0;
+
+		if (p >= end || *p != '{' || l->nrc == SL_SCHEMA_RECIPIENTS_MAX)
+			return NULL;
+		memset(&l->rc[l->nrc], 0, sizeof(l->rc[0]));
+		p = ws(p + 1, end);
+		for (;;) {
+			const uint8_t *k = p, *q;
+			size_t dl;
+			unsigned fl;
+			int i, j;
+
+			if (p >= end || *p != '"' ||
+			    !(p = lane_string(p, end, &dl, &fl)) || fl)
+				return NULL;
+			for (i = 0; i < 4; i++)
+				if (strlen(recip_keys[i]) == dl &&
+				    !memcmp(k + 1, recip_keys[i], dl))
+					break;
+			if (i == 4 || (have & 1u << i))
+				return NULL;
+			have |= 1u << i;
+			p = ws(p, end);
+			if (p >= end || *p != ':')
+				return NULL;
+			p = ws(p + 1, end);
+			if (p >= end)
+				return NULL;
+			q = i == 0 ? lane_enum(p, end, f_agency, &j) :
+			    i == 1 ? lane_text(p, end) :
+			    lane_plain(p, end, SL_FT_ID, NULL);
+			if (!q)
+				return NULL;
+			l->rc[l->nrc].v[i] = p;
+			l->rc[l->nrc].n[i] = (uint32_t)(q - p);
+			p = ws(q, end);
+			if (p < end && *p == ',') {
+				p = ws(p + 1, end);
+				continue;
+			}
+			if (p < end && *p == '}')
+				break;
+			return NULL;
+		}
+		if (!(have & 1))        /* agency_type is required */
+			return NULL;
+		l->nrc++;
+		p = ws(p + 1, end);
+		if (p < end && *p == ',') {
+			p = ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == ']')
+			return p + 1;
+		return NULL;
+	}
+}
+
+static const uint8_t *lane_set(int field, const uint8_t *p,
+    const uint8_t *end)
+{
+	uint32_t have = 0;
+
+	p = ws(p + 1, end);
+	if (p < end && *p == ']')
+		return p + 1;
+	for (;;) {
+		int j;
+
+		if (p >= end || !(p = lane_enum(p, end, field, &j)) ||
+		    (have & UINT32_C(1) << j))
+			return NULL;    /* listed twice: the full way says so */
+		have |= UINT32_C(1) << j;
+		p = ws(p, end);
+		if (p < end && *p == ',') {
+			p = ws(p + 1, end);
+			continue;
+		}
+		return p < end && *p == ']' ? p + 1 : NULL;
+	}
+}
+
+/* The value at p of schema field @i, checked as its type asks; its end. */
+static const uint8_t *lane_value(struct lane *l, struct lane_m *m, int i,
+    const uint8_t *p, const uint8_t *end)
+{
+	const struct sl_field *f = &fld[i];
+	int j;
+
+	if (f->flags & SL_F_SERVICE)
+		return NULL;
+	switch (f->type) {
+	case SL_FT_TEXT:
+		return lane_text(p, end);
+	case SL_FT_ENUM:
+		return lane_enum(p, end, i, &j);
+	case SL_FT_ENUMSET:
+		m->kind = LK_SET;
+		return *p == '[' ? lane_set(i, p, end) : NULL;
+	case SL_FT_BOOL:
+		if (end - p >= 4 && !memcmp(p, "true", 4))
+			return p + 4;
+		if (end - p >= 5 && !memcmp(p, "false", 5))
+			return p + 5;
+		return NULL;
+	case SL_FT_RECIPIENTS:
+		m->kind = LK_RECIP;
+		return *p == '[' ? lane_recipients(l, p, end) : NULL;
+	case SL_FT_ID:
+	case SL_FT_RECORD_ID:
+	case SL_FT_DATETIME:
+	case SL_FT_VERSION:
+	case SL_FT_SIGNATURE:
+		return lane_plain(p, end, f->type, f->values);
+	}
+	return NULL;
+}
+
+static int lane_has(const struct lane *l, int id)
+{
+	return (int)(l->seen[id / 64] >> (id % 64) & 1);
+}
+
+static int put(struct sl_buf *out, const void *p, size_t n)
+{
+	return sl_buf_add(out, p, n);
+}
+
+static int put_key(struct sl_buf *out, const char *name)
+{
+	return sl_buf_addc(out, '"') || put(out, name, strlen(name)) ||
+	    put(out, "\":", 2);
+}
+
+/* Write @m's member: its key, and its value in canonical form. */
+static int lane_write(struct sl_buf *out, const struct lane *l,
+    const struct lane_m *m)
+{
+	const uint8_t *p, *end;
+	size_t r, i;
+	int first = 1;
+
+	if (put_key(out, ids[m->id].name))
+		return -1;
+	switch (m->kind) {
+	case LK_REF:
+		return sl_buf_addc(out, '"') ||
+		    put(out, l->ref, strlen(l->ref)) || sl_buf_addc(out, '"');
+	case LK_SET:            /* plain strings, white space dropped */
+		if (sl_buf_addc(out, '['))
+			return -1;
+		for (p = m->v + 1, end = m->v + m->n; p < end; p++) {
+			const uint8_t *q;
+
+			if (*p != '"')
+				continue;
+			q = memchr(p + 1, '"', (size_t)(end - p - 1));
+			if (!q || (!first && sl_buf_addc(out, ',')) ||
+			    put(out, p, (size_t)(q - p + 1)))
+				return -1;
+			first = 0;
+			p = q;
+		}
+		return sl_buf_addc(out, ']');
+	case LK_RECIP:
+		if (sl_buf_addc(out, '['))
+			return -1;
+		for (r = 0; r < l->nrc; r++) {
+			if ((r && sl_buf_addc(out, ',')) || sl_buf_addc(out, '{'))
+				return -1;
+			first = 1;
+			for (i = 0; i < 4; i++) {
+				if (!l->rc[r].v[i])
+					continue;
+				if ((!first && sl_buf_addc(out, ',')) ||
+				    put_key(out, recip_keys[i]) ||
+				    put(out, l->rc[r].v[i], l->rc[r].n[i]))
+					return -1;
+				first = 0;
+			}
+			if (sl_buf_addc(out, '}'))
+				return -1;
+		}
+		return sl_buf_addc(out, ']');
+	}
+	return put(out, m->v, m->n);
+}
+
+/* The member of key id @id, or NULL. */
+static const struct lane_m *lane_get(const struct lane *l, int id)
+{
+	size_t i;
+
+	for (i = 0; i < l->nm; i++)
+		if (l->m[i].id == id)
+			return &l->m[i];
+	return NULL;
+}
+
+/* One record object at p; its end, or NULL when the full way must judge
+ * it. */
+static const uint8_t *lane_record(struct lane *l, const uint8_t *p,
+    const uint8_t *end, struct sl_buf *out, struct sl_record_taken *t,
+    const struct sl_pseudo *key)
+{
+	const struct lane_m *m;
+	struct lane_m *cm = NULL;
+	unsigned type;
+	size_t i, j;
+	char name[32];
+
+	l->nm = 0;
+	l->nrc = 0;
+	memset(l->seen, 0, sizeof(l->seen));
+	p = ws(p + 1, end);
+	for (;;) {
+		const uint8_t *k = p, *q;
+		struct lane_m *nm;
+		size_t dl;
+		unsigned fl;
+		int idx, id;
+
+		if (p >= end || *p != '"' ||
+		    !(p = lane_string(p, end, &dl, &fl)) || fl)
+			return NULL;
+		idx = key_find(k + 1, dl);
+		if (idx < 0)
+			return NULL;
+		id = idx & 0x100 ? SL_RECORD_VIEW_FIELDS + (idx & 0xff) : idx;
+		if (lane_has(l, id))
+			return NULL;        /* a duplicate key */
+		l->seen[id / 64] |= UINT64_C(1) << (id % 64);
+		p = ws(p, end);
+		if (p >= end || *p != ':')
+			return NULL;
+		p = ws(p + 1, end);
+		if (p >= end)
+			return NULL;
+		nm = &l->m[l->nm++];
+		nm->rank = rank_of[id];
+		nm->kind = LK_RAW;
+		nm->id = (uint16_t)id;
+		nm->v = p;
+		q = idx & 0x100 ? lane_text(p, end) :
+		    lane_value(l, nm, idx, p, end);
+		if (!q)
+			return NULL;
+		nm->n = (uint32_t)(q - p);
+		p = ws(q, end);
+		if (p < end && *p == ',') {
+			p = ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			break;
+		return NULL;
+	}
+	/* the fields without which the record cannot be placed */
+	m = lane_get(l, rt_field);
+	if (!m || m->n - 2 >= sizeof(name))
+		return NULL;
+	memcpy(name, m->v + 1, m->n - 2);
+	name[m->n - 2] = '\0';
+	type = sl_schema_rtype(name);
+	for (i = 0; i < nfld; i++)
+		if (fld[i].req == SL_REQ_STRUCT && (fld[i].types & type) &&
+		    !lane_has(l, (int)i))
+			return NULL;
+	/* child_id goes, child_ref (its pseudonym) comes */
+	for (i = 0; i < l->nm; i++)
+		if (l->m[i].id == f_child_id)
+			cm = &l->m[i];
+	if (!cm || f_child_ref < 0 || sl_pseudo_child(l->ref, key,
+	    (const char *)cm->v + 1, cm->n - 2))
+		return NULL;
+	cm->id = (uint16_t)f_child_ref;
+	cm->rank = rank_of[f_child_ref];
+	cm->kind = LK_REF;
+	/* canonical order: insertion by rank (records come nearly sorted or
+	 * in a client's fixed order; forty members) */
+	for (i = 1; i < l->nm; i++) {
+		struct lane_m x = l->m[i];
+
+		for (j = i; j > 0 && l->m[j - 1].rank > x.rank; j--)
+			l->m[j] = l->m[j - 1];
+		l->m[j] = x;
+	}
+	t->canon = out->len;
+	if (sl_buf_addc(out, '{'))
+		return NULL;
+	for (i = 0; i < l->nm; i++)
+		if ((i && sl_buf_addc(out, ',')) || lane_write(out, l, &l->m[i]))
+			return NULL;
+	if (sl_buf_addc(out, '}'))
+		return NULL;
+	t->canon_len = out->len - t->canon;
+	m = lane_get(l, f_org);
+	t->org = m->v + 1;
+	t->org_len = m->n - 2;
+	m = lane_get(l, f_rid);
+	t->rid = m ? m->v + 1 : NULL;
+	t->rid_len = m ? m->n - 2 : 0;
+	m = lane_get(l, f_did);
+	t->did = m ? m->v + 1 : NULL;
+	t->did_len = m ? m->n - 2 : 0;
+	m = lane_get(l, rt_field);
+	t->rtype = m->v + 1;
+	t->rtype_len = m->n - 2;
+	return p + 1;
+}
+
+size_t sl_record_intake(struct sl_buf *out, struct sl_record_taken *t,
+    size_t cap, int *batch, const uint8_t *b, size_t n,
+    const struct sl_pseudo *key)
+{
+	const uint8_t *end = b + n;
+	const uint8_t *p;
+	struct lane *l;
+	size_t k = 0;
+
+	pthread_once(&keys_once, keys_build);
+	if (f_child_id < 0 || f_agency < 0 || f_org < 0 || cap == 0)
+		return 0;
+	l = malloc(sizeof(*l));
+	if (!l)
+		return 0;
+	p = ws(b, end);
+	*batch = p < end && *p == '[';
+	if (*batch)
+		p = ws(p + 1, end);
+	while (p < end && *p == '{' && k < cap) {
+		p = lane_record(l, p, end, out, &t[k], key);
+		if (!p)
+			break;
+		k++;
+		p = ws(p, end);
+		if (!*batch || p >= end || *p != ',')
+			break;
+		p = ws(p + 1, end);
+	}
+	free(l);
+	if (!p || !k)
+		return 0;
+	if (*batch) {
+		if (p >= end || *p != ']')
+			return 0;
+		p = ws(p + 1, end);
+	}
+	return p == end ? k : 0;
 }

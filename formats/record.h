@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "formats/buf.h"
 #include "formats/err.h"
 #include "formats/pseudo.h"
 
@@ -22,6 +23,41 @@
  */
 int sl_record_prepare(json_t *rec, const struct sl_pseudo *key,
     const char *base, struct sl_err *e);
+
+/*
+ * The fast way in for a submission body: one client record (a JSON
+ * object) or an array of them, taken straight from its bytes to the
+ * stored records' canonical form, with no tree built. It takes only a
+ * body it can prove the full way (sl_json_parse, sl_record_prepare,
+ * sl_jcs_write) would accept and turn into the very same bytes: every
+ * key a schema field or companion met once, every value of its field's
+ * type and enumeration, strings already in the form RFC 8785 writes
+ * them (valid UTF-8, only the escapes it uses), the record types'
+ * required fields present. Anything else, good or bad, is left to the
+ * full way, which also writes every error message: this never refuses.
+ */
+struct sl_record_taken {
+	size_t canon;             /* the stored record: out->data + canon */
+	size_t canon_len;
+	/* in the body, without quotes; their raw bytes are their values */
+	const uint8_t *org;       /* organisation_id */
+	const uint8_t *rid;       /* record_id */
+	const uint8_t *did;       /* decision_id */
+	const uint8_t *rtype;     /* record_type */
+	uint32_t org_len, rid_len, did_len, rtype_len;
+};
+
+/**
+ * Take the body b[0..n): appends each record's stored form to @out (whose
+ * maximum bounds it) and describes it in t[0..cap). Returns how many it
+ * took, *batch 1 when the body was an array; 0 when the body must go the
+ * full way (@out may then hold part of a record: the caller resets it);
+ * never more than @cap (a larger batch goes the full way). @key makes
+ * child_ref. Borrows everything for the call only.
+ */
+size_t sl_record_intake(struct sl_buf *out, struct sl_record_taken *t,
+    size_t cap, int *batch, const uint8_t *b, size_t n,
+    const struct sl_pseudo *key);
 
 /*
  * A stored record seen without building a tree: for every schema field

@@ -353,23 +353,33 @@ static int check_enum(const char *const *values, const json_t *v,
 	return fail(e, ptr, "not one of: %s", list);
 }
 
+/* 0 when s[0..n) is an identifier; 1 wrong length, 2 a control character. */
+static int id_fault(const unsigned char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > SL_SCHEMA_ID_MAX)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f)
+			return 2;
+	return 0;
+}
+
 static int check_id(const json_t *v, const char *ptr, struct sl_err *e)
 {
-	const unsigned char *s;
-	size_t n;
-	size_t i;
+	int why;
 
 	if (!json_is_string(v))
 		return fail(e, ptr, "must be a string");
-	s = (const unsigned char *)json_string_value(v);
-	n = json_string_length(v);
-	if (n == 0 || n > SL_SCHEMA_ID_MAX)
+	why = id_fault((const unsigned char *)json_string_value(v),
+	    json_string_length(v));
+	if (why == 1)
 		return fail(e, ptr, "must be 1 to %d characters",
 		    SL_SCHEMA_ID_MAX);
-	for (i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			return fail(e, ptr, "must not contain control "
-			    "characters");
+	if (why == 2)
+		return fail(e, ptr, "must not contain control "
+		    "characters");
 	return 0;
 }
 
@@ -401,6 +411,37 @@ static int is_uuid(const char *s, size_t n)
 			return 0;
 	}
 	return 1;
+}
+
+int sl_schema_string_ok(enum sl_ftype t, const char *const *values,
+    const char *s, size_t n)
+{
+	uint8_t sig[64];
+	size_t sn = 0;
+	int64_t ms;
+
+	switch (t) {
+	case SL_FT_VERSION:
+		return n == sizeof(SL_SCHEMA_VERSION) - 1 &&
+		    !memcmp(s, SL_SCHEMA_VERSION, n);
+	case SL_FT_ID:
+		return !id_fault((const unsigned char *)s, n);
+	case SL_FT_RECORD_ID:
+		return is_ulid(s, n) || is_uuid(s, n);
+	case SL_FT_TEXT:
+		return n <= SL_SCHEMA_TEXT_MAX;
+	case SL_FT_ENUM:
+		for (; values && *values; values++)
+			if (strlen(*values) == n && !memcmp(*values, s, n))
+				return 1;
+		return 0;
+	case SL_FT_DATETIME:
+		return !sl_rfc3339_parse(&ms, s, n);
+	case SL_FT_SIGNATURE:
+		return !sl_enc_unb64(sig, sizeof(sig), &sn, s, n) && sn == 64;
+	default:
+		return 0;
+	}
 }
 
 int sl_schema_recipient_key(const char *key)
@@ -472,17 +513,16 @@ static int check_field(const struct sl_field *f, const json_t *v,
 {
 	switch (f->type) {
 	case SL_FT_VERSION:
-		if (!json_is_string(v) ||
-		    strcmp(json_string_value(v), SL_SCHEMA_VERSION))
+		if (!json_is_string(v) || !sl_schema_string_ok(f->type, NULL,
+		    json_string_value(v), json_string_length(v)))
 			return fail(e, ptr, "must be \"%s\"",
 			    SL_SCHEMA_VERSION);
 		return 0;
 	case SL_FT_ID:
 		return check_id(v, ptr, e);
 	case SL_FT_RECORD_ID:
-		if (!json_is_string(v) ||
-		    !(is_ulid(json_string_value(v), json_string_length(v)) ||
-		    is_uuid(json_string_value(v), json_string_length(v))))
+		if (!json_is_string(v) || !sl_schema_string_ok(f->type, NULL,
+		    json_string_value(v), json_string_length(v)))
 			return fail(e, ptr, "must be a ULID (26 characters, "
 			    "Crockford base32, upper case) or a lower-case "
 			    "UUID");
@@ -526,27 +566,20 @@ static int check_field(const struct sl_field *f, const json_t *v,
 		if (!json_is_boolean(v))
 			return fail(e, ptr, "must be true or false");
 		return 0;
-	case SL_FT_DATETIME: {
-		int64_t ms;
-
-		if (!json_is_string(v) || sl_rfc3339_parse(&ms,
+	case SL_FT_DATETIME:
+		if (!json_is_string(v) || !sl_schema_string_ok(f->type, NULL,
 		    json_string_value(v), json_string_length(v)))
 			return fail(e, ptr, "must be an RFC 3339 date-time "
 			    "with a zone, e.g. 2026-03-01T09:30:00Z");
 		return 0;
-	}
 	case SL_FT_RECIPIENTS:
 		return check_recipients(v, ptr, e);
-	case SL_FT_SIGNATURE: {
-		uint8_t sig[64];
-		size_t n = 0;
-
-		if (!json_is_string(v) || sl_enc_unb64(sig, sizeof(sig), &n,
-		    json_string_value(v), json_string_length(v)) || n != 64)
+	case SL_FT_SIGNATURE:
+		if (!json_is_string(v) || !sl_schema_string_ok(f->type, NULL,
+		    json_string_value(v), json_string_length(v)))
 			return fail(e, ptr, "must be the base64 of a 64-byte "
 			    "Ed25519 signature");
 		return 0;
-	}
 	}
 	return fail(e, ptr, "unsupported type");
 }

@@ -82,6 +82,14 @@ const struct sl_field *sl_schema_find_other_text(const char *name);
 /** 1 when @key is a key of a recipient object (agency_type, ...). */
 int sl_schema_recipient_key(const char *key);
 
+/**
+ * 1 when s[0..n) (a string value, decoded) is a valid value of a field
+ * of string type @t (@values: an SL_FT_ENUM's enumeration), as
+ * sl_schema_validate() judges it; 0 otherwise, and for other types.
+ */
+int sl_schema_string_ok(enum sl_ftype t, const char *const *values,
+    const char *s, size_t n);
+
 /** The SL_RT_* bit of a client record type name, or 0. */
 unsigned sl_schema_rtype(const char *name);
 
