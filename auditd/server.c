@@ -81,6 +81,8 @@ struct loop {
 	struct sl_job *done;         /* finished, to answer, oldest first */
 	struct sl_job **done_tail;
 	_Atomic size_t inflight;     /* requests waiting for the writer */
+	struct sl_record_taken *taken;  /* the fast way's scratch */
+	size_t ntaken;
 };
 
 struct server {
@@ -276,22 +278,32 @@ static void job_items(struct job *jb, const struct offs *of, size_t n)
  * came). A record for another organisation, or records too large once
  * canonical, go the full way too, which says so for the right record.
  */
-static int take_fast(struct server *sv, struct job *jb,
+static int take_fast(struct loop *lp, struct job *jb,
     const struct sl_client *c, const uint8_t *body, size_t len)
 {
+	struct server *sv = lp->sv;
 	size_t cap = sv->cfg->max_batch;
 	size_t olen = strlen(c->organisation_id);
-	struct sl_record_taken *t = malloc(cap * sizeof(*t));
+	struct sl_record_taken *t;
 	struct offs *of = NULL;
 	size_t n = 0;
 	size_t i;
 	int batch = 0;
 	int ok = 0;
 
+	if (lp->ntaken < cap) {
+		struct sl_record_taken *g = realloc(lp->taken,
+		    cap * sizeof(*g));
+
+		if (!g)
+			return 0;
+		lp->taken = g;
+		lp->ntaken = cap;
+	}
+	t = lp->taken;
 	sl_buf_init(&jb->data, (size_t)SL_ENTRY_MAX * cap + 4096);
-	if (t)
-		n = sl_record_intake(&jb->data, t, cap, &batch, body, len,
-		    sv->keys->pseudo);
+	n = sl_record_intake(&jb->data, t, cap, &batch, body, len,
+	    sv->keys->pseudo);
 	if (!n)
 		goto out;
 	of = calloc(n, sizeof(*of));
@@ -324,7 +336,6 @@ out:
 		sl_buf_free(&jb->data);
 	}
 	free(of);
-	free(t);
 	return ok;
 }
 
@@ -362,7 +373,7 @@ static void post_decisions(struct loop *lp, struct evhttp_request *req,
 		    "stored, retry");
 		return;
 	}
-	if (take_fast(sv, jb, c, (const uint8_t *)body, len))
+	if (take_fast(lp, jb, c, (const uint8_t *)body, len))
 		goto submit;
 	/* The full way. Every JSON value of this request lives in the
 	 * thread's arena and is released before it ends (at out:). */
@@ -1514,6 +1525,7 @@ static void loop_free(struct loop *lp)
 	if (lp->base)
 		event_base_free(lp->base);
 	sl_hash_free(lp->hash);
+	free(lp->taken);
 	if (lp->sv)
 		pthread_mutex_destroy(&lp->mu);
 }

@@ -39,6 +39,11 @@ static int reserve(struct sl_buf *b, size_t n)
 	return 0;
 }
 
+int sl_buf_room(struct sl_buf *b, size_t n)
+{
+	return reserve(b, n);
+}
+
 int sl_buf_add(struct sl_buf *b, const void *p, size_t n)
 {
 	int rc = reserve(b, n);

@@ -24,6 +24,13 @@ void sl_buf_init(struct sl_buf *b, size_t max);
 /** Append @n bytes. SL_ETOOBIG past the maximum, SL_ENOMEM. */
 int sl_buf_add(struct sl_buf *b, const void *p, size_t n);
 
+/**
+ * Make room for @n more bytes at data + len, for a caller that writes
+ * them itself and then adds what it wrote to len. SL_ETOOBIG when that
+ * would pass the maximum, SL_ENOMEM.
+ */
+int sl_buf_room(struct sl_buf *b, size_t n);
+
 /** Append one byte. */
 int sl_buf_addc(struct sl_buf *b, uint8_t c);
 

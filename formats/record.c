@@ -68,6 +68,9 @@ static size_t nfld;
 static int f_child_id = -1, f_child_ref = -1, f_agency = -1, f_org = -1,
     f_rid = -1, f_did = -1;
 static uint8_t rank_of[2 * SL_RECORD_VIEW_FIELDS];
+/* Per record type (its position in record_type's enumeration), the ids
+ * of the fields it cannot be placed without. */
+static uint64_t req_ids[8][(2 * SL_RECORD_VIEW_FIELDS + 63) / 64];
 
 /*
  * The records of a log repeat one another's shape: the same keys in the
@@ -236,6 +239,15 @@ static void keys_build(void)
 	f_rid = field_named(f, nfld, "record_id");
 	f_did = field_named(f, nfld, "decision_id");
 	ranks_build();
+	for (i = 0; i < nfld; i++) {
+		if (f[i].req != SL_REQ_STRUCT)
+			continue;
+		for (j = 0; j < 8 && f[rt_field].values &&
+		    f[rt_field].values[j]; j++)
+			if (f[i].types & sl_schema_rtype(
+			    f[rt_field].values[j]))
+				req_ids[j][i / 64] |= UINT64_C(1) << (i % 64);
+	}
 }
 
 static int key_find(const uint8_t *p, size_t n)
@@ -640,6 +652,9 @@ struct lane {
 		uint32_t n[4];
 	} rc[SL_SCHEMA_RECIPIENTS_MAX];
 	size_t nrc;
+	uint8_t pos[2 * SL_RECORD_VIEW_FIELDS];   /* id -> its member */
+	uint8_t slot[2 * SL_RECORD_VIEW_FIELDS];  /* rank -> its member */
+	uint64_t used[(2 * SL_RECORD_VIEW_FIELDS + 63) / 64];   /* ranks */
 	char ref[SL_PSEUDO_LEN + 1];
 };
 
@@ -897,80 +912,95 @@ static int lane_has(const struct lane *l, int id)
 	return (int)(l->seen[id / 64] >> (id % 64) & 1);
 }
 
-static int put(struct sl_buf *out, const void *p, size_t n)
+/* The writer's cursor: room was made for all of it (sl_buf_room), since a
+ * record's canonical form is never longer than its bytes in the body
+ * plus what child_ref adds. */
+static uint8_t *w_mem(uint8_t *w, const void *p, size_t n)
 {
-	return sl_buf_add(out, p, n);
+	memcpy(w, p, n);
+	return w + n;
 }
 
-static int put_key(struct sl_buf *out, const char *name)
+static uint8_t *w_key(uint8_t *w, int id)
 {
-	return sl_buf_addc(out, '"') || put(out, name, strlen(name)) ||
-	    put(out, "\":", 2);
+	*w++ = '"';
+	w = w_mem(w, ids[id].name, ids[id].len);
+	*w++ = '"';
+	*w++ = ':';
+	return w;
 }
 
 /* Write @m's member: its key, and its value in canonical form. */
-static int lane_write(struct sl_buf *out, const struct lane *l,
+static uint8_t *lane_write(uint8_t *w, const struct lane *l,
     const struct lane_m *m)
 {
 	const uint8_t *p, *end;
 	size_t r, i;
 	int first = 1;
 
-	if (put_key(out, ids[m->id].name))
-		return -1;
+	w = w_key(w, m->id);
 	switch (m->kind) {
 	case LK_REF:
-		return sl_buf_addc(out, '"') ||
-		    put(out, l->ref, strlen(l->ref)) || sl_buf_addc(out, '"');
+		*w++ = '"';
+		w = w_mem(w, l->ref, SL_PSEUDO_LEN);
+		*w++ = '"';
+		return w;
 	case LK_SET:            /* plain strings, white space dropped */
-		if (sl_buf_addc(out, '['))
-			return -1;
+		*w++ = '[';
 		for (p = m->v + 1, end = m->v + m->n; p < end; p++) {
 			const uint8_t *q;
 
 			if (*p != '"')
 				continue;
 			q = memchr(p + 1, '"', (size_t)(end - p - 1));
-			if (!q || (!first && sl_buf_addc(out, ',')) ||
-			    put(out, p, (size_t)(q - p + 1)))
-				return -1;
+			if (!first)
+				*w++ = ',';
+			w = w_mem(w, p, (size_t)(q - p + 1));
 			first = 0;
 			p = q;
 		}
-		return sl_buf_addc(out, ']');
+		*w++ = ']';
+		return w;
 	case LK_RECIP:
-		if (sl_buf_addc(out, '['))
-			return -1;
+		*w++ = '[';
 		for (r = 0; r < l->nrc; r++) {
-			if ((r && sl_buf_addc(out, ',')) || sl_buf_addc(out, '{'))
-				return -1;
+			if (r)
+				*w++ = ',';
+			*w++ = '{';
 			first = 1;
 			for (i = 0; i < 4; i++) {
 				if (!l->rc[r].v[i])
 					continue;
-				if ((!first && sl_buf_addc(out, ',')) ||
-				    put_key(out, recip_keys[i]) ||
-				    put(out, l->rc[r].v[i], l->rc[r].n[i]))
-					return -1;
+				if (!first)
+					*w++ = ',';
+				*w++ = '"';
+				w = w_mem(w, recip_keys[i],
+				    strlen(recip_keys[i]));
+				*w++ = '"';
+				*w++ = ':';
+				w = w_mem(w, l->rc[r].v[i], l->rc[r].n[i]);
 				first = 0;
 			}
-			if (sl_buf_addc(out, '}'))
-				return -1;
+			*w++ = '}';
 		}
-		return sl_buf_addc(out, ']');
+		*w++ = ']';
+		return w;
 	}
-	return put(out, m->v, m->n);
+	return w_mem(w, m->v, m->n);
 }
 
-/* The member of key id @id, or NULL. */
-static const struct lane_m *lane_get(const struct lane *l, int id)
+/* The value of key id @id, without its quotes (a string field). */
+static const uint8_t *lane_str(const struct lane *l, int id, uint32_t *n)
 {
-	size_t i;
+	const struct lane_m *m;
 
-	for (i = 0; i < l->nm; i++)
-		if (l->m[i].id == id)
-			return &l->m[i];
-	return NULL;
+	if (id < 0 || !lane_has(l, id)) {
+		*n = 0;
+		return NULL;
+	}
+	m = &l->m[l->pos[id]];
+	*n = m->n - 2;
+	return m->v + 1;
 }
 
 /* One record object at p; its end, or NULL when the full way must judge
@@ -979,15 +1009,17 @@ static const uint8_t *lane_record(struct lane *l, const uint8_t *p,
     const uint8_t *end, struct sl_buf *out, struct sl_record_taken *t,
     const struct sl_pseudo *key)
 {
-	const struct lane_m *m;
-	struct lane_m *cm = NULL;
-	unsigned type;
-	size_t i, j;
-	char name[32];
+	const uint8_t *start = p;
+	struct lane_m *cm;
+	uint8_t *w, *w0;
+	const uint8_t *rt;
+	uint32_t rtn;
+	int j, wd;
 
 	l->nm = 0;
 	l->nrc = 0;
 	memset(l->seen, 0, sizeof(l->seen));
+	memset(l->used, 0, sizeof(l->used));
 	p = ws(p + 1, end);
 	for (;;) {
 		const uint8_t *k = p, *q;
@@ -1012,6 +1044,7 @@ static const uint8_t *lane_record(struct lane *l, const uint8_t *p,
 		p = ws(p + 1, end);
 		if (p >= end)
 			return NULL;
+		l->pos[id] = (uint8_t)l->nm;
 		nm = &l->m[l->nm++];
 		nm->rank = rank_of[id];
 		nm->kind = LK_RAW;
@@ -1031,58 +1064,59 @@ static const uint8_t *lane_record(struct lane *l, const uint8_t *p,
 			break;
 		return NULL;
 	}
+	p++;
 	/* the fields without which the record cannot be placed */
-	m = lane_get(l, rt_field);
-	if (!m || m->n - 2 >= sizeof(name))
+	rt = lane_str(l, rt_field, &rtn);
+	if (!rt)
 		return NULL;
-	memcpy(name, m->v + 1, m->n - 2);
-	name[m->n - 2] = '\0';
-	type = sl_schema_rtype(name);
-	for (i = 0; i < nfld; i++)
-		if (fld[i].req == SL_REQ_STRUCT && (fld[i].types & type) &&
-		    !lane_has(l, (int)i))
+	j = enum_find(rt_field, rt, rtn);
+	if (j < 0 || j >= 8)
+		return NULL;
+	for (wd = 0; wd < 3; wd++)
+		if (req_ids[j][wd] & ~l->seen[wd])
 			return NULL;
 	/* child_id goes, child_ref (its pseudonym) comes */
-	for (i = 0; i < l->nm; i++)
-		if (l->m[i].id == f_child_id)
-			cm = &l->m[i];
-	if (!cm || f_child_ref < 0 || sl_pseudo_child(l->ref, key,
-	    (const char *)cm->v + 1, cm->n - 2))
+	if (f_child_ref < 0 || !lane_has(l, f_child_id))
+		return NULL;
+	cm = &l->m[l->pos[f_child_id]];
+	if (sl_pseudo_child(l->ref, key, (const char *)cm->v + 1, cm->n - 2))
 		return NULL;
 	cm->id = (uint16_t)f_child_ref;
 	cm->rank = rank_of[f_child_ref];
 	cm->kind = LK_REF;
-	/* canonical order: insertion by rank (records come nearly sorted or
-	 * in a client's fixed order; forty members) */
-	for (i = 1; i < l->nm; i++) {
-		struct lane_m x = l->m[i];
-
-		for (j = i; j > 0 && l->m[j - 1].rank > x.rank; j--)
-			l->m[j] = l->m[j - 1];
-		l->m[j] = x;
+	/* canonical order: each member's place is its key's rank */
+	for (j = 0; j < (int)l->nm; j++) {
+		l->slot[l->m[j].rank] = (uint8_t)j;
+		l->used[l->m[j].rank / 64] |= UINT64_C(1) <<
+		    (l->m[j].rank % 64);
 	}
+	if (sl_buf_room(out, (size_t)(p - start) + 2 * SL_PSEUDO_LEN))
+		return NULL;
+	w0 = w = out->data + out->len;
+	*w++ = '{';
+	for (wd = 0; wd < 3; wd++) {
+		uint64_t bits = l->used[wd];
+
+		while (bits) {
+			int r = wd * 64 + __builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (w != w0 + 1)
+				*w++ = ',';
+			w = lane_write(w, l, &l->m[l->slot[r]]);
+		}
+	}
+	*w++ = '}';
 	t->canon = out->len;
-	if (sl_buf_addc(out, '{'))
-		return NULL;
-	for (i = 0; i < l->nm; i++)
-		if ((i && sl_buf_addc(out, ',')) || lane_write(out, l, &l->m[i]))
-			return NULL;
-	if (sl_buf_addc(out, '}'))
-		return NULL;
-	t->canon_len = out->len - t->canon;
-	m = lane_get(l, f_org);
-	t->org = m->v + 1;
-	t->org_len = m->n - 2;
-	m = lane_get(l, f_rid);
-	t->rid = m ? m->v + 1 : NULL;
-	t->rid_len = m ? m->n - 2 : 0;
-	m = lane_get(l, f_did);
-	t->did = m ? m->v + 1 : NULL;
-	t->did_len = m ? m->n - 2 : 0;
-	m = lane_get(l, rt_field);
-	t->rtype = m->v + 1;
-	t->rtype_len = m->n - 2;
-	return p + 1;
+	t->canon_len = (size_t)(w - w0);
+	out->len += t->canon_len;
+	out->data[out->len] = '\0';
+	t->org = lane_str(l, f_org, &t->org_len);
+	t->rid = lane_str(l, f_rid, &t->rid_len);
+	t->did = lane_str(l, f_did, &t->did_len);
+	t->rtype = rt;
+	t->rtype_len = rtn;
+	return p;
 }
 
 size_t sl_record_intake(struct sl_buf *out, struct sl_record_taken *t,
@@ -1091,14 +1125,13 @@ size_t sl_record_intake(struct sl_buf *out, struct sl_record_taken *t,
 {
 	const uint8_t *end = b + n;
 	const uint8_t *p;
-	struct lane *l;
+	/* per thread: a request's scratch, not a malloc each time */
+	static _Thread_local struct lane lane;
+	struct lane *l = &lane;
 	size_t k = 0;
 
 	pthread_once(&keys_once, keys_build);
 	if (f_child_id < 0 || f_agency < 0 || f_org < 0 || cap == 0)
-		return 0;
-	l = malloc(sizeof(*l));
-	if (!l)
 		return 0;
 	p = ws(b, end);
 	*batch = p < end && *p == '[';
@@ -1114,7 +1147,6 @@ size_t sl_record_intake(struct sl_buf *out, struct sl_record_taken *t,
 			break;
 		p = ws(p + 1, end);
 	}
-	free(l);
 	if (!p || !k)
 		return 0;
 	if (*batch) {
