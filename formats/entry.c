@@ -227,13 +227,24 @@ int sl_entry_build(struct sl_buf *out, const uint8_t prev[SL_HASH_LEN],
 	if (!rc)
 		rc = sl_buf_add(out, record, record_len);
 	if (!rc)
-		rc = sl_buf_addf(out, ",\"recorded_at\":\"%s\",\"seq\":%llu,"
-		    "\"submitted_by\":", ts, (unsigned long long)seq);
+		rc = sl_buf_adds(out, ",\"recorded_at\":\"");
+	if (!rc)
+		rc = sl_buf_adds(out, ts);
+	if (!rc)
+		rc = sl_buf_adds(out, "\",\"seq\":");
+	if (!rc)
+		rc = sl_buf_addi(out, (long long)seq);
+	if (!rc)
+		rc = sl_buf_adds(out, ",\"submitted_by\":");
 	if (!rc)
 		rc = sl_jcs_write_string(out, submitted_by,
 		    strlen(submitted_by));
 	if (!rc)
-		rc = sl_buf_addf(out, ",\"type\":\"%s\"}", tn);
+		rc = sl_buf_adds(out, ",\"type\":\"");
+	if (!rc)
+		rc = sl_buf_adds(out, tn);
+	if (!rc)
+		rc = sl_buf_adds(out, "\"}");
 	if (rc == SL_ETOOBIG)
 		return sl_err_set(e, rc, "entry would be larger than %zu bytes",
 		    out->max);

@@ -141,20 +141,44 @@ int sl_rfc3339_parse(int64_t *out, const char *s, size_t n)
 	return 0;
 }
 
+/* @n digits of @v, zero-padded, at @p (no printf: every entry and every
+ * answer carries one of these). */
+static char *put_digits(char *p, unsigned v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
 void sl_rfc3339_format(char out[SL_RFC3339_MS_LEN + 1], int64_t ms)
 {
 	int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
 	int64_t rem = ms - days * 86400000;
+	char *p = out;
 	int y;
 	unsigned m;
 	unsigned d;
 
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, SL_RFC3339_MS_LEN + 1,
-	    "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)y % 10000u, m % 13u,
-	    d % 32u, (unsigned)(rem / 3600000) % 24u,
-	    (unsigned)(rem / 60000 % 60), (unsigned)(rem / 1000 % 60),
-	    (unsigned)(rem % 1000));
+	p = put_digits(p, (unsigned)y % 10000u, 4);
+	*p++ = '-';
+	p = put_digits(p, m % 13u, 2);
+	*p++ = '-';
+	p = put_digits(p, d % 32u, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)(rem / 3600000) % 24u, 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(rem / 60000 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(rem / 1000 % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, (unsigned)(rem % 1000), 3);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 int sl_rfc3339_is_recorded(const char *s, size_t n, int64_t *ms)

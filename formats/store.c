@@ -627,6 +627,22 @@ static int is_client_type(int type)
 	return type >= SL_ET_DECISION && type <= SL_ET_INFORM_UPDATE;
 }
 
+/* The idempotency key prefix + id into kb (ids are at most 128 bytes; a
+ * longer one is cut, as it never reaches here). */
+static size_t id_key(char kb[300], const char *prefix, const char *id)
+{
+	size_t p = strlen(prefix);
+	size_t n = strlen(id);
+
+	if (p > 32)
+		p = 32;
+	if (n > 300 - 32)
+		n = 300 - 32;
+	memcpy(kb, prefix, p);
+	memcpy(kb + p, id, n);
+	return p + n;
+}
+
 /* Look up an idempotency key; 1 found (seq, hash filled), 0 not, <0 err */
 static int id_get(MDB_txn *txn, MDB_dbi dbi, const char *prefix,
     const char *id, uint64_t *seq, uint8_t hash[SL_HASH_LEN], int *mrc)
@@ -634,9 +650,8 @@ static int id_get(MDB_txn *txn, MDB_dbi dbi, const char *prefix,
 	char kb[300];
 	MDB_val k;
 	MDB_val v;
-	int n = snprintf(kb, sizeof(kb), "%s%s", prefix, id);
 
-	k.mv_size = (size_t)n;
+	k.mv_size = id_key(kb, prefix, id);
 	k.mv_data = kb;
 	*mrc = mdb_get(txn, dbi, &k, &v);
 	if (*mrc == MDB_NOTFOUND) {
@@ -661,9 +676,8 @@ static int id_put(MDB_txn *txn, MDB_dbi dbi, const char *prefix,
 	uint8_t vb[8 + SL_HASH_LEN];
 	MDB_val k;
 	MDB_val v = { sizeof(vb), vb };
-	int n = snprintf(kb, sizeof(kb), "%s%s", prefix, id);
 
-	k.mv_size = (size_t)n;
+	k.mv_size = id_key(kb, prefix, id);
 	k.mv_data = kb;
 	be64(vb, seq);
 	memcpy(vb + 8, hash, SL_HASH_LEN);
