@@ -199,8 +199,8 @@ int sl_sha2x_accelerated(void)
 	return __atomic_load_n(&accel, __ATOMIC_RELAXED);
 }
 
-TGT static void two_lanes(uint8_t out0[32], uint8_t out1[32], uint8_t pfx,
-    const uint8_t *m0, size_t n0, const uint8_t *m1, size_t n1)
+TGT static void two_lanes(uint8_t out0[32], uint8_t out1[32], uint8_t p0,
+    const uint8_t *m0, size_t n0, uint8_t p1, const uint8_t *m1, size_t n1)
 {
 	struct msg a;
 	struct msg b;
@@ -210,8 +210,8 @@ TGT static void two_lanes(uint8_t out0[32], uint8_t out1[32], uint8_t pfx,
 	size_t i;
 	size_t both;
 
-	msg_init(&a, pfx, m0, n0);
-	msg_init(&b, pfx, m1, n1);
+	msg_init(&a, p0, m0, n0);
+	msg_init(&b, p1, m1, n1);
 	lane_init(&x);
 	lane_init(&y);
 	both = a.blocks < b.blocks ? a.blocks : b.blocks;
@@ -240,17 +240,23 @@ static void one(uint8_t out[32], uint8_t pfx, const uint8_t *m, size_t n)
 	sl_hash_free(h);
 }
 
-void sl_sha2x_prefixed(uint8_t out0[32], uint8_t out1[32], uint8_t pfx,
-    const uint8_t *m0, size_t n0, const uint8_t *m1, size_t n1)
+void sl_sha2x_pair(uint8_t out0[32], uint8_t out1[32], uint8_t p0,
+    const uint8_t *m0, size_t n0, uint8_t p1, const uint8_t *m1, size_t n1)
 {
 #ifdef HAVE_X86
 	if (sl_sha2x_accelerated()) {
-		two_lanes(out0, out1, pfx, m0, n0, m1, n1);
+		two_lanes(out0, out1, p0, m0, n0, p1, m1, n1);
 		return;
 	}
 #endif
-	one(out0, pfx, m0, n0);
-	one(out1, pfx, m1, n1);
+	one(out0, p0, m0, n0);
+	one(out1, p1, m1, n1);
+}
+
+void sl_sha2x_prefixed(uint8_t out0[32], uint8_t out1[32], uint8_t pfx,
+    const uint8_t *m0, size_t n0, const uint8_t *m1, size_t n1)
+{
+	sl_sha2x_pair(out0, out1, pfx, m0, n0, pfx, m1, n1);
 }
 
 #ifndef HAVE_X86

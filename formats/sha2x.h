@@ -23,6 +23,10 @@
 void sl_sha2x_prefixed(uint8_t out0[32], uint8_t out1[32], uint8_t pfx,
     const uint8_t *m0, size_t n0, const uint8_t *m1, size_t n1);
 
+/** out0 = SHA-256(p0 || m0[0..n0)), out1 = SHA-256(p1 || m1[0..n1)). */
+void sl_sha2x_pair(uint8_t out0[32], uint8_t out1[32], uint8_t p0,
+    const uint8_t *m0, size_t n0, uint8_t p1, const uint8_t *m1, size_t n1);
+
 /** 1 when the two-lane SHA-NI code is in use on this CPU. */
 int sl_sha2x_accelerated(void);
 

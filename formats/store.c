@@ -6,6 +6,7 @@
 #include "formats/record.h"
 #include "formats/rfc3339.h"
 #include "formats/schema.h"
+#include "formats/sha2x.h"
 #include "formats/summary.h"
 
 #include <errno.h>
@@ -62,6 +63,7 @@ struct sl_store {
 	struct sl_hash *hash;
 	struct sl_buf rec;
 	struct sl_buf ent;
+	struct sl_buf chm;       /* a content hash's message, contiguous */
 	/* LMDB grows its map only when no transaction of this process is
 	 * active: read snapshots hold this shared, growth holds it alone. */
 	pthread_rwlock_t resize;
@@ -461,6 +463,7 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	sl_buf_init(&s->rec, SL_ENTRY_MAX);
 	sl_buf_init(&s->ent, SL_ENTRY_MAX);
+	sl_buf_init(&s->chm, SL_ENTRY_MAX + 512);
 	rc = sl_hash_new(&s->hash);
 	if (rc) {
 		sl_err_set(e, rc, "cannot set up SHA-256");
@@ -579,6 +582,7 @@ void sl_store_close(struct sl_store *s)
 	sl_hash_free(s->hash);
 	sl_buf_free(&s->rec);
 	sl_buf_free(&s->ent);
+	sl_buf_free(&s->chm);
 	pthread_rwlock_destroy(&s->resize);
 	free(s);
 }
@@ -715,6 +719,38 @@ static int content_hash(uint8_t out[SL_HASH_LEN], struct sl_store *s,
 	};
 
 	return sl_hash_sha256v(out, s->hash, parts, 3);
+}
+
+/*
+ * An item's content hash and its entry's leaf hash at once (sl_sha2x:
+ * two SHA-256 streams interleave on the one core, the writer's two
+ * largest hashes of every append). The entry is built first, as it
+ * will be stored if the item is new; a retry's is simply not stored.
+ */
+static int hash_pair(struct sl_store *s, struct sl_store_item *it,
+    const uint8_t *rec, size_t reclen, const uint8_t prev[SL_HASH_LEN],
+    uint8_t chash[SL_HASH_LEN], struct sl_err *e)
+{
+	const char *tn = sl_entry_type_name(it->type);
+	int rc;
+
+	sl_buf_reset(&s->ent);
+	rc = sl_entry_build(&s->ent, prev, rec, reclen, it->recorded_ms,
+	    it->seq, it->submitted_by, it->type, e);
+	if (rc)
+		return rc;
+	/* the content hash's parts, as content_hash() takes them */
+	sl_buf_reset(&s->chm);
+	if (sl_buf_add(&s->chm, tn, strlen(tn) + 1) ||
+	    sl_buf_add(&s->chm, it->submitted_by,
+	    strlen(it->submitted_by) + 1) ||
+	    sl_buf_add(&s->chm, rec, reclen))
+		return content_hash(chash, s, it, rec, reclen) ||
+		    sl_hash_leaf(it->leaf, s->hash, s->ent.data, s->ent.len) ?
+		    sl_err_set(e, SL_ECRYPTO, "cannot hash an entry") : 0;
+	sl_sha2x_pair(it->leaf, chash, 0x00, s->ent.data, s->ent.len,
+	    s->chm.data[0], s->chm.data + 1, s->chm.len - 1);
+	return 0;
 }
 
 static int read_existing(struct sl_store_item *it, struct sl_store *s,
@@ -938,8 +974,14 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 			rb = it->canon;
 			rl = it->canon_len;
 		}
-		if (!rc)
+		if (!rc && it->raw) {
 			rc = content_hash(chash, s, it, rb, rl);
+		} else if (!rc) {
+			/* its place if it is new; a retry gets the original's */
+			it->seq = size;
+			it->recorded_ms = now > last_ms ? now : last_ms;
+			rc = hash_pair(s, it, rb, rl, last, chash, e);
+		}
 		if (rc)
 			goto out;
 		if (!it->raw && is_client_type(it->type) && rid) {
@@ -977,19 +1019,6 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 				    (unsigned long long)oseq);
 				goto out;
 			}
-		}
-		if (!it->raw) {
-			it->seq = size;
-			it->recorded_ms = now > last_ms ? now : last_ms;
-			sl_buf_reset(&s->ent);
-			rc = sl_entry_build(&s->ent, last, rb, rl,
-			    it->recorded_ms, it->seq,
-			    it->submitted_by, it->type, e);
-			if (!rc)
-				rc = sl_hash_leaf(it->leaf, s->hash,
-				    s->ent.data, s->ent.len);
-			if (rc)
-				goto out;
 		}
 		be64(kb, it->seq);
 		v.mv_size = it->raw ? it->raw_len : s->ent.len;

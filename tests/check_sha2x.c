@@ -41,6 +41,14 @@ START_TEST(test_sha2x_matches_openssl_every_length)
 		reference(rx, 0x01, buf + 3, b);
 		reference(ry, 0x01, buf, a);
 		ck_assert(!memcmp(x, rx, 32) && !memcmp(y, ry, 32));
+		/* a prefix of its own for each (the store's leaf and content
+		 * hashes) */
+		sl_sha2x_pair(x, y, 0x00, buf + 1, a, (uint8_t)('a' + a % 26),
+		    buf + 5, b);
+		reference(rx, 0x00, buf + 1, a);
+		reference(ry, (uint8_t)('a' + a % 26), buf + 5, b);
+		ck_assert_msg(!memcmp(x, rx, 32) && !memcmp(y, ry, 32),
+		    "pair, lengths %zu and %zu", a, b);
 	}
 }
 END_TEST
