@@ -782,6 +782,38 @@ static const uint8_t *lane_text(const uint8_t *p, const uint8_t *end)
 	return q;
 }
 
+/* A key at p (plain ASCII, no escapes): its name in *k, *kn; returns
+ * where its value starts (past the colon and white space), or NULL. */
+static const uint8_t *lane_key(const uint8_t *p, const uint8_t *end,
+    const uint8_t **k, size_t *kn)
+{
+	unsigned fl;
+
+	*k = p + 1;
+	if (p >= end || *p != '"' || !(p = lane_string(p, end, kn, &fl)) ||
+	    fl)
+		return NULL;
+	p = ws(p, end);
+	if (p >= end || *p != ':')
+		return NULL;
+	p = ws(p + 1, end);
+	return p < end ? p : NULL;
+}
+
+/* After a member or an element at *p: 1 at a comma (*p moved past it),
+ * 0 at @close (*p past it), -1 at anything else. */
+static int lane_next(const uint8_t **p, const uint8_t *end, uint8_t close)
+{
+	const uint8_t *q = ws(*p, end);
+
+	if (q < end && *q == ',') {
+		*p = ws(q + 1, end);
+		return 1;
+	}
+	*p = q + 1;
+	return q < end && *q == close ? 0 : -1;
+}
+
 static const uint8_t *lane_recipients(struct lane *l, const uint8_t *p,
     const uint8_t *end)
 {
@@ -790,33 +822,26 @@ static const uint8_t *lane_recipients(struct lane *l, const uint8_t *p,
 		return p + 1;
 	for (;;) {
 		unsigned have = 0;
+		int more;
 
 		if (p >= end || *p != '{' || l->nrc == SL_SCHEMA_RECIPIENTS_MAX)
 			return NULL;
 		memset(&l->rc[l->nrc], 0, sizeof(l->rc[0]));
 		p = ws(p + 1, end);
-		for (;;) {
-			const uint8_t *k = p, *q;
+		do {
+			const uint8_t *k, *q;
 			size_t dl;
-			unsigned fl;
 			int i, j;
 
-			if (p >= end || *p != '"' ||
-			    !(p = lane_string(p, end, &dl, &fl)) || fl)
+			if (!(p = lane_key(p, end, &k, &dl)))
 				return NULL;
 			for (i = 0; i < 4; i++)
 				if (strlen(recip_keys[i]) == dl &&
-				    !memcmp(k + 1, recip_keys[i], dl))
+				    !memcmp(k, recip_keys[i], dl))
 					break;
 			if (i == 4 || (have & 1u << i))
 				return NULL;
 			have |= 1u << i;
-			p = ws(p, end);
-			if (p >= end || *p != ':')
-				return NULL;
-			p = ws(p + 1, end);
-			if (p >= end)
-				return NULL;
 			q = i == 0 ? lane_enum(p, end, f_agency, &j) :
 			    i == 1 ? lane_text(p, end) :
 			    lane_plain(p, end, SL_FT_ID, NULL);
@@ -824,26 +849,20 @@ static const uint8_t *lane_recipients(struct lane *l, const uint8_t *p,
 				return NULL;
 			l->rc[l->nrc].v[i] = p;
 			l->rc[l->nrc].n[i] = (uint32_t)(q - p);
-			p = ws(q, end);
-			if (p < end && *p == ',') {
-				p = ws(p + 1, end);
-				continue;
-			}
-			if (p < end && *p == '}')
-				break;
-			return NULL;
-		}
+			p = q;
+			more = lane_next(&p, end, '}');
+			if (more < 0)
+				return NULL;
+		} while (more);
 		if (!(have & 1))        /* agency_type is required */
 			return NULL;
 		l->nrc++;
-		p = ws(p + 1, end);
-		if (p < end && *p == ',') {
-			p = ws(p + 1, end);
-			continue;
+		switch (lane_next(&p, end, ']')) {
+		case 0:
+			return p;
+		case -1:
+			return NULL;
 		}
-		if (p < end && *p == ']')
-			return p + 1;
-		return NULL;
 	}
 }
 
@@ -862,12 +881,12 @@ static const uint8_t *lane_set(int field, const uint8_t *p,
 		    (have & UINT32_C(1) << j))
 			return NULL;    /* listed twice: the full way says so */
 		have |= UINT32_C(1) << j;
-		p = ws(p, end);
-		if (p < end && *p == ',') {
-			p = ws(p + 1, end);
-			continue;
+		switch (lane_next(&p, end, ']')) {
+		case 0:
+			return p;
+		case -1:
+			return NULL;
 		}
-		return p < end && *p == ']' ? p + 1 : NULL;
 	}
 }
 
@@ -1022,28 +1041,20 @@ static const uint8_t *lane_record(struct lane *l, const uint8_t *p,
 	memset(l->used, 0, sizeof(l->used));
 	p = ws(p + 1, end);
 	for (;;) {
-		const uint8_t *k = p, *q;
+		const uint8_t *k, *q;
 		struct lane_m *nm;
 		size_t dl;
-		unsigned fl;
 		int idx, id;
 
-		if (p >= end || *p != '"' ||
-		    !(p = lane_string(p, end, &dl, &fl)) || fl)
+		if (!(p = lane_key(p, end, &k, &dl)))
 			return NULL;
-		idx = key_find(k + 1, dl);
+		idx = key_find(k, dl);
 		if (idx < 0)
 			return NULL;
 		id = idx & 0x100 ? SL_RECORD_VIEW_FIELDS + (idx & 0xff) : idx;
 		if (lane_has(l, id))
 			return NULL;        /* a duplicate key */
 		l->seen[id / 64] |= UINT64_C(1) << (id % 64);
-		p = ws(p, end);
-		if (p >= end || *p != ':')
-			return NULL;
-		p = ws(p + 1, end);
-		if (p >= end)
-			return NULL;
 		l->pos[id] = (uint8_t)l->nm;
 		nm = &l->m[l->nm++];
 		nm->rank = rank_of[id];
@@ -1055,16 +1066,13 @@ static const uint8_t *lane_record(struct lane *l, const uint8_t *p,
 		if (!q)
 			return NULL;
 		nm->n = (uint32_t)(q - p);
-		p = ws(q, end);
-		if (p < end && *p == ',') {
-			p = ws(p + 1, end);
-			continue;
-		}
-		if (p < end && *p == '}')
+		p = q;
+		idx = lane_next(&p, end, '}');
+		if (idx < 0)
+			return NULL;
+		if (!idx)
 			break;
-		return NULL;
 	}
-	p++;
 	/* the fields without which the record cannot be placed */
 	rt = lane_str(l, rt_field, &rtn);
 	if (!rt)
