@@ -71,6 +71,11 @@ static uint8_t rank_of[2 * SL_RECORD_VIEW_FIELDS];
 /* Per record type (its position in record_type's enumeration), the ids
  * of the fields it cannot be placed without. */
 static uint64_t req_ids[8][(2 * SL_RECORD_VIEW_FIELDS + 63) / 64];
+/* A recipient's keys (the schema's, sl_schema_recipient_key) in
+ * canonical order; a recipient's slots follow it. */
+static const char *const recip_keys[4] = {
+	"agency_type", "agency_type_text", "org", "role"
+};
 
 /*
  * The records of a log repeat one another's shape: the same keys in the
@@ -160,15 +165,12 @@ static size_t val_hash(int field, const uint8_t *p, size_t n)
 	return (key_hash(p, n) * 4 + (size_t)field * 97) & (VALS_SLOTS - 1);
 }
 
-static int field_named(const struct sl_field *f, size_t nf,
-    const char *name)
-{
-	size_t i;
+static int key_find(const uint8_t *p, size_t n);
 
-	for (i = 0; i < nf; i++)
-		if (!strcmp(f[i].name, name))
-			return (int)i;
-	return -1;
+/* The schema index of a field name (keys_build, once the keys are in). */
+static int named(const char *name)
+{
+	return key_find((const uint8_t *)name, strlen(name));
 }
 
 static int id_name_cmp(const void *a, const void *b)
@@ -232,13 +234,16 @@ static void keys_build(void)
 	}
 	fld = f;
 	nfld = nf < SL_RECORD_VIEW_FIELDS ? nf : SL_RECORD_VIEW_FIELDS;
-	f_child_id = field_named(f, nfld, "child_id");
-	f_child_ref = field_named(f, nfld, "child_ref");
-	f_agency = field_named(f, nfld, "deciding_agency_type");
-	f_org = field_named(f, nfld, "organisation_id");
-	f_rid = field_named(f, nfld, "record_id");
-	f_did = field_named(f, nfld, "decision_id");
+	f_child_id = named("child_id");
+	f_child_ref = named("child_ref");
+	f_agency = named("deciding_agency_type");
+	f_org = named("organisation_id");
+	f_rid = named("record_id");
+	f_did = named("decision_id");
 	ranks_build();
+	for (i = 0; i < 4; i++)         /* the schema changed: stand down */
+		if (!sl_schema_recipient_key(recip_keys[i]))
+			f_agency = -1;
 	for (i = 0; i < nfld; i++) {
 		if (f[i].req != SL_REQ_STRUCT)
 			continue;
@@ -635,12 +640,6 @@ struct lane_m {
 	uint16_t id;              /* key id (field i, companion 96 + i) */
 	const uint8_t *v;         /* the value's bytes in the body */
 	uint32_t n;
-};
-
-/* A recipient's members in canonical order: agency_type,
- * agency_type_text, org, role (NULL when absent). */
-static const char *const recip_keys[4] = {
-	"agency_type", "agency_type_text", "org", "role"
 };
 
 struct lane {

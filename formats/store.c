@@ -706,19 +706,36 @@ static const char *str_field(const json_t *rec, const char *name)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* Content hash for idempotency: type, submitter and canonical record. */
-static int content_hash(uint8_t out[SL_HASH_LEN], struct sl_store *s,
-    const struct sl_store_item *it, const uint8_t *rec, size_t reclen)
+/* The content hash's message, for idempotency, into s->chm: the type
+ * and the submitter, each with its NUL, then the canonical record. */
+static int content_msg(struct sl_store *s, const struct sl_store_item *it,
+    const uint8_t *rec, size_t reclen, struct sl_err *e)
 {
 	const char *tn = sl_entry_type_name(it->type);
-	const struct sl_hash_part parts[5] = {
-		{ tn, strlen(tn) + 1 },              /* with its NUL */
-		{ it->submitted_by, strlen(it->submitted_by) + 1 },
-		{ rec, reclen },
-		{ NULL, 0 }, { NULL, 0 },
-	};
 
-	return sl_hash_sha256v(out, s->hash, parts, 3);
+	sl_buf_reset(&s->chm);
+	if (sl_buf_add(&s->chm, tn, strlen(tn) + 1) ||
+	    sl_buf_add(&s->chm, it->submitted_by,
+	    strlen(it->submitted_by) + 1) ||
+	    sl_buf_add(&s->chm, rec, reclen))
+		return sl_err_set(e, SL_ENOMEM, "out of memory hashing a "
+		    "record");
+	return 0;
+}
+
+static int content_hash(uint8_t out[SL_HASH_LEN], struct sl_store *s,
+    const struct sl_store_item *it, const uint8_t *rec, size_t reclen,
+    struct sl_err *e)
+{
+	struct sl_hash_part part;
+	int rc = content_msg(s, it, rec, reclen, e);
+
+	if (rc)
+		return rc;
+	part.p = s->chm.data;
+	part.n = s->chm.len;
+	return sl_hash_sha256v(out, s->hash, &part, 1) ?
+	    sl_err_set(e, SL_ECRYPTO, "cannot hash a record") : 0;
 }
 
 /*
@@ -731,23 +748,17 @@ static int hash_pair(struct sl_store *s, struct sl_store_item *it,
     const uint8_t *rec, size_t reclen, const uint8_t prev[SL_HASH_LEN],
     uint8_t chash[SL_HASH_LEN], struct sl_err *e)
 {
-	const char *tn = sl_entry_type_name(it->type);
 	int rc;
 
 	sl_buf_reset(&s->ent);
 	rc = sl_entry_build(&s->ent, prev, rec, reclen, it->recorded_ms,
 	    it->seq, it->submitted_by, it->type, e);
+	if (!rc)
+		rc = content_msg(s, it, rec, reclen, e);
 	if (rc)
 		return rc;
-	/* the content hash's parts, as content_hash() takes them */
-	sl_buf_reset(&s->chm);
-	if (sl_buf_add(&s->chm, tn, strlen(tn) + 1) ||
-	    sl_buf_add(&s->chm, it->submitted_by,
-	    strlen(it->submitted_by) + 1) ||
-	    sl_buf_add(&s->chm, rec, reclen))
-		return content_hash(chash, s, it, rec, reclen) ||
-		    sl_hash_leaf(it->leaf, s->hash, s->ent.data, s->ent.len) ?
-		    sl_err_set(e, SL_ECRYPTO, "cannot hash an entry") : 0;
+	/* the leaf's prefix is 0x00; the content message's is its own
+	 * first byte */
 	sl_sha2x_pair(it->leaf, chash, 0x00, s->ent.data, s->ent.len,
 	    s->chm.data[0], s->chm.data + 1, s->chm.len - 1);
 	return 0;
@@ -975,7 +986,7 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 			rl = it->canon_len;
 		}
 		if (!rc && it->raw) {
-			rc = content_hash(chash, s, it, rb, rl);
+			rc = content_hash(chash, s, it, rb, rl, e);
 		} else if (!rc) {
 			/* its place if it is new; a retry gets the original's */
 			it->seq = size;
