@@ -24,7 +24,7 @@ run_pack() { # run_pack FLAGS... -> "whole integrity summaries rules reports"
 	s=$(now)
 	build/sharelog-report pack "$S" --out "$OUT/pack" "$@" > "$OUT/pack.log"
 	e=$(now)
-	sed -n 's/.*integrity \([0-9.]*\) s, summaries \([0-9.]*\) s.*rules \([0-9.]*\) s, reports \([0-9.]*\) s/\1 \2 \3 \4/p' "$OUT/pack.log" |
+	sed -n 's/.*integrity[^0-9]*\([0-9.]*\) s, summaries \([0-9.]*\) s.*threads and log \([0-9.]*\) s, reports \([0-9.]*\) s/\1 \2 \3 \4/p' "$OUT/pack.log" |
 		awk -v w="$(echo "$e - $s" | bc)" '{print w, $0}'
 }
 : > "$OUT/rep-int"; : > "$OUT/rep-pub"
@@ -93,8 +93,8 @@ N=$(($(wc -l < "$D/comp-1m.jsonl")))
 {
 	echo "Measured $(date -u +%FT%TZ) on $(nproc) cores; $N records in the store; medians of $ROUNDS runs."
 	echo
-	echo "    internal pack (11 reports): whole command $(col 1 "$OUT/rep-int") s = integrity $(col 2 "$OUT/rep-int") s + summaries $(col 3 "$OUT/rep-int") s + rules $(col 4 "$OUT/rep-int") s + reports $(col 5 "$OUT/rep-int") s"
-	echo "    published pack (10 reports, disclosure control): whole command $(col 1 "$OUT/rep-pub") s = integrity $(col 2 "$OUT/rep-pub") s + summaries $(col 3 "$OUT/rep-pub") s + rules $(col 4 "$OUT/rep-pub") s + reports $(col 5 "$OUT/rep-pub") s"
+	echo "    internal pack (11 reports): whole command $(col 1 "$OUT/rep-int") s = integrity with each record judged $(col 2 "$OUT/rep-int") s + summaries $(col 3 "$OUT/rep-int") s + threads and log $(col 4 "$OUT/rep-int") s + reports $(col 5 "$OUT/rep-int") s"
+	echo "    published pack (10 reports, disclosure control): whole command $(col 1 "$OUT/rep-pub") s = integrity with each record judged $(col 2 "$OUT/rep-pub") s + summaries $(col 3 "$OUT/rep-pub") s + threads and log $(col 4 "$OUT/rep-pub") s + reports $(col 5 "$OUT/rep-pub") s"
 	echo "    the reports from the kept summaries (summaries + reports): internal $(agg "$OUT/rep-int") s, published $(agg "$OUT/rep-pub") s"
 	echo "    postgresql: $PG"
 	echo "    one child's trail ($TROWS rows, proofs included, whole command): median $TRAIL ms"

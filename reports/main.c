@@ -184,7 +184,8 @@ static int pack(int argc, char **argv)
 	printf("pack written to %s: %d reports%s, checkpoint %s size %llu\n",
 	    o.out, r.files, o.unsuppressed ? " (INTERNAL, unsuppressed)" : "",
 	    r.origin, (unsigned long long)r.size);
-	printf("  integrity %.2f s, summaries %.2f s%s, rules %.2f s, reports "
+	printf("  integrity (and each record judged) %.2f s, summaries %.2f s%s, "
+	    "threads and log %.2f s, reports "
 	    "%.2f s\n", r.verify_s, r.load_s, r.derived ? " (derived from the "
 	    "entries)" : " (kept in the store)", r.comp_s, r.reports_s);
 	return 0;

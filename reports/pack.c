@@ -1954,7 +1954,10 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	struct sl_verify_result *vr = NULL;
 	/* the pack reads neither the threads table nor the child and case
 	 * index: sharelog-verify checks them, for the trails */
-	struct sl_verify_opts vo = { NULL, 0, NULL, 0, o->threads, 1 };
+	struct sl_verify_opts vo = { NULL, 0, NULL, 0, o->threads, 1, NULL,
+		NULL };
+	struct sl_err src_e = { 0, "" };
+	int src_rc;
 	struct sl_comp_opts co;
 	struct stat st;
 	char tmp[4096];
@@ -1987,7 +1990,40 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	c->fi_not = (uint8_t)code_of("family_informed", "not_informed");
 	c->fi_later = (uint8_t)code_of("family_informed", "will_inform_later");
 
-	/* 1. integrity first: figures from an altered log mean nothing */
+	/*
+	 * 1. integrity first: figures from an altered log mean nothing. The
+	 * pass walks every record anyway, so the recording rules judge each
+	 * one on its own as it goes by (sl_comp_visit); that needs the
+	 * checkpoint's size and the as-of time, from the summaries source,
+	 * opened first. A source that cannot be opened waits for the
+	 * verdict: an altered log is named as such first.
+	 */
+	t0 = now_s();
+	src_rc = sl_rsource_open(&c->src, o->path, o->at, o->threads, 1,
+	    &src_e);
+	res->load_s = now_s() - t0;
+	if (!src_rc) {
+		c->sum = c->src->sum;
+		c->size = c->src->size;
+		c->as_of = o->as_of_ms != INT64_MIN ? o->as_of_ms :
+		    c->sum[c->size - 1].recorded_ms;
+		memset(&co, 0, sizeof(co));
+		co.policy = o->policy;
+		co.as_of_ms = c->as_of;
+		co.from_ms = INT64_MIN;
+		co.to_ms = INT64_MAX;
+		co.upto = c->size;
+		co.threads = o->threads;
+		t0 = now_s();
+		rc = sl_comp_begin(&c->comp, o->path, &co, e);
+		if (rc) {
+			sl_err_prefix(e, "completeness");
+			goto out;
+		}
+		res->comp_s = now_s() - t0;
+		vo.visit = sl_comp_visit;
+		vo.visit_ctx = c->comp;
+	}
 	t0 = now_s();
 	rc = sl_verify_log(vr, o->path, &vo, e);
 	if (rc == SL_EINTEGRITY) {
@@ -1998,21 +2034,18 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	if (rc)
 		goto out;
 	res->verify_s = now_s() - t0;
+	if (src_rc) {
+		*e = src_e;
+		rc = src_rc;
+		goto out;
+	}
 
 	/* 2. the summaries as of the checkpoint */
 	t0 = now_s();
-	rc = sl_rsource_open(&c->src, o->path, o->at, o->threads, 1, e);
-	if (rc)
-		goto out;
-	c->sum = c->src->sum;
-	c->size = c->src->size;
 	res->size = c->size;
 	memcpy(res->root, c->src->root, SL_HASH_LEN);
 	snprintf(res->origin, sizeof(res->origin), "%s", c->src->origin);
 	res->derived = c->src->derived;
-	res->load_s = now_s() - t0;
-	c->as_of = o->as_of_ms != INT64_MIN ? o->as_of_ms :
-	    c->sum[c->size - 1].recorded_ms;
 	if (o->org) {
 		struct sl_hash *h;
 		json_t *js = json_string(o->org);
@@ -2035,17 +2068,12 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	rc = select_records(c);
 	if (rc)
 		goto out;
+	res->load_s += now_s() - t0;
 
-	/* 3. the recording rules */
+	/* 3. the recording rules: each record was judged on its own during
+	 * the integrity pass; now the threads and the log */
 	t0 = now_s();
-	memset(&co, 0, sizeof(co));
-	co.policy = o->policy;
-	co.as_of_ms = c->as_of;
-	co.from_ms = INT64_MIN;
-	co.to_ms = INT64_MAX;
-	co.upto = c->size;
-	co.threads = o->threads;
-	rc = sl_comp_run(&c->comp, o->path, &co, e);
+	rc = sl_comp_end(c->comp);
 	if (rc) {
 		sl_err_prefix(e, "completeness");
 		goto out;
@@ -2055,7 +2083,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		rc = build_threads(c);
 	if (rc)
 		goto out;
-	res->comp_s = now_s() - t0;
+	res->comp_s += now_s() - t0;
 
 	/* 4. the reports, into a new folder renamed into place at the end */
 	t0 = now_s();

@@ -43,9 +43,10 @@ struct sl_pack_result {
 	char origin[256];
 	int files;                /* CSV files written */
 	int derived;              /* summaries derived (none were kept) */
-	double verify_s;          /* integrity */
+	double verify_s;          /* integrity, each record judged on the
+				     way (phase 1 of the rules) */
 	double load_s;            /* summaries */
-	double comp_s;            /* completeness rules */
+	double comp_s;            /* the rest of the rules: threads, log */
 	double reports_s;         /* the eleven reports, written */
 };
 

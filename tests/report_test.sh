@@ -73,6 +73,12 @@ expect 0 "$SD" export --store "$S" "$D/b"
 expect 0 "$SR" pack "$D/b" --out "$D/bp" --period month --checkpoint "$size"
 has "$D/out" "(derived from the entries)"
 same "$D/sp" "$D/bp"
+# internal packs too (every rule's count, the overdue list by decision_id):
+# a store's records are judged during its integrity pass, past the
+# checkpoint's size too (the log grew), a bundle's after the pass
+expect 0 "$SR" pack "$S" --out "$D/spi" --period month --unsuppressed --checkpoint "$size"
+expect 0 "$SR" pack "$D/b" --out "$D/bpi" --period month --unsuppressed --checkpoint "$size"
+same "$D/spi" "$D/bpi"
 expect 0 "$SR" pack "$S" --out "$D/sp2" --period month --checkpoint "$size"
 same "$D/sp" "$D/sp2"
 # one organisation; several periods

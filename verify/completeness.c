@@ -10,6 +10,11 @@
  * follow_up; repeated_text meanwhile on a thread of its own). Entry
  * bytes stay where they are (the bundle's map, the store's snapshot) for
  * the whole run; views point into them.
+ *
+ * A store's phase 1 can also be done by visits from the integrity pass
+ * (sl_comp_begin/visit/end), which walks every record anyway: the view
+ * it hands over is then of its own copy of the entry, so the one pointer
+ * kept past the visit (the decision_id's) is moved into this run's bytes.
  */
 #define _GNU_SOURCE
 #include "verify/completeness.h"
@@ -155,6 +160,9 @@ struct sl_comp_result {
 	struct sl_comp_org *orgstats;
 	uint64_t judged, errors, warnings;
 	double seconds;
+	double t0, t_read;
+	struct worker *vw;        /* sl_comp_visit's, SL_COMP_VISITORS */
+	int visited;              /* phase 1 was done by the visits */
 	int overlay[SL_RECORD_VIEW_FIELDS];
 	int f_record_id, f_refers, f_decision_id, f_decided, f_org;
 	/* the policy's rules that are not plain requirements, by kind:
@@ -455,15 +463,23 @@ static int judge(struct sl_comp_result *r, struct vec *raws,
 	return 0;
 }
 
-/* Judge entry @seq on its own; @pe is its envelope when already peeked. */
+/*
+ * Judge entry @seq on its own; @pe is its envelope when already peeked.
+ * @pv is its record's view when the caller has already walked it (the
+ * integrity pass, sl_comp_visit) over a copy of the entry starting at
+ * @at: what the run keeps past the call is then placed in the run's own
+ * bytes of the entry instead.
+ */
 static int one_entry(struct worker *w, uint64_t seq,
-    const struct sl_entry_view *pe)
+    const struct sl_entry_view *pe, const struct sl_record_view *pv,
+    const uint8_t *at)
 {
 	struct sl_comp_result *r = w->r;
 	struct ent *en = &r->ents[seq];
 	struct unit *u = &r->units[seq];
 	struct sl_entry_view ev;
-	struct sl_record_view v;
+	struct sl_record_view own;
+	const struct sl_record_view *vp = pv ? pv : &own;
 	const uint8_t *x;
 	size_t n;
 
@@ -483,26 +499,29 @@ static int one_entry(struct worker *w, uint64_t seq,
 		u->flags = U_SKIP;
 		return 0;
 	}
-	if (sl_record_view_scan(&v, ev.record, ev.record_len, &w->e)) {
+	if (!pv && sl_record_view_scan(&own, ev.record, ev.record_len,
+	    &w->e)) {
 		u->flags = U_BAD;
 		return 0;
 	}
 	u->flags = U_CLIENT | (is_judged(ev.type) ? U_JUDGED : 0);
 	w->follow += is_follow_up(u);
-	x = fv(&v, r->f_record_id, &n);
+	x = fv(vp, r->f_record_id, &n);
 	if (x)
 		hash128(u->rid, x, n);
-	x = fv(&v, r->f_refers, &n);
+	x = fv(vp, r->f_refers, &n);
 	if (x)
 		hash128(u->ref, x, n);
-	u->didp = fv(&v, r->f_decision_id, &n);
+	u->didp = fv(vp, r->f_decision_id, &n);
 	u->didn = (uint32_t)n;
+	if (u->didp && pv && at != en->p)
+		u->didp = en->p + (u->didp - at);
 	if (u->didp)
 		hash128(u->did, u->didp, n);
-	x = fv(&v, r->f_decided, &n);
+	x = fv(vp, r->f_decided, &n);
 	if (!x || sl_record_value_time(&u->decided_ms, x, n))
 		u->decided_ms = INT64_MIN;
-	x = fv(&v, r->f_org, &n);
+	x = fv(vp, r->f_org, &n);
 	if (x) {
 		uint64_t h[2];
 		size_t slot;
@@ -519,12 +538,12 @@ static int one_entry(struct worker *w, uint64_t seq,
 		}
 	}
 	/* a follow-up, or a reconsideration (judged and a follow-up too) */
-	if (refers_applies(r, &v))
+	if (refers_applies(r, vp))
 		u->flags |= U_REFERS;
 	if (is_judged(ev.type) &&
-	    thread_checks(r, &w->cands, &w->reps, &v, seq, 1))
+	    thread_checks(r, &w->cands, &w->reps, vp, seq, 1))
 		return SL_ENOMEM;
-	return judge(r, &w->raws, &v, seq, ev.recorded_ms, 1);
+	return judge(r, &w->raws, vp, seq, ev.recorded_ms, 1);
 }
 
 /*
@@ -554,7 +573,7 @@ static void work_bytes(struct worker *w)
 		    !r->ents[ev.seq].p) {
 			r->ents[ev.seq].p = p;
 			r->ents[ev.seq].n = n;
-			w->rc = one_entry(w, ev.seq, &ev);
+			w->rc = one_entry(w, ev.seq, &ev, NULL, NULL);
 			w->seen++;
 		}
 		p += n + 1;
@@ -580,7 +599,7 @@ static void *work(void *arg)
 			continue;
 		}
 		for (s = w->from; s < w->to && !w->rc; s++)
-			w->rc = one_entry(w, s, NULL);
+			w->rc = one_entry(w, s, NULL, NULL, NULL);
 	}
 	return NULL;
 }
@@ -637,30 +656,33 @@ static void run_workers(void *(*fn)(void *), void *base, size_t size, int n)
 			pthread_join(th[t], NULL);
 }
 
-static int phase1(struct sl_comp_result *r, int threads)
+/* Workers' scratch, ready for slices or for visits. */
+static void workers_init(struct sl_comp_result *r, struct worker *w, int n,
+    struct slices *sl)
 {
-	struct worker w[64];
-	uint64_t seen = 0;
-	struct slices sl;
 	int t;
-	int rc = 0;
 
-	threads = thread_count(threads, r->n, 1024);
-	memset(w, 0, sizeof(w));
-	/* bytes of a bundle (about 2 MB, 1,500 entries), seqs of a store */
-	atomic_init(&sl.next, 0);
-	sl.all = r->map ? r->maplen : r->n;
-	sl.step = r->map ? UINT64_C(1) << 21 : 2048;
-	for (t = 0; t < threads; t++) {
+	memset(w, 0, (size_t)n * sizeof(*w));
+	for (t = 0; t < n; t++) {
 		w[t].r = r;
-		w[t].sl = &sl;
+		w[t].sl = sl;
 		w[t].raws.size = sizeof(struct raw);
 		w[t].cands.size = sizeof(struct cand);
 		w[t].reps.size = sizeof(struct rep);
 	}
-	run_workers(work, w, sizeof(w[0]), threads);
-	for (t = 0; t < threads; t++) {
-		seen += w[t].seen;
+}
+
+/* Phase 1's results, gathered from @n workers (whose scratch is freed);
+ * @seen is how many entries they placed. */
+static int workers_gather(struct sl_comp_result *r, struct worker *w, int n,
+    uint64_t *seen)
+{
+	int t;
+	int rc = 0;
+
+	*seen = 0;
+	for (t = 0; t < n; t++) {
+		*seen += w[t].seen;
 		r->nfollow += w[t].follow;
 		if (!rc && w[t].rc)
 			rc = w[t].rc;
@@ -673,9 +695,30 @@ static int phase1(struct sl_comp_result *r, int threads)
 		free(w[t].raws.p);
 		free(w[t].cands.p);
 		free(w[t].reps.p);
+		w[t].raws.p = w[t].cands.p = w[t].reps.p = NULL;
 	}
 	if (rc)
 		return sl_err_set(r->e, rc, "out of memory judging the log");
+	return 0;
+}
+
+static int phase1(struct sl_comp_result *r, int threads)
+{
+	struct worker w[64];
+	uint64_t seen = 0;
+	struct slices sl;
+	int rc;
+
+	threads = thread_count(threads, r->n, 1024);
+	/* bytes of a bundle (about 2 MB, 1,500 entries), seqs of a store */
+	atomic_init(&sl.next, 0);
+	sl.all = r->map ? r->maplen : r->n;
+	sl.step = r->map ? UINT64_C(1) << 21 : 2048;
+	workers_init(r, w, threads, &sl);
+	run_workers(work, w, sizeof(w[0]), threads);
+	rc = workers_gather(r, w, threads, &seen);
+	if (rc)
+		return rc;
 	if (r->map && seen != r->n)
 		return sl_err_set(r->e, SL_EINTEGRITY, "the bundle changed "
 		    "after its integrity was checked: %llu of its first %llu "
@@ -1474,16 +1517,17 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int sl_comp_run(struct sl_comp_result **out, const char *path,
+/* A run with its log open and nothing judged yet. */
+static int comp_new(struct sl_comp_result **out, const char *path,
     const struct sl_comp_opts *o, struct sl_err *e)
 {
 	struct sl_comp_result *r = calloc(1, sizeof(*r));
-	double t0 = now_s();
 	int rc;
 
 	*out = NULL;
 	if (!r)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	r->t0 = now_s();
 	r->opts = *o;
 	r->pol = o->policy;
 	r->e = e;
@@ -1494,36 +1538,127 @@ int sl_comp_run(struct sl_comp_result **out, const char *path,
 	pthread_mutex_init(&r->org_lock, NULL);
 	init_fields(r);
 	rc = open_log(r, path);
-	if (rc)
-		goto out;
-	r->units = calloc(r->n ? r->n : 1, sizeof(*r->units));
-	if (!r->units) {
-		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
-		goto out;
+	if (!rc) {
+		r->units = calloc(r->n ? r->n : 1, sizeof(*r->units));
+		if (!r->units)
+			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 	}
-	{
-		double t1 = now_s(), t2 = 0, t3 = 0;
-
-		rc = phase1(r, o->threads);
-		t2 = now_s();
-		if (!rc)
-			rc = phase2(r);
-		t3 = now_s();
-		if (!rc)
-			rc = finish(r);
-		if (getenv("SL_COMP_TIMES"))
-			fprintf(stderr, "read %.3f phase1 %.3f phase2 %.3f "
-			    "finish %.3f\n", t1 - t0, t2 - t1, t3 - t2,
-			    now_s() - t3);
-	}
-out:
-	r->seconds = now_s() - t0;
 	if (rc) {
 		sl_comp_free(r);
 		return rc;
 	}
 	*out = r;
 	return 0;
+}
+
+/* Phase 1 when the entries have not all been visited, then the rest. */
+static int comp_finish(struct sl_comp_result *r)
+{
+	double t1 = now_s(), t2, t3;
+	int rc = 0;
+
+	if (!r->visited)
+		rc = phase1(r, r->opts.threads);
+	t2 = now_s();
+	if (!rc)
+		rc = phase2(r);
+	t3 = now_s();
+	if (!rc)
+		rc = finish(r);
+	if (getenv("SL_COMP_TIMES"))
+		fprintf(stderr, "read %.3f phase1 %.3f%s phase2 %.3f "
+		    "finish %.3f\n", r->t_read, t2 - t1, r->visited ?
+		    " (visited)" : "", t3 - t2, now_s() - t3);
+	r->seconds = now_s() - r->t0;
+	return rc;
+}
+
+int sl_comp_run(struct sl_comp_result **out, const char *path,
+    const struct sl_comp_opts *o, struct sl_err *e)
+{
+	struct sl_comp_result *r;
+	int rc = comp_new(&r, path, o, e);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	r->t_read = now_s() - r->t0;
+	rc = comp_finish(r);
+	if (rc) {
+		sl_comp_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- judged during the integrity pass -------------------------------- */
+
+int sl_comp_begin(struct sl_comp_result **out, const char *path,
+    const struct sl_comp_opts *o, struct sl_err *e)
+{
+	struct sl_comp_result *r;
+	int rc = comp_new(&r, path, o, e);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	r->t_read = now_s() - r->t0;
+	if (!r->map) {      /* a store: its entries by seq are in ents */
+		r->vw = malloc(SL_COMP_VISITORS * sizeof(*r->vw));
+		if (!r->vw) {
+			sl_comp_free(r);
+			return sl_err_set(e, SL_ENOMEM, "out of memory");
+		}
+		workers_init(r, r->vw, SL_COMP_VISITORS, NULL);
+	}
+	*out = r;
+	return 0;
+}
+
+void sl_comp_visit(void *ctx, int visitor, uint64_t seq,
+    const uint8_t *entry, size_t n, const struct sl_entry_view *ev,
+    const struct sl_record_view *v)
+{
+	struct sl_comp_result *r = ctx;
+	struct worker *w;
+
+	if (!r->vw || visitor < 0 || visitor >= SL_COMP_VISITORS ||
+	    seq >= r->n)
+		return;
+	w = &r->vw[visitor];
+	/* the same entry as the run's own (a store only grows) */
+	if (!w->rc && r->ents[seq].p && r->ents[seq].n == n) {
+		w->seen++;
+		/* a record the walk failed on is read again from the
+		 * run's own bytes, as phase 1 would */
+		w->rc = v ? one_entry(w, seq, ev, v, entry) :
+		    one_entry(w, seq, NULL, NULL, NULL);
+	}
+}
+
+int sl_comp_end(struct sl_comp_result *r)
+{
+	uint64_t seen = 0;
+	int rc = 0;
+
+	if (r->vw) {
+		rc = workers_gather(r, r->vw, SL_COMP_VISITORS, &seen);
+		free(r->vw);
+		r->vw = NULL;
+		if (rc)
+			return rc;
+		if (seen == r->n) {
+			r->visited = 1;
+		} else {
+			/* not every entry came by: judge them all here,
+			 * as a run on its own would */
+			r->raws.n = r->cands.n = r->reps.n = 0;
+			r->nfollow = 0;
+			memset(r->units, 0, r->n * sizeof(*r->units));
+		}
+	}
+	return comp_finish(r);
 }
 
 size_t sl_comp_findings(const struct sl_comp_result *r,
@@ -1588,6 +1723,16 @@ void sl_comp_free(struct sl_comp_result *r)
 	free(r->strings);
 	free(r->counts);
 	free(r->orgstats);
+	if (r->vw) {
+		int t;
+
+		for (t = 0; t < SL_COMP_VISITORS; t++) {
+			free(r->vw[t].raws.p);
+			free(r->vw[t].cands.p);
+			free(r->vw[t].reps.p);
+		}
+		free(r->vw);
+	}
 	pthread_mutex_destroy(&r->org_lock);
 	free(r);
 }

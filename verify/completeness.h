@@ -67,6 +67,32 @@ struct sl_comp_result;
 int sl_comp_run(struct sl_comp_result **out, const char *path,
     const struct sl_comp_opts *o, struct sl_err *e);
 
+/*
+ * The same run in three steps, so that phase 1 (every record walked and
+ * judged on its own) rides on a pass that walks every record anyway: the
+ * integrity pass (sl_verify_opts.visit). sl_comp_begin() opens the log;
+ * sl_comp_visit() is the visitor, called from up to SL_COMP_VISITORS
+ * threads at once, each with its own @visitor number, for each entry
+ * with its envelope and its record's view (NULL when the record could
+ * not be walked), the views valid during the call only; sl_comp_end()
+ * judges the threads and the log. Only a store's entries are taken from
+ * visits; a bundle's, or a store's when not every entry up to @upto was
+ * visited, are judged by sl_comp_end() itself. Either way the result is
+ * sl_comp_run()'s. On failure of sl_comp_end() the caller still frees
+ * @r with sl_comp_free().
+ */
+#define SL_COMP_VISITORS 64
+
+struct sl_entry_view;
+struct sl_record_view;
+
+int sl_comp_begin(struct sl_comp_result **out, const char *path,
+    const struct sl_comp_opts *o, struct sl_err *e);
+void sl_comp_visit(void *ctx, int visitor, uint64_t seq,
+    const uint8_t *entry, size_t n, const struct sl_entry_view *ev,
+    const struct sl_record_view *v);
+int sl_comp_end(struct sl_comp_result *r);
+
 size_t sl_comp_findings(const struct sl_comp_result *r,
     const struct sl_comp_finding **out);
 size_t sl_comp_counts(const struct sl_comp_result *r,

@@ -138,6 +138,7 @@ struct verifier;
 /* One worker: its thread and the scratch it hashes and views with. */
 struct crew {
 	pthread_t th;
+	int index;                /* the visitor number it passes on */
 	struct verifier *v;
 	struct sl_hash *h;
 	struct sl_record_view *rv;
@@ -375,9 +376,12 @@ static int refs_ok(const struct chunk *c, uint32_t i,
 	    !memcmp(want, c->ref_buf + c->ref_off[*k - 1], n);
 }
 
-static void work_chunk(struct chunk *c, struct sl_hash *h,
-    struct sl_record_view *rv, const struct lkctx *lk)
+static void work_chunk(struct chunk *c, const struct crew *me,
+    const struct lkctx *lk)
 {
+	const struct sl_verify_opts *o = me->v->o;
+	struct sl_hash *h = me->h;
+	struct sl_record_view *rv = me->rv;
 	uint64_t base = c->index * CHUNK;
 	uint32_t upto = c->n;
 	uint32_t i;
@@ -397,6 +401,7 @@ static void work_chunk(struct chunk *c, struct sl_hash *h,
 	for (i = 0; i < c->n; i++) {
 		struct sl_entry_view ev;
 		uint64_t pos = base + i;
+		int walked;
 
 		if (sl_entry_scan(&ev, c->ptr[i], c->lens[i], NULL)) {
 			c->anomaly = A_SCAN;
@@ -410,12 +415,15 @@ static void work_chunk(struct chunk *c, struct sl_hash *h,
 			c->anomaly = A_TYPE;
 			break;
 		}
+		walked = 0;
 		if ((c->sums && c->sum_bad == UINT32_MAX) ||
-		    (c->ref_buf && c->ref_bad == UINT32_MAX) || lk->on) {
+		    (c->ref_buf && c->ref_bad == UINT32_MAX) || lk->on ||
+		    o->visit) {
 			/* as the store derived them: a walk that fails
 			 * leaves the view empty */
-			if (sl_record_view_scan(rv, ev.record, ev.record_len,
-			    NULL))
+			walked = !sl_record_view_scan(rv, ev.record,
+			    ev.record_len, NULL);
+			if (!walked)
 				memset(rv, 0, sizeof(*rv));
 			if (c->sums && c->sum_bad == UINT32_MAX &&
 			    !summary_ok(c, i, &ev, rv, h))
@@ -433,6 +441,9 @@ static void work_chunk(struct chunk *c, struct sl_hash *h,
 					    rows[k].len, pos);
 			}
 		}
+		if (o->visit)
+			o->visit(o->visit_ctx, me->index, pos, c->ptr[i],
+			    c->lens[i], &ev, walked ? rv : NULL);
 		c->type[i] = (uint8_t)ev.type;
 		memcpy(c->prev[i], ev.prev, SL_HASH_LEN);
 		c->ms[i] = ev.recorded_ms;
@@ -503,7 +514,7 @@ static void *worker(void *arg)
 		v->next_work++;
 		c->state = 3; /* being worked on */
 		pthread_mutex_unlock(&v->mu);
-		work_chunk(c, me->h, me->rv, &v->lk);
+		work_chunk(c, me, &v->lk);
 		pthread_mutex_lock(&v->mu);
 		c->state = 2;
 		pthread_cond_broadcast(&v->cv_done);
@@ -1775,8 +1786,8 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	v->nthreads = o->threads > 0 ? o->threads : (ncpu > 0 ? (int)ncpu : 1);
-	if (v->nthreads > 16)
-		v->nthreads = 16;
+	if (v->nthreads > SL_VERIFY_WORKERS_MAX)
+		v->nthreads = SL_VERIFY_WORKERS_MAX;
 	v->threads = calloc((size_t)v->nthreads, sizeof(*v->threads));
 	if (!v->threads) {
 		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
@@ -1786,6 +1797,7 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 	 * get its own would leave the chunks to the others, or to none */
 	for (i = 0; i < v->nthreads; i++) {
 		v->threads[i].v = v;
+		v->threads[i].index = i;
 		v->threads[i].rv = malloc(sizeof(*v->threads[i].rv));
 		if (!v->threads[i].rv || sl_hash_new(&v->threads[i].h)) {
 			rc = sl_err_set(e, SL_ENOMEM, "out of memory");

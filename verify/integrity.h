@@ -22,6 +22,9 @@
 #include "formats/err.h"
 #include "formats/hash.h"
 
+struct sl_entry_view;
+struct sl_record_view;
+
 struct sl_verify_opts {
 	const char *const *held;   /* checkpoint files the inspector holds */
 	size_t nheld;
@@ -30,7 +33,19 @@ struct sl_verify_opts {
 	int threads;               /* workers; 0 = one per core */
 	int skip_lookups;          /* 1: not the lookup tables (a caller
 				      that never reads them) */
+	/* Called for every entry of the pass that passed its own checks,
+	 * from the workers (@worker below SL_VERIFY_WORKERS_MAX, one
+	 * number per thread), in no order: its bytes, envelope and
+	 * record's view (NULL when the record cannot be walked), valid
+	 * during the call. Lets another pass over every record ride on
+	 * this one (sl_comp_visit). NULL: none. */
+	void (*visit)(void *ctx, int worker, uint64_t seq,
+	    const uint8_t *entry, size_t n, const struct sl_entry_view *ev,
+	    const struct sl_record_view *v);
+	void *visit_ctx;
 };
+
+#define SL_VERIFY_WORKERS_MAX 16
 
 enum sl_verify_source { SL_SRC_STORE, SL_SRC_BUNDLE };
 
