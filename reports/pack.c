@@ -2021,6 +2021,9 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 			goto out;
 		}
 		res->comp_s = now_s() - t0;
+		/* every worker of the pass has a visitor of its own */
+		_Static_assert(SL_VERIFY_WORKERS_MAX <= SL_COMP_VISITORS,
+		    "visitors");
 		vo.visit = sl_comp_visit;
 		vo.visit_ctx = c->comp;
 	}

@@ -1547,6 +1547,7 @@ static int comp_new(struct sl_comp_result **out, const char *path,
 		sl_comp_free(r);
 		return rc;
 	}
+	r->t_read = now_s() - r->t0;
 	*out = r;
 	return 0;
 }
@@ -1576,20 +1577,13 @@ static int comp_finish(struct sl_comp_result *r)
 int sl_comp_run(struct sl_comp_result **out, const char *path,
     const struct sl_comp_opts *o, struct sl_err *e)
 {
-	struct sl_comp_result *r;
-	int rc = comp_new(&r, path, o, e);
+	int rc = comp_new(out, path, o, e);
 
-	*out = NULL;
-	if (rc)
-		return rc;
-	r->t_read = now_s() - r->t0;
-	rc = comp_finish(r);
-	if (rc) {
-		sl_comp_free(r);
-		return rc;
+	if (!rc && (rc = comp_finish(*out)) != 0) {
+		sl_comp_free(*out);
+		*out = NULL;
 	}
-	*out = r;
-	return 0;
+	return rc;
 }
 
 /* ---- judged during the integrity pass -------------------------------- */
@@ -1598,21 +1592,20 @@ int sl_comp_begin(struct sl_comp_result **out, const char *path,
     const struct sl_comp_opts *o, struct sl_err *e)
 {
 	struct sl_comp_result *r;
-	int rc = comp_new(&r, path, o, e);
+	int rc = comp_new(out, path, o, e);
 
-	*out = NULL;
 	if (rc)
 		return rc;
-	r->t_read = now_s() - r->t0;
+	r = *out;
 	if (!r->map) {      /* a store: its entries by seq are in ents */
 		r->vw = malloc(SL_COMP_VISITORS * sizeof(*r->vw));
 		if (!r->vw) {
 			sl_comp_free(r);
+			*out = NULL;
 			return sl_err_set(e, SL_ENOMEM, "out of memory");
 		}
 		workers_init(r, r->vw, SL_COMP_VISITORS, NULL);
 	}
-	*out = r;
 	return 0;
 }
 
