@@ -24,7 +24,7 @@ run_pack() { # run_pack FLAGS... -> "whole integrity summaries rules reports"
 	s=$(now)
 	build/sharelog-report pack "$S" --out "$OUT/pack" "$@" > "$OUT/pack.log"
 	e=$(now)
-	sed -n 's/.*integrity[^0-9]*\([0-9.]*\) s, summaries \([0-9.]*\) s.*threads and log \([0-9.]*\) s, reports \([0-9.]*\) s/\1 \2 \3 \4/p' "$OUT/pack.log" |
+	sed -n 's/.*integrity[^0-9]*\([0-9.]*\) s, summaries \([0-9.]*\) s.*rules[^0-9]*\([0-9.]*\) s, reports \([0-9.]*\) s/\1 \2 \3 \4/p' "$OUT/pack.log" |
 		awk -v w="$(echo "$e - $s" | bc)" '{print w, $0}'
 }
 : > "$OUT/rep-int"; : > "$OUT/rep-pub"

@@ -184,10 +184,11 @@ static int pack(int argc, char **argv)
 	printf("pack written to %s: %d reports%s, checkpoint %s size %llu\n",
 	    o.out, r.files, o.unsuppressed ? " (INTERNAL, unsuppressed)" : "",
 	    r.origin, (unsigned long long)r.size);
-	printf("  integrity (and each record judged) %.2f s, summaries %.2f s%s, "
-	    "threads and log %.2f s, reports "
-	    "%.2f s\n", r.verify_s, r.load_s, r.derived ? " (derived from the "
-	    "entries)" : " (kept in the store)", r.comp_s, r.reports_s);
+	printf("  integrity%s %.2f s, summaries %.2f s%s, rules%s %.2f s, "
+	    "reports %.2f s\n", r.judged_in_pass ? " (each record judged on "
+	    "the way)" : "", r.verify_s, r.load_s, r.derived ? " (derived "
+	    "from the entries)" : " (kept in the store)", r.judged_in_pass ?
+	    " on threads and the whole log" : "", r.comp_s, r.reports_s);
 	return 0;
 bad:
 	usage(stderr);

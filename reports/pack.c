@@ -2081,6 +2081,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		sl_err_prefix(e, "completeness");
 		goto out;
 	}
+	res->judged_in_pass = sl_comp_visited(c->comp);
 	rc = amend_summaries(c);
 	if (!rc)
 		rc = build_threads(c);

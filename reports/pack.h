@@ -43,10 +43,13 @@ struct sl_pack_result {
 	char origin[256];
 	int files;                /* CSV files written */
 	int derived;              /* summaries derived (none were kept) */
-	double verify_s;          /* integrity, each record judged on the
-				     way (phase 1 of the rules) */
+	double verify_s;          /* integrity (and phase 1 of the rules
+				     when judged_in_pass) */
 	double load_s;            /* summaries */
-	double comp_s;            /* the rest of the rules: threads, log */
+	double comp_s;            /* the rules (the rest of them when
+				     judged_in_pass) */
+	int judged_in_pass;       /* each record was judged during the
+				     integrity pass (a store) */
 	double reports_s;         /* the eleven reports, written */
 };
 

@@ -1654,6 +1654,11 @@ int sl_comp_end(struct sl_comp_result *r)
 	return comp_finish(r);
 }
 
+int sl_comp_visited(const struct sl_comp_result *r)
+{
+	return r->visited;
+}
+
 size_t sl_comp_findings(const struct sl_comp_result *r,
     const struct sl_comp_finding **out)
 {

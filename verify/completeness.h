@@ -93,6 +93,9 @@ void sl_comp_visit(void *ctx, int visitor, uint64_t seq,
     const struct sl_record_view *v);
 int sl_comp_end(struct sl_comp_result *r);
 
+/** 1 when phase 1 was done by visits (not by sl_comp_end itself). */
+int sl_comp_visited(const struct sl_comp_result *r);
+
 size_t sl_comp_findings(const struct sl_comp_result *r,
     const struct sl_comp_finding **out);
 size_t sl_comp_counts(const struct sl_comp_result *r,
