@@ -672,6 +672,19 @@ static void workers_init(struct sl_comp_result *r, struct worker *w, int n,
 	}
 }
 
+/* The findings @n workers hold, dropped. */
+static void workers_free(struct worker *w, int n)
+{
+	int t;
+
+	for (t = 0; t < n; t++) {
+		free(w[t].raws.p);
+		free(w[t].cands.p);
+		free(w[t].reps.p);
+		w[t].raws.p = w[t].cands.p = w[t].reps.p = NULL;
+	}
+}
+
 /* Phase 1's results, gathered from @n workers (whose scratch is freed);
  * @seen is how many entries they placed. */
 static int workers_gather(struct sl_comp_result *r, struct worker *w, int n,
@@ -692,11 +705,8 @@ static int workers_gather(struct sl_comp_result *r, struct worker *w, int n,
 			rc = vec_cat(&r->cands, &w[t].cands);
 		if (!rc)
 			rc = vec_cat(&r->reps, &w[t].reps);
-		free(w[t].raws.p);
-		free(w[t].cands.p);
-		free(w[t].reps.p);
-		w[t].raws.p = w[t].cands.p = w[t].reps.p = NULL;
 	}
+	workers_free(w, n);
 	if (rc)
 		return sl_err_set(r->e, rc, "out of memory judging the log");
 	return 0;
@@ -1721,16 +1731,9 @@ void sl_comp_free(struct sl_comp_result *r)
 	free(r->strings);
 	free(r->counts);
 	free(r->orgstats);
-	if (r->vw) {
-		int t;
-
-		for (t = 0; t < SL_COMP_VISITORS; t++) {
-			free(r->vw[t].raws.p);
-			free(r->vw[t].cands.p);
-			free(r->vw[t].reps.p);
-		}
-		free(r->vw);
-	}
+	if (r->vw)
+		workers_free(r->vw, SL_COMP_VISITORS);
+	free(r->vw);
 	pthread_mutex_destroy(&r->org_lock);
 	free(r);
 }
