@@ -64,6 +64,7 @@ struct sl_store {
 	struct sl_buf rec;
 	struct sl_buf ent;
 	struct sl_buf chm;       /* a content hash's message, contiguous */
+	char *raw_sub;           /* a copied entry's submitted_by, decoded */
 	/* LMDB grows its map only when no transaction of this process is
 	 * active: read snapshots hold this shared, growth holds it alone. */
 	pthread_rwlock_t resize;
@@ -583,6 +584,7 @@ void sl_store_close(struct sl_store *s)
 	sl_buf_free(&s->rec);
 	sl_buf_free(&s->ent);
 	sl_buf_free(&s->chm);
+	free(s->raw_sub);
 	pthread_rwlock_destroy(&s->resize);
 	free(s);
 }
@@ -829,7 +831,16 @@ static int raw_item(struct sl_store_item *it, struct sl_store *s,
 	it->type = ev.type;
 	it->seq = size;
 	it->recorded_ms = ev.recorded_ms;
-	it->submitted_by = "";
+	/* the content hash a retry is matched by names the submitter, as
+	 * when the record was first taken (the envelope's quotes around it
+	 * make it a JSON string to decode) */
+	free(s->raw_sub);
+	s->raw_sub = NULL;
+	if (sl_record_value_dup(&s->raw_sub, ev.submitted_by - 1,
+	    ev.submitted_by_len + 2))
+		return sl_err_set(e, SL_ENOMEM, "entry %llu: out of memory",
+		    (unsigned long long)size);
+	it->submitted_by = s->raw_sub;
 	return sl_hash_leaf(it->leaf, s->hash, it->raw, it->raw_len);
 }
 
@@ -2031,6 +2042,82 @@ int sl_store_index_reach(struct sl_store_txn *t, uint64_t *n,
 	return 0;
 }
 
+/* The ids rows of one prefix ("r:" or "d:"), each as its key followed by
+ * the value's content hash, with the value's seq. The table is keyed by
+ * the ids themselves, so its pages are let go as in the others' walk. */
+static int ids_rows(struct sl_store_txn *t, char prefix, sl_store_row_fn fn,
+    void *ctx)
+{
+	uint8_t row[512 + SL_HASH_LEN];
+	uint8_t want[2] = { (uint8_t)prefix, ':' };
+	MDB_cursor *c;
+	MDB_val k = { 2, want };
+	MDB_val v;
+	size_t rows = 0;
+	int mrc;
+	int rc = 0;
+
+	mrc = mdb_cursor_open(t->txn, t->s->ids, &c);
+	if (mrc)
+		return SL_ESTORE;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (!mrc && k.mv_size >= 2 && !memcmp(k.mv_data, want, 2)) {
+		uint64_t seq = 0;
+		size_t kn = k.mv_size < 512 ? k.mv_size : 512;
+
+		memcpy(row, k.mv_data, kn);
+		if (v.mv_size == 8 + SL_HASH_LEN) {
+			seq = rd64(v.mv_data);
+			memcpy(row + kn, (uint8_t *)v.mv_data + 8,
+			    SL_HASH_LEN);
+		} else {
+			memset(row + kn, 0, SL_HASH_LEN);
+		}
+		rc = fn(ctx, row, kn + SL_HASH_LEN, seq);
+		if (rc)
+			break;
+		if (++rows % RELEASE_ROWS == 0)
+			sl_store_drop_pages(t->s);
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc)
+		return rc;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+}
+
+int sl_store_tree_rows(struct sl_store_txn *t, uint64_t start,
+    sl_store_node_fn fn, void *ctx)
+{
+	MDB_cursor *c;
+	uint8_t kb[9];
+	MDB_val k = { 9, kb };
+	MDB_val v;
+	int mrc;
+	int rc = 0;
+
+	mrc = mdb_cursor_open(t->txn, t->s->tree, &c);
+	if (mrc)
+		return SL_ESTORE;
+	be64(kb, start);
+	kb[8] = 0;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (!mrc) {
+		if (k.mv_size == 9) {
+			rc = fn(ctx, rd64(k.mv_data),
+			    ((const uint8_t *)k.mv_data)[8], v.mv_data,
+			    v.mv_size);
+			if (rc)
+				break;
+		}
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	if (rc)
+		return rc;
+	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+}
+
 int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
     sl_store_row_fn fn, void *ctx)
 {
@@ -2045,6 +2132,10 @@ int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
 	int mrc;
 	int rc = 0;
 
+	if (which == SL_STORE_LK_RECORD_IDS ||
+	    which == SL_STORE_LK_DECISION_IDS)
+		return ids_rows(t, which == SL_STORE_LK_RECORD_IDS ? 'r' : 'd',
+		    fn, ctx);
 	if (which != SL_STORE_LK_THREADS) {
 		rc = sl_store_index_reach(t, &below, leaf);
 		if (rc || below == 0)

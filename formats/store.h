@@ -266,11 +266,15 @@ int sl_store_case(struct sl_store_txn *t, const uint8_t *ref, size_t n,
     sl_store_seq_fn fn, void *ctx);
 
 /* The lookup tables trails and findings find entries by (the threads
- * table, and the index environment's child and case tables). */
+ * table, and the index environment's child and case tables), and the
+ * two halves of the ids table by which a retry finds its original (the
+ * `r:` rows of record_ids, the `d:` rows of decision records). */
 enum sl_store_lookup {
 	SL_STORE_LK_THREADS,
 	SL_STORE_LK_SUBJECTS,
 	SL_STORE_LK_CASES,
+	SL_STORE_LK_RECORD_IDS,
+	SL_STORE_LK_DECISION_IDS,
 };
 
 /* One row of a lookup table: its key and seq. */
@@ -289,13 +293,30 @@ int sl_store_index_reach(struct sl_store_txn *t, uint64_t *n,
 /**
  * Every row of lookup table @which that lookups read, in key order, for
  * the verifier: @fn gets the key (decision_id; child_ref's 32 bytes;
- * case_ref's canonical JSON string) and the seq, borrowed from the
- * snapshot; a non-zero return stops. The index's rows are those below
+ * case_ref's canonical JSON string; for the ids, the whole key, prefix
+ * included, followed by the 32-byte content hash of its value) and the
+ * seq, borrowed from the snapshot (an ids row's, only during the call);
+ * a non-zero return stops. An ids value of the wrong size is given as
+ * seq 0 with a zero hash, so it matches no entry. The index's rows are those below
  * its reach (none when lookups do not use it). Pages read are let go as
  * it goes (memory stays bounded).
  */
 int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
     sl_store_row_fn fn, void *ctx);
+
+/* One row of the tree table: the last leaf its node covers, its level,
+ * and its value (a node hash when @n is 32), borrowed from the snapshot. */
+typedef int (*sl_store_node_fn)(void *ctx, uint64_t last, unsigned level,
+    const uint8_t *v, size_t n);
+
+/**
+ * The tree table's rows from leaf @start on, in order (leaf, then level),
+ * for the verifier; rows whose key is not a node's (9 bytes) are never
+ * read by proofs and are skipped. A non-zero return of @fn stops and is
+ * returned; SL_ESTORE on a read error.
+ */
+int sl_store_tree_rows(struct sl_store_txn *t, uint64_t start,
+    sl_store_node_fn fn, void *ctx);
 
 /**
  * Copy the store, consistently, into the new folder @dir (compacted), as

@@ -491,6 +491,153 @@ START_TEST(test_integrity_threads_table)
 }
 END_TEST
 
+/* The ids table a retry finds its original by: row @key's value read
+ * into v (seq and content hash), then written back as @nv (NULL: the
+ * row removed). */
+static void id_row_edit(const char *key, uint8_t v[8 + SL_HASH_LEN],
+    const uint8_t *nv, size_t nlen)
+{
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *txn = raw_open(&env, &dbi, "ids");
+	MDB_val k = { strlen(key), (void *)key };
+	MDB_val val;
+
+	if (v) {
+		ck_assert_int_eq(mdb_get(txn, dbi, &k, &val), 0);
+		ck_assert_uint_eq(val.mv_size, 8 + SL_HASH_LEN);
+		memcpy(v, val.mv_data, 8 + SL_HASH_LEN);
+	}
+	if (nv) {
+		val.mv_data = (void *)nv;
+		val.mv_size = nlen;
+		ck_assert_int_eq(mdb_put(txn, dbi, &k, &val, 0), 0);
+	} else {
+		ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
+	}
+	raw_close(env, txn);
+}
+
+/* Its record_id row removed, another entry's seq in a decision_id row,
+ * a content hash altered, a row for an entry the log does not have:
+ * each caught and named, with what it would do to a retry. */
+START_TEST(test_integrity_ids_table)
+{
+	uint8_t v[8 + SL_HASH_LEN];
+	uint8_t w[8 + SL_HASH_LEN];
+	char rkey[64];
+	json_t *r = tu_record(777);
+
+	snprintf(rkey, sizeof(rkey), "r:%s",
+	    json_string_value(json_object_get(r, "record_id")));
+	json_decref(r);
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	id_row_edit(rkey, v, NULL, 0);
+	expect_bad("store", NULL, 777, 777, "record_id row");
+	ck_assert_ptr_nonnull(strstr(res.problem, "no row"));
+	ck_assert_ptr_nonnull(strstr(res.problem, "second time"));
+	id_row_edit(rkey, NULL, v, sizeof(v));
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	/* the decision_id row of entry 777 pointing at entry 4100 */
+	id_row_edit("d:D-000777", v, NULL, 0);
+	memcpy(w, v, sizeof(w));
+	be64(w, 4100);
+	id_row_edit("d:D-000777", NULL, w, sizeof(w));
+	expect_bad("store", NULL, 777, 777, "decision_id row");
+	id_row_edit("d:D-000777", NULL, v, sizeof(v));
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	/* a content hash altered: a retry of the record would be refused,
+	 * and one with other content answered as this one */
+	id_row_edit(rkey, v, NULL, 0);
+	memcpy(w, v, sizeof(w));
+	w[8 + 31] ^= 1;
+	id_row_edit(rkey, NULL, w, sizeof(w));
+	expect_bad("store", NULL, 777, 777, "record_id row");
+	ck_assert_ptr_nonnull(strstr(res.problem, "does not call for"));
+	id_row_edit(rkey, NULL, v, sizeof(v));
+
+	/* a row for an entry past the log's end */
+	be64(w, N_ENTRIES + 5);
+	id_row_edit("r:01JGFJJZ00ZZZZZZZZZZZZZZZZ", NULL, w, sizeof(w));
+	expect_bad("store", NULL, N_ENTRIES + 5, N_ENTRIES + 5,
+	    "no such entry");
+}
+END_TEST
+
+/* Tree row (@last, @level): read into old (when not NULL), then written
+ * as @nv (NULL: removed). */
+static void tree_row_edit(uint64_t last, unsigned level, uint8_t *old,
+    const uint8_t *nv)
+{
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *txn = raw_open(&env, &dbi, "tree");
+	uint8_t kb[9];
+	MDB_val k = { 9, kb };
+	MDB_val v;
+
+	be64(kb, last);
+	kb[8] = (uint8_t)level;
+	if (old) {
+		ck_assert_int_eq(mdb_get(txn, dbi, &k, &v), 0);
+		ck_assert_uint_eq(v.mv_size, SL_HASH_LEN);
+		memcpy(old, v.mv_data, SL_HASH_LEN);
+	}
+	if (nv) {
+		v.mv_data = (void *)nv;
+		v.mv_size = SL_HASH_LEN;
+		ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	} else {
+		ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
+	}
+	raw_close(env, txn);
+}
+
+/* The Merkle nodes the service serves proofs from and rebuilds its state
+ * from: a leaf, a node inside a chunk of the verifier's, one above the
+ * chunks (where they join), each altered; one removed; one past the end:
+ * each caught and named. */
+START_TEST(test_integrity_tree_table)
+{
+	static const struct { uint64_t last; unsigned level; } at[] = {
+		{ 777, 0 },          /* a leaf hash */
+		{ 1023, 10 },        /* inside the first chunk */
+		{ 4095, 12 },        /* above the chunks */
+		{ 8191, 13 },
+	};
+	uint8_t h[SL_HASH_LEN];
+	uint8_t w[SL_HASH_LEN];
+	size_t i;
+
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+	ck_assert_uint_eq(res.nodes, N_ENTRIES);
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		tree_row_edit(at[i].last, at[i].level, h, NULL);
+		memcpy(w, h, sizeof(w));
+		w[3] ^= 0x40;
+		tree_row_edit(at[i].last, at[i].level, NULL, w);
+		expect_bad("store", NULL, at[i].last, at[i].last,
+		    "tree table");
+		ck_assert_ptr_nonnull(strstr(res.problem, "the entries "
+		    "themselves verify"));
+		tree_row_edit(at[i].last, at[i].level, NULL, h);
+	}
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	tree_row_edit(6143, 11, h, NULL);
+	expect_bad("store", NULL, 6143, 6143, "tree table");
+	tree_row_edit(6143, 11, NULL, h);
+
+	/* a node for a leaf the log does not have */
+	tree_row_edit(N_ENTRIES + 2, 0, NULL, h);
+	expect_bad("store", NULL, N_ENTRIES + 2, N_ENTRIES + 2,
+	    "tree table");
+}
+END_TEST
+
 /* Likewise the child and case index (the folder index) trails read. */
 START_TEST(test_integrity_child_case_index)
 {
@@ -865,6 +1012,8 @@ Suite *sl_integrity_suite(void)
 	tcase_add_test(tc, test_integrity_summary_edited_or_removed);
 	tcase_add_test(tc, test_integrity_refs_edited_removed_or_added);
 	tcase_add_test(tc, test_integrity_threads_table);
+	tcase_add_test(tc, test_integrity_ids_table);
+	tcase_add_test(tc, test_integrity_tree_table);
 	tcase_add_test(tc, test_integrity_child_case_index);
 	tcase_add_test(tc, test_integrity_flipped_byte);
 	tcase_add_test(tc, test_integrity_flipped_byte_in_link);

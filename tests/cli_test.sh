@@ -98,6 +98,11 @@ has "$D/out" "entry 123: prev does not match"
 # --- restore: a verified bundle becomes a store with the same bytes
 expect 0 "$SD" restore "$D/b2" --store "$D/restored" --key "$K/log.vkey"
 expect 0 "$SV" "$D/restored" --key "$K/log.vkey"
+has "$D/out" "the ids and threads tables"
+# a retry after the restore finds its original (the ids rows name the
+# submitter, as when the records were first taken)
+expect 0 "$SD" append --store "$D/restored" --keys "$K" "$D/d.jsonl"
+has "$D/out" "500 identical retries"
 expect 1 "$SD" restore "$D/t" --store "$D/restored2"
 has "$D/err" "nothing restored"
 if [ ! -e "$D/restored2/data.mdb" ]; then ok; else bad "restored a bad bundle"; fi

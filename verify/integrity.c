@@ -31,16 +31,24 @@
 #define CHUNK_LOG 11
 #define CHUNK (1u << CHUNK_LOG)
 #define SLOTS 6
+/* A chunk's nodes: 2 * CHUNK - 1 of its own, up to 64 above it */
+#define TREE_ROWS (2 * CHUNK + 64)
 #define MAX_CPS 100000
 #define MAX_KEYS 64
 
 enum anomaly { A_NONE, A_SCAN, A_SEQ, A_PREV, A_TIME, A_TYPE, A_EOL };
 
 /* The lookup tables checked, in the order of enum sl_store_lookup. */
-#define LK_TABLES 3
+#define LK_TABLES 5
 #define LK_KEY 16                        /* bytes of the run's secret */
 #define LK_ROW_MAX 511                   /* LMDB's longest key */
 #define LK_MSG_MAX (LK_KEY + 1 + 8 + LK_ROW_MAX)
+/* An ids row: its key ("r:" or "d:" and the id), then its content hash */
+#define LK_ID_MAX (2 + LK_ROW_MAX + SL_HASH_LEN)
+/* A row key buffer: the threads key, the refs, two ids rows */
+#define LK_BUF (LK_ROW_MAX + SL_STORE_REFS_MAX + 2 * LK_ID_MAX)
+/* A content hash's message: more than any entry the scan takes */
+#define ID_MSG_MAX ((size_t)1 << 30)
 
 /*
  * The lookup tables are checked as multisets, in bounded memory: each row
@@ -55,13 +63,28 @@ struct lkctx {
 	uint8_t key[LK_KEY];
 	uint64_t reach;                  /* the index covers seqs below */
 	int f_did;                       /* decision_id's field index */
+	int f_rid;                       /* record_id's */
 };
 
 /* One row an entry calls for. */
 struct lkrow {
 	int table;
-	const uint8_t *key;
+	uint8_t *key;             /* an ids row's ends in its content hash */
 	size_t len;
+};
+
+/*
+ * The ids rows of up to two entries waiting for their content hashes,
+ * which are then computed two at a time (sl_sha2x): one more SHA-256 of
+ * every client record, the largest cost of checking the ids table.
+ */
+struct idpend {
+	struct sl_buf msg[2];
+	uint8_t key[2][2 * LK_ID_MAX];
+	struct lkrow rows[2][2];
+	int nrows[2];
+	uint64_t seq[2];
+	int n;
 };
 
 /* Rows hashed two at a time (sl_sha2x), each added to its own sum. */
@@ -110,6 +133,19 @@ struct chunk {
 	uint32_t ref_bad;                  /* first wrong, UINT32_MAX none */
 	/* store: the sums of the lookup rows its entries call for */
 	uint64_t lk[LK_TABLES][4];
+	/* store: the tree table's rows for its leaves (NULL when not
+	 * checked), each for the entry tat and level tlv; tok 0 when the
+	 * value is not a node hash */
+	uint8_t (*tn)[SL_HASH_LEN];        /* TREE_ROWS */
+	uint32_t tat[TREE_ROWS];
+	uint8_t tlv[TREE_ROWS];
+	uint8_t tok[TREE_ROWS];
+	uint32_t ntree;
+	uint32_t tree_over;                /* first entry with rows past
+					      TREE_ROWS, UINT32_MAX none */
+	uint32_t high[64];                 /* rows above the chunk's levels */
+	uint32_t nhigh;
+	uint32_t tree_bad;                 /* first wrong, UINT32_MAX none */
 	int state;                         /* 0 free, 1 filled, 2 done */
 	struct sl_hash *hash;              /* worker's, set when taken */
 };
@@ -142,6 +178,7 @@ struct crew {
 	struct verifier *v;
 	struct sl_hash *h;
 	struct sl_record_view *rv;
+	struct idpend idp;
 };
 
 struct verifier {
@@ -174,6 +211,7 @@ struct verifier {
 	int failed;               /* an entry anomaly was found */
 	uint64_t sum_bad;         /* first wrong kept summary, or UINT64_MAX */
 	uint64_t ref_bad;         /* first wrong refs row, or UINT64_MAX */
+	uint64_t tree_bad;        /* first entry with a wrong tree row */
 	uint64_t fail_at;
 	/* fill state (main thread) */
 	struct chunk *cur;
@@ -276,43 +314,65 @@ static void lk_digest(uint8_t d[SL_HASH_LEN], const struct lkctx *lk,
 	sl_sha2x_prefixed(d, spare, 0x4c, m, n, m, 0);
 }
 
+/* String field @f of @rv decoded into buf (as the store keys it: as
+ * jansson reads it, up to a NUL); its length, 0 when it has none or one
+ * longer than LMDB could have kept. */
+static size_t lk_str(uint8_t *buf, const struct sl_record_view *rv, int f)
+{
+	const uint8_t *p = f >= 0 ? rv->val[f] : NULL;
+	size_t n = p ? rv->len[f] : 0;
+	size_t dn = 0;
+
+	if (!p || n <= 2 || p[0] != '"')
+		return 0;
+	if (!memchr(p, '\\', n)) {
+		dn = n - 2;
+		if (dn <= LK_ROW_MAX)
+			memcpy(buf, p + 1, dn);
+	} else {
+		char *d = NULL;
+
+		if (!sl_record_value_dup(&d, p, n)) {
+			dn = strlen(d);
+			if (dn <= LK_ROW_MAX)
+				memcpy(buf, d, dn);
+		}
+		free(d);
+	}
+	return dn <= LK_ROW_MAX ? dn : 0;
+}
+
+/* An ids row for @id (@dn bytes, in key[2..]): prefix and room for the
+ * content hash, which the caller fills in. */
+static struct lkrow id_row(int table, uint8_t *key, size_t dn)
+{
+	key[0] = table == SL_STORE_LK_RECORD_IDS ? 'r' : 'd';
+	key[1] = ':';
+	return (struct lkrow){ table, key, 2 + dn + SL_HASH_LEN };
+}
+
 /*
- * The rows entry @seq's record (view @rv) calls for, as the store writes
- * them: its decision_id (decoded) in the threads table; below the index's
- * reach, its child_ref and its case_ref in the index. @buf holds the keys
- * (LK_ROW_MAX + SL_STORE_REFS_MAX bytes). How many, at most 3.
+ * The rows entry @seq (envelope @ev, record view @rv) calls for, as the
+ * store writes them: its decision_id (decoded) in the threads table;
+ * below the index's reach, its child_ref and its case_ref in the index;
+ * for a record a case system sends, its record_id, and for a decision
+ * its decision_id, in the ids table, each row ending in room for the
+ * content hash (id_hash()). @buf holds the keys (LK_BUF bytes). How
+ * many, at most LK_TABLES.
  */
 static int lk_rows(struct lkrow out[LK_TABLES], uint8_t *buf,
-    const struct lkctx *lk, const struct sl_record_view *rv, uint64_t seq)
+    const struct lkctx *lk, const struct sl_entry_view *ev,
+    const struct sl_record_view *rv, uint64_t seq)
 {
 	static const uint8_t zero[SL_HASH_LEN];
-	const uint8_t *p = lk->f_did >= 0 ? rv->val[lk->f_did] : NULL;
-	size_t n = p ? rv->len[lk->f_did] : 0;
+	uint8_t *ids = buf + LK_ROW_MAX + SL_STORE_REFS_MAX;
+	size_t dn = lk_str(buf, rv, lk->f_did);
+	size_t n;
 	int k = 0;
 
-	if (p && n > 2 && p[0] == '"') {
-		size_t dn = 0;
-
-		if (!memchr(p, '\\', n)) {
-			dn = n - 2;
-			if (dn <= LK_ROW_MAX)
-				memcpy(buf, p + 1, dn);
-		} else {
-			/* escapes: as jansson reads them (the store keys
-			 * the string up to a NUL, as this does) */
-			char *d = NULL;
-
-			if (!sl_record_value_dup(&d, p, n)) {
-				dn = strlen(d);
-				if (dn <= LK_ROW_MAX)
-					memcpy(buf, d, dn);
-			}
-			free(d);
-		}
-		/* the store cannot have kept an empty or overlong key */
-		if (dn > 0 && dn <= LK_ROW_MAX)
-			out[k++] = (struct lkrow){ SL_STORE_LK_THREADS, buf, dn };
-	}
+	/* the store cannot have kept an empty or overlong key */
+	if (dn > 0)
+		out[k++] = (struct lkrow){ SL_STORE_LK_THREADS, buf, dn };
 	if (seq < lk->reach) {
 		uint8_t *r = buf + LK_ROW_MAX;
 
@@ -324,7 +384,108 @@ static int lk_rows(struct lkrow out[LK_TABLES], uint8_t *buf,
 			out[k++] = (struct lkrow){ SL_STORE_LK_CASES,
 				r + SL_HASH_LEN, n - SL_HASH_LEN };
 	}
+	if (ev->type < SL_ET_DECISION || ev->type > SL_ET_INFORM_UPDATE)
+		return k;
+	n = lk_str(ids + 2, rv, lk->f_rid);
+	if (n > 0)
+		out[k++] = id_row(SL_STORE_LK_RECORD_IDS, ids, n);
+	if (ev->type == SL_ET_DECISION && dn > 0) {
+		memcpy(ids + LK_ID_MAX + 2, buf, dn);
+		out[k++] = id_row(SL_STORE_LK_DECISION_IDS, ids + LK_ID_MAX,
+		    dn);
+	}
 	return k;
+}
+
+/* The content hash's message, as the store hashes it for a retry: the
+ * type's name and the submitter, each with its NUL, then the record.
+ * 0, or -1 when out of memory. */
+static int id_msg(struct sl_buf *m, const struct sl_entry_view *ev)
+{
+	const char *tn = sl_entry_type_name(ev->type);
+	const uint8_t *sb = ev->submitted_by;
+	size_t sn = ev->submitted_by_len;
+	char *d = NULL;
+	int rc;
+
+	/* the envelope writes the submitter as a JSON string, and the
+	 * store hashed it decoded */
+	if (memchr(sb, '\\', sn)) {
+		if (sl_record_value_dup(&d, sb - 1, sn + 2))
+			return -1;
+		sb = (const uint8_t *)d;
+		sn = strlen(d);
+	}
+	sl_buf_reset(m);
+	rc = sl_buf_add(m, tn, strlen(tn) + 1) || sl_buf_add(m, sb, sn) ||
+	    sl_buf_addc(m, 0) || sl_buf_add(m, ev->record, ev->record_len);
+	free(d);
+	return rc ? -1 : 0;
+}
+
+/* Put content hash @h at the end of the ids rows among @rows. */
+static void id_fill(struct lkrow *rows, int nr, const uint8_t *h)
+{
+	int k;
+
+	for (k = 0; k < nr; k++)
+		if (rows[k].table >= SL_STORE_LK_RECORD_IDS)
+			memcpy(rows[k].key + rows[k].len - SL_HASH_LEN, h,
+			    SL_HASH_LEN);
+}
+
+/* Hash the waiting entries' content, two at a time, and add their ids
+ * rows to chunk @c's sums. */
+static void idp_flush(struct idpend *p, struct lkacc *acc, struct chunk *c)
+{
+	uint8_t h[2][SL_HASH_LEN];
+	int j, k;
+
+	if (p->n == 0)
+		return;
+	if (p->n == 1)
+		sl_buf_reset(&p->msg[1]);
+	sl_sha2x_pair(h[0], h[1], p->msg[0].data[0], p->msg[0].data + 1,
+	    p->msg[0].len - 1, p->n == 2 ? p->msg[1].data[0] : 0,
+	    p->n == 2 ? p->msg[1].data + 1 : p->msg[0].data, p->n == 2 ?
+	    p->msg[1].len - 1 : 0);
+	for (j = 0; j < p->n; j++) {
+		id_fill(p->rows[j], p->nrows[j], h[j]);
+		for (k = 0; k < p->nrows[j]; k++)
+			lk_add(acc, c->lk[p->rows[j][k].table],
+			    p->rows[j][k].table, p->rows[j][k].key,
+			    p->rows[j][k].len, p->seq[j]);
+	}
+	p->n = 0;
+}
+
+/* Entry @seq's rows into the sums: the ids rows wait for their hash. A
+ * message that cannot be made (out of memory) leaves the rows out, so
+ * the sums differ and the diagnosis names the entry. */
+static void lk_take(struct idpend *p, struct lkacc *acc, struct chunk *c,
+    const struct sl_entry_view *ev, struct lkrow *rows, int nr,
+    uint64_t seq)
+{
+	struct idpend *q = p;
+	int j, k;
+
+	for (k = 0; k < nr && rows[k].table < SL_STORE_LK_RECORD_IDS; k++)
+		lk_add(acc, c->lk[rows[k].table], rows[k].table, rows[k].key,
+		    rows[k].len, seq);
+	if (k == nr || id_msg(&q->msg[q->n], ev))
+		return;
+	j = q->n;
+	q->nrows[j] = 0;
+	for (; k < nr; k++) {
+		uint8_t *dst = q->key[j] + (size_t)q->nrows[j] * LK_ID_MAX;
+
+		memcpy(dst, rows[k].key, rows[k].len);
+		q->rows[j][q->nrows[j]++] = (struct lkrow){ rows[k].table,
+			dst, rows[k].len };
+	}
+	q->seq[j] = seq;
+	if (++q->n == 2)
+		idp_flush(q, acc, c);
 }
 
 /* ---- worker ---------------------------------------------------------- */
@@ -376,7 +537,42 @@ static int refs_ok(const struct chunk *c, uint32_t i,
 	    !memcmp(want, c->ref_buf + c->ref_off[*k - 1], n);
 }
 
-static void work_chunk(struct chunk *c, const struct crew *me,
+/*
+ * The tree table holds exactly the chunk's nodes: for entry i, node
+ * (i, l) for each level l whose 2^l leaves end at it, as the writer puts
+ * them. Those of the chunk's own levels are compared here; those above
+ * them (the chunk's last entry's, where the tree joins chunks) are noted
+ * for the join. The first entry with a node missing, wrong or one too
+ * many, as an index into the chunk; UINT32_MAX when none.
+ */
+static uint32_t tree_check(struct chunk *c)
+{
+	uint64_t base = c->index * CHUNK;
+	uint32_t k = 0;
+	uint32_t i;
+
+	c->nhigh = 0;
+	for (i = 0; i < c->n; i++) {
+		unsigned top = (unsigned)__builtin_ctzll(base + i + 1);
+		unsigned l;
+
+		if (c->tree_over <= i)
+			return i;
+		for (l = 0; l <= top; l++, k++) {
+			if (k >= c->ntree || c->tat[k] != i ||
+			    c->tlv[k] != l || !c->tok[k])
+				return i;
+			if (l > CHUNK_LOG)
+				c->high[c->nhigh++] = k;
+			else if (memcmp(c->tn[k], c->nodes[lvl_base(l) +
+			    ((i + 1) >> l) - 1], SL_HASH_LEN))
+				return i;
+		}
+	}
+	return k < c->ntree ? c->tat[k] : c->tree_over;
+}
+
+static void work_chunk(struct chunk *c, struct crew *me,
     const struct lkctx *lk)
 {
 	const struct sl_verify_opts *o = me->v->o;
@@ -388,7 +584,7 @@ static void work_chunk(struct chunk *c, const struct crew *me,
 	uint32_t rk = 0;
 	unsigned l;
 	struct lkacc acc;
-	uint8_t kbuf[LK_ROW_MAX + SL_STORE_REFS_MAX];
+	uint8_t kbuf[LK_BUF];
 
 	c->anomaly = A_NONE;
 	c->sum_bad = UINT32_MAX;
@@ -433,12 +629,9 @@ static void work_chunk(struct chunk *c, const struct crew *me,
 				c->ref_bad = i;
 			if (lk->on) {
 				struct lkrow rows[LK_TABLES];
-				int k, nr = lk_rows(rows, kbuf, lk, rv, pos);
+				int nr = lk_rows(rows, kbuf, lk, &ev, rv, pos);
 
-				for (k = 0; k < nr; k++)
-					lk_add(&acc, c->lk[rows[k].table],
-					    rows[k].table, rows[k].key,
-					    rows[k].len, pos);
+				lk_take(&me->idp, &acc, c, &ev, rows, nr, pos);
 			}
 		}
 		if (o->visit)
@@ -449,6 +642,7 @@ static void work_chunk(struct chunk *c, const struct crew *me,
 		c->ms[i] = ev.recorded_ms;
 	}
 	upto = i;
+	idp_flush(&me->idp, &acc, c);
 	lk_flush(&acc);
 	/* a row for an entry past the chunk's last */
 	if (c->anomaly == A_NONE && c->ref_buf && c->ref_bad == UINT32_MAX &&
@@ -494,6 +688,7 @@ static void work_chunk(struct chunk *c, const struct crew *me,
 			sl_hash_node(c->nodes[b + k], h, c->nodes[pb + 2 * k],
 			    c->nodes[pb + 2 * k + 1]);
 	}
+	c->tree_bad = c->tn ? tree_check(c) : UINT32_MAX;
 }
 
 static void *worker(void *arg)
@@ -545,6 +740,28 @@ static void root_at(uint8_t out[SL_HASH_LEN], struct verifier *v,
 
 static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i);
 
+/* The nodes above a chunk's own levels, as the join makes them, against
+ * the tree table's (tree_check() found them where they belong). */
+struct highcmp {
+	const struct chunk *c;
+	uint32_t k;
+	int bad;
+};
+
+static int high_cb(void *ctx, unsigned level, const uint8_t h[SL_HASH_LEN])
+{
+	struct highcmp *hc = ctx;
+	const struct chunk *c = hc->c;
+
+	if (level <= CHUNK_LOG)
+		return 0;
+	if (hc->k >= c->nhigh || c->tlv[c->high[hc->k]] != level ||
+	    memcmp(c->tn[c->high[hc->k]], h, SL_HASH_LEN))
+		hc->bad = 1;
+	hc->k++;
+	return 0;
+}
+
 static void join_chunk(struct verifier *v, struct chunk *c)
 {
 	uint64_t base = c->index * CHUNK;
@@ -591,8 +808,14 @@ static void join_chunk(struct verifier *v, struct chunk *c)
 		ci->cp.matched = !memcmp(root, ci->cp.root, SL_HASH_LEN);
 	}
 	if (c->n == CHUNK) {
-		sl_merkle_range_push_node(&v->range, v->hash,
-		    c->nodes[lvl_base(CHUNK_LOG)], CHUNK_LOG);
+		struct highcmp hc = { c, 0, 0 };
+
+		sl_merkle_range_push_cb(&v->range, v->hash,
+		    c->nodes[lvl_base(CHUNK_LOG)], CHUNK_LOG, c->tn ? high_cb :
+		    NULL, &hc);
+		if (c->tn && c->tree_bad == UINT32_MAX &&
+		    (hc.bad || hc.k != c->nhigh))
+			c->tree_bad = CHUNK - 1;
 	} else {
 		uint64_t o = 0;
 		int l;
@@ -610,6 +833,8 @@ static void join_chunk(struct verifier *v, struct chunk *c)
 		v->sum_bad = base + c->sum_bad;
 	if (c->ref_bad != UINT32_MAX && v->ref_bad == UINT64_MAX)
 		v->ref_bad = base + c->ref_bad;
+	if (c->tree_bad != UINT32_MAX && v->tree_bad == UINT64_MAX)
+		v->tree_bad = base + c->tree_bad;
 	if (v->exp && c->index < v->nbuckets)
 		memcpy(v->exp[c->index], c->lk, sizeof(c->lk));
 	if (v->lk.reach > base && v->lk.reach <= base + c->n) {
@@ -763,6 +988,29 @@ static int ref_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The tree table's rows for a chunk's leaves, in order. */
+static int tree_cb(void *ctx, uint64_t last, unsigned level, const uint8_t *p,
+    size_t n)
+{
+	struct chunk *c = ctx;
+	uint64_t base = c->index * CHUNK;
+
+	if (last >= base + CHUNK)
+		return 1;
+	if (c->ntree >= TREE_ROWS) {
+		if (c->tree_over == UINT32_MAX)
+			c->tree_over = (uint32_t)(last - base);
+		return 0;
+	}
+	c->tat[c->ntree] = (uint32_t)(last - base);
+	c->tlv[c->ntree] = (uint8_t)(level < 255 ? level : 255);
+	c->tok[c->ntree] = n == SL_HASH_LEN && level < 64;
+	if (n == SL_HASH_LEN)
+		memcpy(c->tn[c->ntree], p, SL_HASH_LEN);
+	c->ntree++;
+	return 0;
+}
+
 static void submit_chunk(struct verifier *v)
 {
 	struct chunk *c = v->cur;
@@ -782,6 +1030,11 @@ static void submit_chunk(struct verifier *v)
 		if (c->ref_buf)
 			(void)sl_store_refs(v->txn, c->index * CHUNK, ref_cb,
 			    c);
+		c->ntree = 0;
+		c->tree_over = UINT32_MAX;
+		if (c->tn && sl_store_tree_rows(v->txn, c->index * CHUNK,
+		    tree_cb, c) < 0)
+			c->tree_over = 0;   /* unreadable: the first entry */
 	}
 	pthread_mutex_lock(&v->mu);
 	v->cur->state = 1;
@@ -1541,10 +1794,12 @@ static uint64_t lk_diagnose(struct verifier *v, int table, uint64_t b,
 {
 	struct lkwalk w;
 	struct sl_record_view *rv = malloc(sizeof(*rv));
-	uint8_t kbuf[LK_ROW_MAX + SL_STORE_REFS_MAX];
+	uint8_t kbuf[LK_BUF];
+	struct sl_buf msg;
 	uint64_t seq, bad = UINT64_MAX;
 
 	memset(&w, 0, sizeof(w));
+	sl_buf_init(&msg, ID_MSG_MAX);
 	w.v = v;
 	w.table = table;
 	w.base = b * CHUNK;
@@ -1566,7 +1821,16 @@ static uint64_t lk_diagnose(struct verifier *v, int table, uint64_t b,
 			continue;     /* verified already: not so */
 		if (sl_record_view_scan(rv, ev.record, ev.record_len, NULL))
 			memset(rv, 0, sizeof(*rv));
-		nr = lk_rows(rows, kbuf, &v->lk, rv, seq);
+		nr = lk_rows(rows, kbuf, &v->lk, &ev, rv, seq);
+		if (table >= SL_STORE_LK_RECORD_IDS) {
+			uint8_t h[2][SL_HASH_LEN];
+
+			if (id_msg(&msg, &ev))
+				continue;
+			sl_sha2x_pair(h[0], h[1], msg.data[0], msg.data + 1,
+			    msg.len - 1, 0, msg.data, 0);
+			id_fill(rows, nr, h[0]);
+		}
 		for (k = 0; k < nr; k++)
 			if (rows[k].table == table) {
 				lk_digest(w.want[seq - w.base], &v->lk, table,
@@ -1587,6 +1851,7 @@ out:
 	free(rv);
 	free(w.want);
 	free(w.has);
+	sl_buf_free(&msg);
 	return bad;
 }
 
@@ -1605,6 +1870,30 @@ static int check_lookups(struct verifier *v)
 		"find a child's entries,",
 		"the case index in the store's folder index, by which trails "
 		"find a case's entries,",
+		"the store's ids table, by which a retried record finds the "
+		"entry it was stored as (its record_id row),",
+		"the store's ids table, by which a second decision record "
+		"for a decision_id is refused (its decision_id row),",
+	};
+	/* what a wrong row would do: a row missing, one not called for,
+	 * several rows wrong */
+	static const char *const harm[LK_TABLES][3] = {
+		{ "a trail would leave it out", "a trail would take it in "
+		    "wrongly", "a trail could leave entries out or take others "
+		    "in" },
+		{ "a trail would leave it out", "a trail would take it in "
+		    "wrongly", "a trail could leave entries out or take others "
+		    "in" },
+		{ "a trail would leave it out", "a trail would take it in "
+		    "wrongly", "a trail could leave entries out or take others "
+		    "in" },
+		{ "a retry of it would be stored a second time", "a retry "
+		    "would be answered with the wrong entry, or refused",
+		    "retries could be stored twice or answered wrongly" },
+		{ "a second decision record for its decision_id would be "
+		    "taken", "a decision record would be refused wrongly",
+		    "decision records could be taken twice or refused "
+		    "wrongly" },
 	};
 	uint64_t first = UINT64_MAX;
 	int ft = 0, fkind = 0;
@@ -1625,7 +1914,8 @@ static int check_lookups(struct verifier *v)
 		uint64_t b, bad;
 		int missing = 0, rc;
 
-		if (t != SL_STORE_LK_THREADS && !v->lk.reach)
+		if ((t == SL_STORE_LK_SUBJECTS || t == SL_STORE_LK_CASES) &&
+		    !v->lk.reach)
 			continue;
 		memset(&w, 0, sizeof(w));
 		w.v = v;
@@ -1667,18 +1957,46 @@ static int check_lookups(struct verifier *v)
 		    first + CHUNK - 1 : v->r->entries - 1;
 
 		problem(v, first, last, "entries %llu..%llu: %s does not hold "
-		    "exactly the rows their records call for (a trail could "
-		    "leave entries out or take others in); the entries "
+		    "exactly the rows their records call for (%s); the entries "
 		    "themselves verify", (unsigned long long)first,
-		    (unsigned long long)last, what[ft]);
+		    (unsigned long long)last, what[ft], harm[ft][2]);
 		return 0;
 	}
-	problem(v, first, first, "entry %llu: %s %s; the entries themselves "
-	    "verify", (unsigned long long)first, what[ft],
-	    fkind == 2 ? "has a row for it, but the log has no such entry" :
-	    fkind ? "has no row for it (a trail would leave it out)" :
-	    "has a row for it that its record does not call for (a trail "
-	    "would take it in wrongly)");
+	if (fkind == 1)
+		problem(v, first, first, "entry %llu: %s has no row for it "
+		    "(%s); the entries themselves verify",
+		    (unsigned long long)first, what[ft], harm[ft][0]);
+	else
+		problem(v, first, first, "entry %llu: %s %s (%s); the entries "
+		    "themselves verify", (unsigned long long)first, what[ft],
+		    fkind == 2 ? "has a row for it, but the log has no such "
+		    "entry" : "has a row for it that its record does not call "
+		    "for", harm[ft][1]);
+	return 0;
+}
+
+/* A tree row for a leaf past the log's last entry (the chunks read
+ * only their own leaves' rows). */
+static int past_cb(void *ctx, uint64_t last, unsigned level, const uint8_t *p,
+    size_t n)
+{
+	(void)level;
+	(void)p;
+	(void)n;
+	*(uint64_t *)ctx = last;
+	return 1;
+}
+
+static int check_tree_end(struct verifier *v)
+{
+	uint64_t past = UINT64_MAX;
+	int rc = sl_store_tree_rows(v->txn, v->r->entries, past_cb, &past);
+
+	if (rc < 0)
+		return sl_err_set(v->e, rc, "cannot read the store's tree "
+		    "table");
+	if (past < v->tree_bad)
+		v->tree_bad = past;
 	return 0;
 }
 
@@ -1744,6 +2062,7 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 	if (v->is_store && !o->skip_lookups) {
 		v->lk.on = 1;
 		v->lk.f_did = sl_record_field_index("decision_id", 11);
+		v->lk.f_rid = sl_record_field_index("record_id", 9);
 		v->nbuckets = (sl_store_txn_size(v->txn) + CHUNK - 1) / CHUNK;
 		v->exp = calloc(v->nbuckets ? v->nbuckets : 1,
 		    sizeof(*v->exp));
@@ -1768,6 +2087,7 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 	}
 	v->sum_bad = UINT64_MAX;
 	v->ref_bad = UINT64_MAX;
+	v->tree_bad = UINT64_MAX;
 	for (i = 0; i < SLOTS; i++) {
 		int sums = v->is_store && sl_store_has_summaries(v->store);
 		int refs = v->is_store && sl_store_has_refs(v->store);
@@ -1778,8 +2098,11 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 		if (refs)
 			v->slots[i].ref_buf = malloc(CHUNK *
 			    SL_STORE_REFS_MAX);
+		if (v->lk.on)
+			v->slots[i].tn = malloc(TREE_ROWS * SL_HASH_LEN);
 		if (!v->slots[i].nodes || (sums && !v->slots[i].sums) ||
-		    (refs && !v->slots[i].ref_buf)) {
+		    (refs && !v->slots[i].ref_buf) ||
+		    (v->lk.on && !v->slots[i].tn)) {
 			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -1799,6 +2122,8 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 		v->threads[i].v = v;
 		v->threads[i].index = i;
 		v->threads[i].rv = malloc(sizeof(*v->threads[i].rv));
+		sl_buf_init(&v->threads[i].idp.msg[0], ID_MSG_MAX);
+		sl_buf_init(&v->threads[i].idp.msg[1], ID_MSG_MAX);
 		if (!v->threads[i].rv || sl_hash_new(&v->threads[i].h)) {
 			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 			goto out;
@@ -1878,6 +2203,17 @@ stop:
 			if (rc)
 				goto out;
 		}
+		if (v->is_store && !r->problem[0] && v->lk.on) {
+			rc = check_tree_end(v);
+			if (rc)
+				goto out;
+			check_derived(v, 1, v->tree_bad, "the store's tree "
+			    "table, from which the service serves proofs and "
+			    "takes the Merkle state it signs checkpoints with, "
+			    "has a node of it missing, wrong or extra (proofs "
+			    "would fail; new checkpoints would not match the "
+			    "log)", &r->nodes);
+		}
 	}
 	r->verified = r->problem[0] == '\0';
 out:
@@ -1886,6 +2222,7 @@ out:
 		free(v->slots[i].nodes);
 		free(v->slots[i].sums);
 		free(v->slots[i].ref_buf);
+		free(v->slots[i].tn);
 		free(v->slots[i].buf);
 	}
 	if (v->map)
@@ -1900,6 +2237,8 @@ out:
 	for (i = 0; v->threads && i < v->nthreads; i++) {
 		sl_hash_free(v->threads[i].h);
 		free(v->threads[i].rv);
+		sl_buf_free(&v->threads[i].idp.msg[0]);
+		sl_buf_free(&v->threads[i].idp.msg[1]);
 	}
 	free(v->threads);
 	free(v->exp);

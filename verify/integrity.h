@@ -31,8 +31,9 @@ struct sl_verify_opts {
 	const char *const *keys;   /* verifier keys the inspector trusts */
 	size_t nkeys;
 	int threads;               /* workers; 0 = one per core */
-	int skip_lookups;          /* 1: not the lookup tables (a caller
-				      that never reads them) */
+	int skip_lookups;          /* 1: not the lookup tables nor the
+				      Merkle nodes (a caller that never
+				      reads them) */
 	/* Called for every entry of the pass that passed its own checks,
 	 * from the workers (@worker below SL_VERIFY_WORKERS_MAX, one
 	 * number per thread), in no order: its bytes, envelope and
@@ -69,8 +70,11 @@ struct sl_verify_result {
 	uint64_t refs;                /* store: entries whose refs (the
 					 trails' lookups) were checked */
 	uint64_t lookups;             /* store: entries whose rows in the
-					 threads table and the child and
-					 case index were checked */
+					 ids and threads tables and the
+					 child and case index were checked */
+	uint64_t nodes;               /* store: entries whose Merkle nodes
+					 (the tree table: proofs and the
+					 writer's state) were checked */
 	uint64_t index_reach;         /* store: entries the index covers
 					 (lookups read refs past it) */
 	uint8_t root[SL_HASH_LEN];    /* recomputed over all entries */

@@ -66,15 +66,18 @@ void sl_report_text(FILE *out, const char *path,
 		    "read from the store's older indexes (the first sharelogd "
 		    "start replaces them)");
 	if (r->source == SL_SRC_STORE && r->lookups && r->index_reach)
-		fprintf(out, "  tables:       the threads table, and the child "
-		    "and case index (entries 0..%llu; trails read the refs "
-		    "past it), hold exactly the rows the entries call for\n",
-		    (unsigned long long)(r->index_reach - 1));
+		fprintf(out, "  tables:       the ids and threads tables, and "
+		    "the child and case index (entries 0..%llu; trails read "
+		    "the refs past it), hold exactly the rows the entries "
+		    "call for\n", (unsigned long long)(r->index_reach - 1));
 	else if (r->source == SL_SRC_STORE && r->lookups)
-		fprintf(out, "  tables:       the threads table holds exactly "
-		    "the rows the entries call for (%s)\n", r->refs ? "no "
-		    "child and case index in use: trails read the refs" :
+		fprintf(out, "  tables:       the ids and threads tables hold "
+		    "exactly the rows the entries call for (%s)\n", r->refs ?
+		    "no child and case index in use: trails read the refs" :
 		    "the older child and case tables are not checked");
+	if (r->source == SL_SRC_STORE && r->nodes)
+		fprintf(out, "  tree:         the Merkle nodes kept for proofs "
+		    "and the writer match every entry\n");
 	for (i = 0; i < r->nheld; i++)
 		fprintf(out, "  held:         %s (size %llu): the log has only "
 		    "been appended to since\n", r->held[i].from,
@@ -125,6 +128,8 @@ static json_t *integrity_json(const char *path,
 			    json_integer((json_int_t)r->lookups));
 			json_object_set_new(o, "index_reach",
 			    json_integer((json_int_t)r->index_reach));
+			json_object_set_new(o, "nodes_checked",
+			    json_integer((json_int_t)r->nodes));
 		}
 		for (i = 0; i < r->nheld; i++)
 			json_array_append_new(held, json_pack("{s:s,s:I}",
