@@ -57,6 +57,7 @@ const char *sl_strerror(int code)
 	case SL_EEXIST: return "already exists";
 	case SL_EUSAGE: return "usage error";
 	case SL_ESYNTAX: return "syntax error";
+	case SL_EBUSY: return "changed meanwhile";
 	}
 	return "unknown error";
 }

@@ -24,7 +24,8 @@ enum sl_errcode {
 	SL_EINTEGRITY = -9, /* stored or exported data fails verification */
 	SL_EEXIST = -10,
 	SL_EUSAGE = -11,
-	SL_ESYNTAX = -12    /* not JSON at all (a subclass of bad input) */
+	SL_ESYNTAX = -12,   /* not JSON at all (a subclass of bad input) */
+	SL_EBUSY = -13      /* changed meanwhile: try another way or again */
 };
 
 /* Size of the sentence buffer: long enough for a JSON pointer and a rule. */

@@ -1311,6 +1311,24 @@ int sl_store_read_begin(struct sl_store_txn **out, struct sl_store *s,
 	return read_begin(out, s, 1, e);
 }
 
+int sl_store_read_twin(struct sl_store_txn **out, struct sl_store_txn *t,
+    struct sl_err *e)
+{
+	int rc = read_begin(out, t->s, t->ixt != NULL, e);
+
+	if (rc)
+		return rc;
+	if (mdb_txn_id((*out)->txn) != mdb_txn_id(t->txn) ||
+	    (*out)->size != t->size || !(*out)->ixt != !t->ixt ||
+	    (t->ixt && mdb_txn_id((*out)->ixt) != mdb_txn_id(t->ixt))) {
+		sl_store_read_end(*out);
+		*out = NULL;
+		return sl_err_set(e, SL_EBUSY, "the store was written to "
+		    "between two reads");
+	}
+	return 0;
+}
+
 void sl_store_read_end(struct sl_store_txn *t)
 {
 	if (!t)

@@ -253,6 +253,15 @@ int sl_store_has_refs(const struct sl_store *s);
 /** 1 when the store keeps summaries. */
 int sl_store_has_summaries(const struct sl_store *s);
 
+/**
+ * A second snapshot, for another thread, exactly the same as @t's (the
+ * same transaction of both the store and its index), so two threads can
+ * read one snapshot at once: SL_EBUSY when a commit came between, and
+ * the caller reads with @t alone. End it with sl_store_read_end().
+ */
+int sl_store_read_twin(struct sl_store_txn **out, struct sl_store_txn *t,
+    struct sl_err *e);
+
 /** How many summaries the snapshot keeps (0 when none). */
 uint64_t sl_store_summary_count(struct sl_store_txn *t);
 

@@ -236,6 +236,14 @@ struct verifier {
 					      recorded it */
 	uint8_t ix_leaf_seen[SL_HASH_LEN]; /* and as verified */
 	int ix_leaf_got;
+	/* the tables' walk, on a thread of its own during the pass when
+	 * a second read of the same snapshot could be had (twin) */
+	struct sl_store_txn *twin;
+	pthread_t walk_th;
+	int walking;
+	int walk_stop;            /* the pass failed: the walk is not needed */
+	int walk_rc;
+	uint64_t walk_beyond[LK_TABLES];  /* first row past the log */
 };
 
 
@@ -1745,6 +1753,7 @@ struct lkwalk {
 	struct verifier *v;
 	struct lkacc acc;
 	int table;
+	uint64_t limit;           /* the log's entries */
 	uint64_t beyond;          /* first row for a seq the log lacks */
 	/* diagnosis of one chunk: its entries' rows, one by one */
 	uint64_t base, end;
@@ -1757,7 +1766,9 @@ static int lk_sum_cb(void *ctx, const uint8_t *k, size_t kn, uint64_t seq)
 {
 	struct lkwalk *w = ctx;
 
-	if (seq >= w->v->consumed) {
+	if (__atomic_load_n(&w->v->walk_stop, __ATOMIC_RELAXED))
+		return 1;
+	if (seq >= w->limit) {
 		if (seq < w->beyond)
 			w->beyond = seq;
 		return 0;
@@ -1856,6 +1867,48 @@ out:
 }
 
 /*
+ * Every lookup table's rows in snapshot @t into the sums v->got, per run
+ * of seqs, and per table the first row for a seq past the log's end into
+ * @beyond. It touches nothing the pass does, so it can run beside it.
+ */
+static int walk_tables(struct verifier *v, struct sl_store_txn *t,
+    uint64_t beyond[LK_TABLES])
+{
+	int tb;
+
+	for (tb = 0; tb < LK_TABLES; tb++) {
+		struct lkwalk w;
+		int rc;
+
+		beyond[tb] = UINT64_MAX;
+		if ((tb == SL_STORE_LK_SUBJECTS || tb == SL_STORE_LK_CASES) &&
+		    !v->lk.reach)
+			continue;
+		memset(&w, 0, sizeof(w));
+		w.v = v;
+		w.acc.lk = &v->lk;
+		w.table = tb;
+		w.limit = sl_store_txn_size(t);
+		w.beyond = UINT64_MAX;
+		rc = sl_store_lookup_rows(t, (enum sl_store_lookup)tb,
+		    lk_sum_cb, &w);
+		lk_flush(&w.acc);
+		if (rc)
+			return rc;
+		beyond[tb] = w.beyond;
+	}
+	return 0;
+}
+
+static void *walker(void *arg)
+{
+	struct verifier *v = arg;
+
+	v->walk_rc = walk_tables(v, v->twin, v->walk_beyond);
+	return NULL;
+}
+
+/*
  * The threads table and the child and case index hold exactly the rows
  * the entries call for (below the index's reach, which must end on this
  * log's entry); otherwise the first entry concerned is the problem.
@@ -1896,8 +1949,10 @@ static int check_lookups(struct verifier *v)
 		    "wrongly" },
 	};
 	uint64_t first = UINT64_MAX;
+	uint64_t serial_beyond[LK_TABLES];
+	const uint64_t *beyond = v->walk_beyond;
 	int ft = 0, fkind = 0;
-	int t;
+	int t, rc;
 
 	if (v->lk.reach && (!v->ix_leaf_got ||
 	    memcmp(v->ix_leaf, v->ix_leaf_seen, SL_HASH_LEN))) {
@@ -1909,25 +1964,20 @@ static int check_lookups(struct verifier *v)
 		    (unsigned long long)(v->lk.reach - 1));
 		return 0;
 	}
+	rc = v->walking ? v->walk_rc : walk_tables(v, v->txn,
+	    serial_beyond);
+	if (!v->walking)
+		beyond = serial_beyond;
+	if (rc)
+		return sl_err_set(v->e, rc, "cannot read the store's lookup "
+		    "tables");
 	for (t = 0; t < LK_TABLES; t++) {
-		struct lkwalk w;
 		uint64_t b, bad;
-		int missing = 0, rc;
+		int missing = 0;
 
 		if ((t == SL_STORE_LK_SUBJECTS || t == SL_STORE_LK_CASES) &&
 		    !v->lk.reach)
 			continue;
-		memset(&w, 0, sizeof(w));
-		w.v = v;
-		w.acc.lk = &v->lk;
-		w.table = t;
-		w.beyond = UINT64_MAX;
-		rc = sl_store_lookup_rows(v->txn, (enum sl_store_lookup)t,
-		    lk_sum_cb, &w);
-		lk_flush(&w.acc);
-		if (rc)
-			return sl_err_set(v->e, rc, "cannot read the store's "
-			    "lookup tables");
 		for (b = 0; b < v->nbuckets; b++)
 			if (memcmp(v->exp[b][t], v->got[b][t],
 			    sizeof(v->exp[b][t])))
@@ -1938,8 +1988,8 @@ static int check_lookups(struct verifier *v)
 			bad = b * CHUNK;     /* not found again: the run */
 			missing = 3;
 		}
-		if (w.beyond < bad) {
-			bad = w.beyond;
+		if (beyond[t] < bad) {
+			bad = beyond[t];
 			missing = 2;
 		}
 		if (bad < first) {
@@ -2129,6 +2179,15 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 			goto out;
 		}
 	}
+	/* the tables' walk beside the pass, on the same snapshot; when a
+	 * commit came between the two reads, it runs after the pass */
+	if (v->lk.on) {
+		struct sl_err te;
+
+		if (!sl_store_read_twin(&v->twin, v->txn, &te) &&
+		    !pthread_create(&v->walk_th, NULL, walker, v))
+			v->walking = 1;
+	}
 	for (i = 0; i < v->nthreads; i++) {
 		if (pthread_create(&v->threads[i].th, NULL, worker,
 		    &v->threads[i])) {
@@ -2162,6 +2221,11 @@ stop:
 	pthread_mutex_unlock(&v->mu);
 	for (i = 0; i < started; i++)
 		pthread_join(v->threads[i].th, NULL);
+	if (v->walking) {
+		if (v->failed || rc)
+			__atomic_store_n(&v->walk_stop, 1, __ATOMIC_RELAXED);
+		pthread_join(v->walk_th, NULL);
+	}
 	if (rc)
 		goto out;
 
@@ -2243,6 +2307,7 @@ out:
 	free(v->threads);
 	free(v->exp);
 	free(v->got);
+	sl_store_read_end(v->twin);
 	sl_store_read_end(v->txn);
 	sl_store_close(v->store);
 	sl_hash_free(v->hash);
