@@ -1506,31 +1506,64 @@ int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
 	return seq_scan(t, t->s->entries, start, fn, ctx, flags);
 }
 
-int sl_store_checkpoints(struct sl_store_txn *t, sl_store_note_fn fn,
-    void *ctx)
+/* One row of a walk; a non-zero return stops it (WALK_END: done, no
+ * error). */
+typedef int (*row_fn)(void *ctx, const MDB_val *k, const MDB_val *v);
+#define WALK_END 0x7fff
+
+/*
+ * The rows of @dbi in snapshot @t from key @from on (the first when NULL),
+ * in key order, to @fn; its non-zero return stops the walk and is
+ * returned. With @drop, the map's pages are let go every RELEASE_ROWS rows
+ * (tables whose pages lie scattered). SL_ESTORE on a read error.
+ */
+static int walk_rows(struct sl_store_txn *t, MDB_dbi dbi, const MDB_val *from,
+    row_fn fn, void *ctx, int drop)
 {
 	MDB_cursor *c;
-	MDB_val k;
+	MDB_val k = from ? *from : (MDB_val){ 0, NULL };
 	MDB_val v;
+	size_t rows = 0;
 	int mrc;
 	int rc = 0;
 
-	mrc = mdb_cursor_open(t->txn, t->s->checkpoints, &c);
+	mrc = mdb_cursor_open(t->txn, dbi, &c);
 	if (mrc)
 		return SL_ESTORE;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	mrc = mdb_cursor_get(c, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
 	while (!mrc) {
-		if (k.mv_size == 8) {
-			rc = fn(ctx, rd64(k.mv_data), v.mv_data, v.mv_size);
-			if (rc)
-				break;
-		}
+		rc = fn(ctx, &k, &v);
+		if (rc)
+			break;
+		if (drop && ++rows % RELEASE_ROWS == 0)
+			sl_store_drop_pages(t->s);
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
 	if (rc)
-		return rc;
+		return rc == WALK_END ? 0 : rc;
 	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+}
+
+struct note_walk {
+	sl_store_note_fn fn;
+	void *ctx;
+};
+
+static int note_row(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct note_walk *w = ctx;
+
+	return k->mv_size == 8 ? w->fn(w->ctx, rd64(k->mv_data), v->mv_data,
+	    v->mv_size) : 0;
+}
+
+int sl_store_checkpoints(struct sl_store_txn *t, sl_store_note_fn fn,
+    void *ctx)
+{
+	struct note_walk w = { fn, ctx };
+
+	return walk_rows(t, t->s->checkpoints, NULL, note_row, &w, 0);
 }
 
 int sl_store_latest_checkpoint(const char **note, size_t *n, uint64_t *size,
@@ -2062,78 +2095,64 @@ int sl_store_index_reach(struct sl_store_txn *t, uint64_t *n,
 
 /* The ids rows of one prefix ("r:" or "d:"), each as its key followed by
  * the value's content hash, with the value's seq. The table is keyed by
- * the ids themselves, so its pages are let go as in the others' walk. */
+ * the ids themselves, so its pages are let go as the walk goes. */
+struct ids_walk {
+	uint8_t want[2];
+	sl_store_row_fn fn;
+	void *ctx;
+	uint8_t row[512 + SL_HASH_LEN];
+};
+
+static int ids_row(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct ids_walk *w = ctx;
+	uint64_t seq = 0;
+	size_t kn = k->mv_size < 512 ? k->mv_size : 512;
+
+	if (k->mv_size < 2 || memcmp(k->mv_data, w->want, 2))
+		return WALK_END;
+	memcpy(w->row, k->mv_data, kn);
+	if (v->mv_size == 8 + SL_HASH_LEN) {
+		seq = rd64(v->mv_data);
+		memcpy(w->row + kn, (uint8_t *)v->mv_data + 8, SL_HASH_LEN);
+	} else {
+		memset(w->row + kn, 0, SL_HASH_LEN);
+	}
+	return w->fn(w->ctx, w->row, kn + SL_HASH_LEN, seq);
+}
+
 static int ids_rows(struct sl_store_txn *t, char prefix, sl_store_row_fn fn,
     void *ctx)
 {
-	uint8_t row[512 + SL_HASH_LEN];
-	uint8_t want[2] = { (uint8_t)prefix, ':' };
-	MDB_cursor *c;
-	MDB_val k = { 2, want };
-	MDB_val v;
-	size_t rows = 0;
-	int mrc;
-	int rc = 0;
+	struct ids_walk w = { { (uint8_t)prefix, ':' }, fn, ctx, { 0 } };
+	MDB_val from = { 2, w.want };
 
-	mrc = mdb_cursor_open(t->txn, t->s->ids, &c);
-	if (mrc)
-		return SL_ESTORE;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (!mrc && k.mv_size >= 2 && !memcmp(k.mv_data, want, 2)) {
-		uint64_t seq = 0;
-		size_t kn = k.mv_size < 512 ? k.mv_size : 512;
+	return walk_rows(t, t->s->ids, &from, ids_row, &w, 1);
+}
 
-		memcpy(row, k.mv_data, kn);
-		if (v.mv_size == 8 + SL_HASH_LEN) {
-			seq = rd64(v.mv_data);
-			memcpy(row + kn, (uint8_t *)v.mv_data + 8,
-			    SL_HASH_LEN);
-		} else {
-			memset(row + kn, 0, SL_HASH_LEN);
-		}
-		rc = fn(ctx, row, kn + SL_HASH_LEN, seq);
-		if (rc)
-			break;
-		if (++rows % RELEASE_ROWS == 0)
-			sl_store_drop_pages(t->s);
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	if (rc)
-		return rc;
-	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+struct node_walk {
+	sl_store_node_fn fn;
+	void *ctx;
+};
+
+static int node_row(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct node_walk *w = ctx;
+
+	return k->mv_size == 9 ? w->fn(w->ctx, rd64(k->mv_data),
+	    ((const uint8_t *)k->mv_data)[8], v->mv_data, v->mv_size) : 0;
 }
 
 int sl_store_tree_rows(struct sl_store_txn *t, uint64_t start,
     sl_store_node_fn fn, void *ctx)
 {
-	MDB_cursor *c;
+	struct node_walk w = { fn, ctx };
 	uint8_t kb[9];
-	MDB_val k = { 9, kb };
-	MDB_val v;
-	int mrc;
-	int rc = 0;
+	MDB_val from = { 9, kb };
 
-	mrc = mdb_cursor_open(t->txn, t->s->tree, &c);
-	if (mrc)
-		return SL_ESTORE;
 	be64(kb, start);
 	kb[8] = 0;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (!mrc) {
-		if (k.mv_size == 9) {
-			rc = fn(ctx, rd64(k.mv_data),
-			    ((const uint8_t *)k.mv_data)[8], v.mv_data,
-			    v.mv_size);
-			if (rc)
-				break;
-		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	if (rc)
-		return rc;
-	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+	return walk_rows(t, t->s->tree, &from, node_row, &w, 0);
 }
 
 int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
