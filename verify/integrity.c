@@ -365,7 +365,7 @@ static struct lkrow id_row(int table, uint8_t *key, size_t dn)
  * below the index's reach, its child_ref and its case_ref in the index;
  * for a record a case system sends, its record_id, and for a decision
  * its decision_id, in the ids table, each row ending in room for the
- * content hash (id_hash()). @buf holds the keys (LK_BUF bytes). How
+ * content hash (id_fill()). @buf holds the keys (LK_BUF bytes). How
  * many, at most LK_TABLES.
  */
 static int lk_rows(struct lkrow out[LK_TABLES], uint8_t *buf,
@@ -451,8 +451,6 @@ static void idp_flush(struct idpend *p, struct lkacc *acc, struct chunk *c)
 
 	if (p->n == 0)
 		return;
-	if (p->n == 1)
-		sl_buf_reset(&p->msg[1]);
 	sl_sha2x_pair(h[0], h[1], p->msg[0].data[0], p->msg[0].data + 1,
 	    p->msg[0].len - 1, p->n == 2 ? p->msg[1].data[0] : 0,
 	    p->n == 2 ? p->msg[1].data + 1 : p->msg[0].data, p->n == 2 ?
@@ -474,26 +472,26 @@ static void lk_take(struct idpend *p, struct lkacc *acc, struct chunk *c,
     const struct sl_entry_view *ev, struct lkrow *rows, int nr,
     uint64_t seq)
 {
-	struct idpend *q = p;
 	int j, k;
 
+	/* lk_rows() puts the ids rows last */
 	for (k = 0; k < nr && rows[k].table < SL_STORE_LK_RECORD_IDS; k++)
 		lk_add(acc, c->lk[rows[k].table], rows[k].table, rows[k].key,
 		    rows[k].len, seq);
-	if (k == nr || id_msg(&q->msg[q->n], ev))
+	if (k == nr || id_msg(&p->msg[p->n], ev))
 		return;
-	j = q->n;
-	q->nrows[j] = 0;
+	j = p->n;
+	p->nrows[j] = 0;
 	for (; k < nr; k++) {
-		uint8_t *dst = q->key[j] + (size_t)q->nrows[j] * LK_ID_MAX;
+		uint8_t *dst = p->key[j] + (size_t)p->nrows[j] * LK_ID_MAX;
 
 		memcpy(dst, rows[k].key, rows[k].len);
-		q->rows[j][q->nrows[j]++] = (struct lkrow){ rows[k].table,
+		p->rows[j][p->nrows[j]++] = (struct lkrow){ rows[k].table,
 			dst, rows[k].len };
 	}
-	q->seq[j] = seq;
-	if (++q->n == 2)
-		idp_flush(q, acc, c);
+	p->seq[j] = seq;
+	if (++p->n == 2)
+		idp_flush(p, acc, c);
 }
 
 /* ---- worker ---------------------------------------------------------- */
@@ -1909,9 +1907,10 @@ static void *walker(void *arg)
 }
 
 /*
- * The threads table and the child and case index hold exactly the rows
- * the entries call for (below the index's reach, which must end on this
- * log's entry); otherwise the first entry concerned is the problem.
+ * The ids and threads tables and the child and case index hold exactly
+ * the rows the entries call for (the index below its reach, which must
+ * end on this log's entry); otherwise the first entry concerned is the
+ * problem.
  * Store errors are returned.
  */
 static int check_lookups(struct verifier *v)
