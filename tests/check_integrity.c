@@ -491,22 +491,21 @@ START_TEST(test_integrity_threads_table)
 }
 END_TEST
 
-/* The ids table a retry finds its original by: row @key's value read
- * into v (seq and content hash), then written back as @nv (NULL: the
- * row removed). */
-static void id_row_edit(const char *key, uint8_t v[8 + SL_HASH_LEN],
-    const uint8_t *nv, size_t nlen)
+/* Row @key of @table: its value read into @old (when not NULL; it must
+ * be @olen bytes), then written back as @nv (NULL: the row removed). */
+static void row_edit(const char *table, const void *key, size_t klen,
+    void *old, size_t olen, const void *nv, size_t nlen)
 {
 	MDB_env *env;
 	MDB_dbi dbi;
-	MDB_txn *txn = raw_open(&env, &dbi, "ids");
-	MDB_val k = { strlen(key), (void *)key };
+	MDB_txn *txn = raw_open(&env, &dbi, table);
+	MDB_val k = { klen, (void *)key };
 	MDB_val val;
 
-	if (v) {
+	if (old) {
 		ck_assert_int_eq(mdb_get(txn, dbi, &k, &val), 0);
-		ck_assert_uint_eq(val.mv_size, 8 + SL_HASH_LEN);
-		memcpy(v, val.mv_data, 8 + SL_HASH_LEN);
+		ck_assert_uint_eq(val.mv_size, olen);
+		memcpy(old, val.mv_data, olen);
 	}
 	if (nv) {
 		val.mv_data = (void *)nv;
@@ -516,6 +515,14 @@ static void id_row_edit(const char *key, uint8_t v[8 + SL_HASH_LEN],
 		ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
 	}
 	raw_close(env, txn);
+}
+
+/* The ids table a retry finds its original by: row @key's value (seq and
+ * content hash) read into v, then written back as @nv (NULL: removed). */
+static void id_row_edit(const char *key, uint8_t v[8 + SL_HASH_LEN],
+    const uint8_t *nv, size_t nlen)
+{
+	row_edit("ids", key, strlen(key), v, 8 + SL_HASH_LEN, nv, nlen);
 }
 
 /* Its record_id row removed, another entry's seq in a decision_id row,
@@ -572,28 +579,11 @@ END_TEST
 static void tree_row_edit(uint64_t last, unsigned level, uint8_t *old,
     const uint8_t *nv)
 {
-	MDB_env *env;
-	MDB_dbi dbi;
-	MDB_txn *txn = raw_open(&env, &dbi, "tree");
 	uint8_t kb[9];
-	MDB_val k = { 9, kb };
-	MDB_val v;
 
 	be64(kb, last);
 	kb[8] = (uint8_t)level;
-	if (old) {
-		ck_assert_int_eq(mdb_get(txn, dbi, &k, &v), 0);
-		ck_assert_uint_eq(v.mv_size, SL_HASH_LEN);
-		memcpy(old, v.mv_data, SL_HASH_LEN);
-	}
-	if (nv) {
-		v.mv_data = (void *)nv;
-		v.mv_size = SL_HASH_LEN;
-		ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
-	} else {
-		ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
-	}
-	raw_close(env, txn);
+	row_edit("tree", kb, sizeof(kb), old, SL_HASH_LEN, nv, SL_HASH_LEN);
 }
 
 /* The Merkle nodes the service serves proofs from and rebuilds its state
