@@ -1512,13 +1512,15 @@ typedef int (*row_fn)(void *ctx, const MDB_val *k, const MDB_val *v);
 #define WALK_END 0x7fff
 
 /*
- * The rows of @dbi in snapshot @t from key @from on (the first when NULL),
- * in key order, to @fn; its non-zero return stops the walk and is
- * returned. With @drop, the map's pages are let go every RELEASE_ROWS rows
- * (tables whose pages lie scattered). SL_ESTORE on a read error.
+ * The rows of @dbi in snapshot @t (of the index environment when @ix)
+ * from key @from on (the first when NULL), in key order, to @fn; its
+ * non-zero return stops the walk and is returned. With @drop, the map's
+ * pages are let go every RELEASE_ROWS rows: tables whose pages lie
+ * scattered through the file, where each touch maps the (large) folio
+ * around it. SL_ESTORE on a read error.
  */
-static int walk_rows(struct sl_store_txn *t, MDB_dbi dbi, const MDB_val *from,
-    row_fn fn, void *ctx, int drop)
+static int walk_rows(struct sl_store_txn *t, int ix, MDB_dbi dbi,
+    const MDB_val *from, row_fn fn, void *ctx, int drop)
 {
 	MDB_cursor *c;
 	MDB_val k = from ? *from : (MDB_val){ 0, NULL };
@@ -1527,7 +1529,7 @@ static int walk_rows(struct sl_store_txn *t, MDB_dbi dbi, const MDB_val *from,
 	int mrc;
 	int rc = 0;
 
-	mrc = mdb_cursor_open(t->txn, dbi, &c);
+	mrc = mdb_cursor_open(ix ? t->ixt : t->txn, dbi, &c);
 	if (mrc)
 		return SL_ESTORE;
 	mrc = mdb_cursor_get(c, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
@@ -1535,8 +1537,12 @@ static int walk_rows(struct sl_store_txn *t, MDB_dbi dbi, const MDB_val *from,
 		rc = fn(ctx, &k, &v);
 		if (rc)
 			break;
-		if (drop && ++rows % RELEASE_ROWS == 0)
-			sl_store_drop_pages(t->s);
+		if (drop && ++rows % RELEASE_ROWS == 0) {
+			if (ix)
+				drop_ix_pages(t->s);
+			else
+				sl_store_drop_pages(t->s);
+		}
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
@@ -1563,7 +1569,7 @@ int sl_store_checkpoints(struct sl_store_txn *t, sl_store_note_fn fn,
 {
 	struct note_walk w = { fn, ctx };
 
-	return walk_rows(t, t->s->checkpoints, NULL, note_row, &w, 0);
+	return walk_rows(t, 0, t->s->checkpoints, NULL, note_row, &w, 0);
 }
 
 int sl_store_latest_checkpoint(const char **note, size_t *n, uint64_t *size,
@@ -2127,7 +2133,7 @@ static int ids_rows(struct sl_store_txn *t, char prefix, sl_store_row_fn fn,
 	struct ids_walk w = { { (uint8_t)prefix, ':' }, fn, ctx, { 0 } };
 	MDB_val from = { 2, w.want };
 
-	return walk_rows(t, t->s->ids, &from, ids_row, &w, 1);
+	return walk_rows(t, 0, t->s->ids, &from, ids_row, &w, 1);
 }
 
 struct node_walk {
@@ -2152,61 +2158,43 @@ int sl_store_tree_rows(struct sl_store_txn *t, uint64_t start,
 
 	be64(kb, start);
 	kb[8] = 0;
-	return walk_rows(t, t->s->tree, &from, node_row, &w, 0);
+	return walk_rows(t, 0, t->s->tree, &from, node_row, &w, 0);
+}
+
+/* A dupsort lookup table's rows, as dup_scan() reads them: a value that
+ * is not a seq, or a seq past the index's reach, is never looked at. */
+struct dup_walk {
+	sl_store_row_fn fn;
+	void *ctx;
+	uint64_t below;
+};
+
+static int dup_row(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct dup_walk *w = ctx;
+	uint64_t seq = v->mv_size == 8 ? rd64(v->mv_data) : UINT64_MAX;
+
+	return seq < w->below ? w->fn(w->ctx, k->mv_data, k->mv_size, seq) :
+	    0;
 }
 
 int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
     sl_store_row_fn fn, void *ctx)
 {
 	struct sl_store *s = t->s;
+	struct dup_walk w = { fn, ctx, UINT64_MAX };
 	uint8_t leaf[SL_HASH_LEN];
-	uint64_t below = UINT64_MAX;
-	MDB_txn *txn = t->txn;
-	MDB_dbi dbi = s->threads;
-	MDB_cursor *c;
-	MDB_val k, v;
-	size_t rows = 0;
-	int mrc;
-	int rc = 0;
+	int rc;
 
 	if (which == SL_STORE_LK_RECORD_IDS ||
 	    which == SL_STORE_LK_DECISION_IDS)
 		return ids_rows(t, which == SL_STORE_LK_RECORD_IDS ? 'r' : 'd',
 		    fn, ctx);
-	if (which != SL_STORE_LK_THREADS) {
-		rc = sl_store_index_reach(t, &below, leaf);
-		if (rc || below == 0)
-			return rc;
-		txn = t->ixt;
-		dbi = which == SL_STORE_LK_SUBJECTS ? s->ix_subjects :
-		    s->ix_cases;
-	}
-	mrc = mdb_cursor_open(txn, dbi, &c);
-	if (mrc)
-		return SL_ESTORE;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (!mrc) {
-		/* as dup_scan() reads them: a value that is not a seq, or a
-		 * seq past the index's reach, is never looked at */
-		uint64_t seq = v.mv_size == 8 ? rd64(v.mv_data) : UINT64_MAX;
-
-		if (seq < below) {
-			rc = fn(ctx, k.mv_data, k.mv_size, seq);
-			if (rc)
-				break;
-		}
-		/* these tables' pages lie scattered through the file, and
-		 * each touch maps the (large) folio around it: let go often */
-		if (++rows % RELEASE_ROWS == 0) {
-			if (txn == t->txn)
-				sl_store_drop_pages(s);
-			else
-				drop_ix_pages(s);
-		}
-		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	if (rc)
+	if (which == SL_STORE_LK_THREADS)
+		return walk_rows(t, 0, s->threads, NULL, dup_row, &w, 1);
+	rc = sl_store_index_reach(t, &w.below, leaf);
+	if (rc || w.below == 0)
 		return rc;
-	return mrc == MDB_NOTFOUND ? 0 : SL_ESTORE;
+	return walk_rows(t, 1, which == SL_STORE_LK_SUBJECTS ?
+	    s->ix_subjects : s->ix_cases, NULL, dup_row, &w, 1);
 }

@@ -625,6 +625,7 @@ START_TEST(test_integrity_tree_table)
 	tree_row_edit(N_ENTRIES + 2, 0, NULL, h);
 	expect_bad("store", NULL, N_ENTRIES + 2, N_ENTRIES + 2,
 	    "tree table");
+	ck_assert_ptr_nonnull(strstr(res.problem, "no such entry"));
 }
 END_TEST
 

@@ -2270,12 +2270,16 @@ stop:
 			rc = check_tree_end(v);
 			if (rc)
 				goto out;
-			check_derived(v, 1, v->tree_bad, "the store's tree "
-			    "table, from which the service serves proofs and "
-			    "takes the Merkle state it signs checkpoints with, "
-			    "has a node of it missing, wrong or extra (proofs "
-			    "would fail; new checkpoints would not match the "
-			    "log)", &r->nodes);
+			check_derived(v, 1, v->tree_bad, v->tree_bad >=
+			    r->entries ? "the store's tree table, from which "
+			    "the service serves proofs, has a node for it, but "
+			    "the log has no such entry (the service would sign "
+			    "checkpoints that do not match the log)" : "the "
+			    "store's tree table, from which the service serves "
+			    "proofs and takes the Merkle state it signs "
+			    "checkpoints with, has a node for it missing, wrong "
+			    "or one too many (proofs would fail; new "
+			    "checkpoints would not match the log)", &r->nodes);
 		}
 	}
 	r->verified = r->problem[0] == '\0';

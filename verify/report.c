@@ -76,8 +76,8 @@ void sl_report_text(FILE *out, const char *path,
 		    "no child and case index in use: trails read the refs" :
 		    "the older child and case tables are not checked");
 	if (r->source == SL_SRC_STORE && r->nodes)
-		fprintf(out, "  tree:         the Merkle nodes kept for proofs "
-		    "and the writer match every entry\n");
+		fprintf(out, "  tree:         the Merkle nodes the service "
+		    "serves proofs from match every entry\n");
 	for (i = 0; i < r->nheld; i++)
 		fprintf(out, "  held:         %s (size %llu): the log has only "
 		    "been appended to since\n", r->held[i].from,
