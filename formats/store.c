@@ -28,8 +28,19 @@ void sl_store__set_initial_map(size_t bytes)
 	initial_map = bytes;
 }
 
+/* Where the tables the log can rebuild are (sl_store.dv_at). */
+enum { DV_OWN, DV_MAIN, DV_NONE };
+
 struct sl_store {
 	MDB_env *env;
+	/* the derived environment (store/derived): tree, ids, threads,
+	 * summaries and refs, written with every commit but not synced
+	 * (every one of them can be rebuilt from the entries) */
+	MDB_env *dv;
+	MDB_dbi dmeta;
+	int dv_at;                /* DV_OWN: in dv; DV_MAIN: a format 1
+				     store read as it is, in env; DV_NONE:
+				     none usable (a read-only open) */
 	MDB_dbi entries;
 	MDB_dbi tree;
 	MDB_dbi ids;
@@ -73,7 +84,7 @@ struct sl_store {
 	struct mapping {
 		uintptr_t lo;
 		uintptr_t hi;
-	} map, ixmap;
+	} map, ixmap, dvmap;
 	char path[4096];
 };
 
@@ -81,8 +92,19 @@ struct sl_store_txn {
 	struct sl_store *s;
 	MDB_txn *txn;
 	MDB_txn *ixt;           /* the index environment's, begun first */
+	MDB_txn *dtxn;          /* the derived tables' (txn for DV_MAIN),
+				   begun before txn */
 	uint64_t size;
+	uint64_t dsize;         /* the derived tables hold entries below */
 };
+
+/* Which of a snapshot's environments a table is read from. */
+enum { WHERE_LOG, WHERE_INDEX, WHERE_DERIVED };
+
+static MDB_txn *txn_at(const struct sl_store_txn *t, int at)
+{
+	return at == WHERE_LOG ? t->txn : at == WHERE_INDEX ? t->ixt : t->dtxn;
+}
 
 /* What derive() writes of one entry. */
 #define D_SUMMARY 0x1
@@ -136,57 +158,65 @@ static uint64_t rd64(const uint8_t *p)
 
 /* ---- open ----------------------------------------------------------- */
 
-/* How open_dbis treats a table that is not there. */
+/* How open_set treats a table that is not there. */
 enum { T_CORE, T_LATER, T_LEGACY };
 
-static int open_dbis(struct sl_store *s, MDB_txn *txn, unsigned create,
-    struct sl_err *e)
+struct dbdef {
+	const char *name;
+	size_t off;
+	unsigned flags;
+	int kind;
+	size_t has;     /* offset of the flag saying it is there */
+};
+
+/* The log: synced with every commit. */
+static const struct dbdef main_dbs[] = {
+	{ "entries", offsetof(struct sl_store, entries), 0, T_CORE, 0 },
+	{ "checkpoints", offsetof(struct sl_store, checkpoints), 0, T_CORE,
+	    0 },
+	{ "meta", offsetof(struct sl_store, meta), 0, T_CORE, 0 },
+};
+
+/* What the log rebuilds: store/derived's tables, or a format 1 store's
+ * own (T_LATER and T_LEGACY only there). */
+static const struct dbdef derived_dbs[] = {
+	{ "tree", offsetof(struct sl_store, tree), 0, T_CORE, 0 },
+	{ "ids", offsetof(struct sl_store, ids), 0, T_CORE, 0 },
+	{ "threads", offsetof(struct sl_store, threads),
+	    MDB_DUPSORT | MDB_DUPFIXED, T_CORE, 0 },
+	{ "summaries", offsetof(struct sl_store, summaries), 0, T_LATER,
+	    offsetof(struct sl_store, has_summaries) },
+	{ "refs", offsetof(struct sl_store, refs), 0, T_LATER, 0 },
+	{ "subjects", offsetof(struct sl_store, subjects),
+	    MDB_DUPSORT | MDB_DUPFIXED, T_LEGACY,
+	    offsetof(struct sl_store, has_subjects) },
+	{ "cases", offsetof(struct sl_store, cases),
+	    MDB_DUPSORT | MDB_DUPFIXED, T_LEGACY,
+	    offsetof(struct sl_store, has_cases) },
+};
+
+#define NDBS(a) (sizeof(a) / sizeof((a)[0]))
+
+static int open_set(struct sl_store *s, MDB_txn *txn, const struct dbdef *d,
+    size_t n, unsigned create, struct sl_err *e)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-		unsigned flags;
-		int kind;
-		size_t has;     /* offset of the flag saying it is there */
-	} dbs[] = {
-		{ "entries", offsetof(struct sl_store, entries), 0, T_CORE, 0 },
-		{ "tree", offsetof(struct sl_store, tree), 0, T_CORE, 0 },
-		{ "ids", offsetof(struct sl_store, ids), 0, T_CORE, 0 },
-		{ "threads", offsetof(struct sl_store, threads),
-		    MDB_DUPSORT | MDB_DUPFIXED, T_CORE, 0 },
-		{ "checkpoints", offsetof(struct sl_store, checkpoints), 0,
-		    T_CORE, 0 },
-		{ "meta", offsetof(struct sl_store, meta), 0, T_CORE, 0 },
-		/* added later: a writable open creates and fills them */
-		{ "summaries", offsetof(struct sl_store, summaries), 0,
-		    T_LATER, offsetof(struct sl_store, has_summaries) },
-		{ "refs", offsetof(struct sl_store, refs), 0, T_LATER, 0 },
-		/* an older store's indexes, read until a writable open
-		 * moves them to the index environment */
-		{ "subjects", offsetof(struct sl_store, subjects),
-		    MDB_DUPSORT | MDB_DUPFIXED, T_LEGACY,
-		    offsetof(struct sl_store, has_subjects) },
-		{ "cases", offsetof(struct sl_store, cases),
-		    MDB_DUPSORT | MDB_DUPFIXED, T_LEGACY,
-		    offsetof(struct sl_store, has_cases) },
-	};
 	size_t i;
 
-	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
-		MDB_dbi *d = (MDB_dbi *)((char *)s + dbs[i].off);
-		unsigned fl = dbs[i].flags;
+	for (i = 0; i < n; i++) {
+		MDB_dbi *dbi = (MDB_dbi *)((char *)s + d[i].off);
+		unsigned fl = d[i].flags;
 		int rc;
 
-		if (create && dbs[i].kind != T_LEGACY)
+		if (create && d[i].kind != T_LEGACY)
 			fl |= MDB_CREATE;
-		rc = mdb_dbi_open(txn, dbs[i].name, fl, d);
-		if (dbs[i].has)
-			*(int *)((char *)s + dbs[i].has) = rc == 0;
-		if (rc == MDB_NOTFOUND && dbs[i].kind != T_CORE)
+		rc = mdb_dbi_open(txn, d[i].name, fl, dbi);
+		if (d[i].has)
+			*(int *)((char *)s + d[i].has) = rc == 0;
+		if (rc == MDB_NOTFOUND && d[i].kind != T_CORE)
 			continue;
 		if (rc == MDB_NOTFOUND)
 			return sl_err_set(e, SL_EINVAL, "not a sharelog store "
-			    "(no \"%s\" table)", dbs[i].name);
+			    "(no \"%s\" table)", d[i].name);
 		if (rc)
 			return lmdb_err(e, rc, "cannot open the store's tables");
 	}
@@ -239,15 +269,44 @@ static int node_key_get(MDB_txn *txn, MDB_dbi dbi, unsigned level,
 	return 0;
 }
 
-/* Rebuild the writer's view (size, last leaf, compact range, last time). */
-static int load_state(struct sl_store *s, MDB_txn *txn, struct sl_err *e)
+/* The compact range of the first @size leaves, and leaf @size-1 (zero
+ * when none), from the tree table in @dt. */
+static int load_range(struct sl_store *s, MDB_txn *dt, uint64_t size,
+    struct sl_merkle_range *range, uint8_t last[SL_HASH_LEN])
+{
+	uint64_t off = 0;
+	int bit;
+	int rc = 0;
+
+	sl_merkle_range_init(range);
+	memset(last, 0, SL_HASH_LEN);
+	if (size == 0)
+		return 0;
+	rc = node_key_get(dt, s->tree, 0, size - 1, last);
+	for (bit = 63; !rc && bit >= 0; bit--) {
+		uint8_t h[SL_HASH_LEN];
+		uint64_t w = UINT64_C(1) << bit;
+
+		if (!(size & w))
+			continue;
+		rc = node_key_get(dt, s->tree, (unsigned)bit, off >> bit, h);
+		if (!rc)
+			rc = sl_merkle_range_push_node(range, s->hash, h,
+			    (unsigned)bit);
+		off += w;
+	}
+	return rc;
+}
+
+/* Rebuild the writer's view (size, last leaf, compact range, last time)
+ * from the log in @txn and the tree in @dt. */
+static int load_state(struct sl_store *s, MDB_txn *txn, MDB_txn *dt,
+    struct sl_err *e)
 {
 	MDB_cursor *c = NULL;
 	MDB_val k;
 	MDB_val v;
 	int rc;
-	int bit;
-	uint64_t off = 0;
 
 	s->size = 0;
 	s->last_ms = 0;
@@ -275,19 +334,7 @@ static int load_state(struct sl_store *s, MDB_txn *txn, struct sl_err *e)
 			s->last_ms = ev.recorded_ms;
 	}
 	mdb_cursor_close(c);
-	rc = node_key_get(txn, s->tree, 0, s->size - 1, s->last_leaf);
-	for (bit = 63; !rc && bit >= 0; bit--) {
-		uint8_t h[SL_HASH_LEN];
-		uint64_t w = UINT64_C(1) << bit;
-
-		if (!(s->size & w))
-			continue;
-		rc = node_key_get(txn, s->tree, (unsigned)bit, off >> bit, h);
-		if (!rc)
-			rc = sl_merkle_range_push_node(&s->range, s->hash, h,
-			    (unsigned)bit);
-		off += w;
-	}
+	rc = load_range(s, dt, s->size, &s->range, s->last_leaf);
 	if (rc)
 		return sl_err_set(e, SL_ESTORE, "the store's Merkle nodes are "
 		    "missing or damaged (size %llu); run sharelog-verify",
@@ -299,137 +346,11 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
     int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen,
     unsigned what);
 
-/* Up to this many entries per transaction of a backfill. */
-#define BACKFILL_STEP 65536
-
-/* Where a backfill of @what (D_SUMMARY or D_REFS) starts. */
-static int backfill_from(struct sl_store *s, MDB_txn *txn, unsigned what,
-    uint64_t *from)
-{
-	MDB_stat st;
-	char nb[32];
-	int mrc;
-
-	if (what == D_SUMMARY) {
-		mrc = mdb_stat(txn, s->summaries, &st);
-		*from = st.ms_entries;
-		return mrc;
-	}
-	mrc = get_meta(s, txn, "refs_next", nb, sizeof(nb));
-	*from = mrc ? 0 : strtoull(nb, NULL, 10);
-	return mrc == MDB_NOTFOUND ? 0 : mrc;
-}
-
-/*
- * Refs are complete: say so, and drop the older store's own subjects and
- * cases tables, which the index environment replaces.
- */
-static int refs_complete(struct sl_store *s, MDB_txn *txn)
-{
-	MDB_val k = { 9, (void *)"refs_next" };
-	int mrc = put_meta(s, txn, "refs", "complete");
-
-	if (!mrc)
-		mrc = mdb_del(txn, s->meta, &k, NULL);
-	if (mrc == MDB_NOTFOUND)
-		mrc = 0;
-	if (!mrc && s->has_subjects)
-		mrc = mdb_drop(txn, s->subjects, 1);
-	if (!mrc && s->has_cases)
-		mrc = mdb_drop(txn, s->cases, 1);
-	return mrc;
-}
-
-/*
- * A store made before summaries (D_SUMMARY) or refs (D_REFS) were kept
- * gets them on its first writable open: the entries that have none are
- * derived, a bounded number per transaction, growing the map when it
- * fills. Refs keep their progress in meta "refs_next" and end with
- * refs_complete().
- */
-static int backfill(struct sl_store *s, unsigned what, struct sl_err *e)
-{
-	for (;;) {
-		MDB_txn *txn;
-		MDB_cursor *c = NULL;
-		MDB_val k;
-		MDB_val v;
-		uint8_t kb[8];
-		uint64_t from = 0;
-		size_t done = 0;
-		int end = 0;
-		int mrc;
-
-		mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
-		if (mrc)
-			return lmdb_err(e, mrc, "cannot summarise the store");
-		mrc = backfill_from(s, txn, what, &from);
-		if (!mrc)
-			mrc = mdb_cursor_open(txn, s->entries, &c);
-		if (!mrc) {
-			be64(kb, from);
-			k.mv_size = 8;
-			k.mv_data = kb;
-			mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		}
-		while (!mrc && done < BACKFILL_STEP) {
-			struct sl_entry_view ev;
-
-			if (k.mv_size != 8 || sl_entry_scan(&ev, v.mv_data,
-			    v.mv_size, NULL)) {
-				mrc = MDB_CORRUPTED;
-				break;
-			}
-			mrc = derive(s, txn, rd64(k.mv_data), ev.type,
-			    ev.recorded_ms, ev.record, ev.record_len, what);
-			if (!mrc)
-				mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-			done++;
-		}
-		if (c)
-			mdb_cursor_close(c);
-		if (mrc == MDB_NOTFOUND) {
-			mrc = 0;
-			end = 1;
-		}
-		if (!mrc && what == D_REFS) {
-			char nb[32];
-
-			snprintf(nb, sizeof(nb), "%llu",
-			    (unsigned long long)(from + done));
-			mrc = end ? refs_complete(s, txn) :
-			    put_meta(s, txn, "refs_next", nb);
-		}
-		if (!mrc && (done || what == D_REFS)) {
-			mrc = mdb_txn_commit(txn);
-			txn = NULL;
-		}
-		if (txn)
-			mdb_txn_abort(txn);
-		if (mrc == MDB_MAP_FULL) {
-			MDB_envinfo info;
-
-			mdb_env_info(s->env, &info);
-			mrc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
-			if (mrc)
-				return lmdb_err(e, mrc, "cannot grow the map");
-			continue;
-		}
-		if (mrc == MDB_CORRUPTED)
-			return sl_err_set(e, SL_ESTORE, "cannot derive entry "
-			    "%llu's %s: it is damaged; run sharelog-verify",
-			    (unsigned long long)(from + done),
-			    what == D_REFS ? "refs" : "summary");
-		if (mrc)
-			return lmdb_err(e, mrc, "cannot summarise the store");
-		if (end && what == D_REFS) {
-			s->has_refs = 1;
-			s->has_subjects = s->has_cases = 0;
-		}
-		if (end || !done)
-			return 0;
-	}
-}
+static int open_derived(struct sl_store *s, const char *dir, int v1,
+    int trusted, struct sl_err *e);
+static void boot_id(char out[64]);
+static int derived_reach(struct sl_store *s, MDB_txn *dt, uint64_t *n,
+    uint8_t leaf[SL_HASH_LEN]);
 
 int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
     struct sl_err *e)
@@ -439,6 +360,8 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 	char fmt[64];
 	struct stat st;
 	MDB_txn *txn = NULL;
+	int v1 = 0;
+	int trusted = 0;
 	int rc;
 	int mrc;
 
@@ -510,7 +433,8 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 		rc = lmdb_err(e, mrc, "cannot open the store");
 		goto fail;
 	}
-	rc = open_dbis(s, txn, !(flags & SL_STORE_RDONLY), e);
+	rc = open_set(s, txn, main_dbs, NDBS(main_dbs),
+	    !(flags & SL_STORE_RDONLY), e);
 	if (rc)
 		goto fail;
 	if (flags & SL_STORE_CREATE) {
@@ -523,8 +447,12 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 			goto fail;
 		}
 	} else {
+		char boot[64];
+		char got[64];
+
 		mrc = get_meta(s, txn, "format", fmt, sizeof(fmt));
-		if (mrc || strcmp(fmt, SL_STORE_FORMAT)) {
+		v1 = !mrc && !strcmp(fmt, SL_STORE_FORMAT_1);
+		if (mrc || (!v1 && strcmp(fmt, SL_STORE_FORMAT))) {
 			rc = sl_err_set(e, SL_EINVAL, "%s is not a store of "
 			    "format \"%s\"", dir, SL_STORE_FORMAT);
 			goto fail;
@@ -532,11 +460,17 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 		get_meta(s, txn, "origin", s->origin, sizeof(s->origin));
 		s->has_refs = !get_meta(s, txn, "refs", fmt, sizeof(fmt)) &&
 		    !strcmp(fmt, "complete");
+		/* store/derived was last written, unsynced, in this boot:
+		 * the page cache still holds all of it. After a restart of
+		 * the machine, some of it may never have reached the disk. */
+		boot_id(boot);
+		trusted = !v1 && !get_meta(s, txn, "derived_boot", got,
+		    sizeof(got)) && !strcmp(got, boot);
 	}
-	/* Only a writer needs the tip and the compact range; a reader (the
-	 * verifier above all) must open even a damaged store. */
-	if (!(flags & SL_STORE_RDONLY)) {
-		rc = load_state(s, txn, e);
+	if (v1) {
+		/* a format 1 store keeps them in the log's environment: read
+		 * there, or moved out by a writable open */
+		rc = open_set(s, txn, derived_dbs, NDBS(derived_dbs), 0, e);
 		if (rc)
 			goto fail;
 	}
@@ -547,10 +481,25 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 		rc = lmdb_err(e, mrc, "cannot open the store");
 		goto fail;
 	}
+	rc = open_derived(s, dir, v1, trusted, e);
+	if (rc)
+		goto fail;
+	/* Only a writer needs the tip and the compact range; a reader (the
+	 * verifier above all) must open even a damaged store. */
 	if (!(flags & SL_STORE_RDONLY)) {
-		rc = backfill(s, D_SUMMARY, e);
-		if (!rc && !s->has_refs)
-			rc = backfill(s, D_REFS, e);
+		MDB_txn *dt = NULL;
+
+		mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+		if (!mrc)
+			mrc = mdb_txn_begin(s->dv, NULL, MDB_RDONLY, &dt);
+		if (mrc) {
+			rc = lmdb_err(e, mrc, "cannot open the store");
+			goto fail;
+		}
+		rc = load_state(s, txn, dt, e);
+		mdb_txn_abort(dt);
+		mdb_txn_abort(txn);
+		txn = NULL;
 		if (rc)
 			goto fail;
 	}
@@ -578,6 +527,8 @@ void sl_store_close(struct sl_store *s)
 		(void)index_all(s, NULL);
 	if (s->ix)
 		mdb_env_close(s->ix);
+	if (s->dv)
+		mdb_env_close(s->dv);
 	if (s->env)
 		mdb_env_close(s->env);
 	sl_hash_free(s->hash);
@@ -610,7 +561,8 @@ int sl_store_root(uint8_t out[SL_HASH_LEN], struct sl_store *s,
 
 struct wstate {
 	struct sl_store *s;
-	MDB_txn *txn;
+	MDB_txn *txn;           /* the log's */
+	MDB_txn *dtxn;          /* store/derived's */
 	uint64_t seq;           /* the leaf being appended */
 	int mrc;                /* LMDB error inside a callback */
 };
@@ -624,7 +576,7 @@ static int put_node(void *ctx, unsigned level, const uint8_t h[SL_HASH_LEN])
 
 	be64(kb, w->seq);
 	kb[8] = (uint8_t)level;
-	w->mrc = mdb_put(w->txn, w->s->tree, &k, &v, MDB_APPEND);
+	w->mrc = mdb_put(w->dtxn, w->s->tree, &k, &v, MDB_APPEND);
 	return w->mrc ? SL_ESTORE : 0;
 }
 
@@ -788,24 +740,38 @@ static int read_existing(struct sl_store_item *it, struct sl_store *s,
 	    MDB_CORRUPTED : 0;
 }
 
-static int refresh_state(struct sl_store *s, MDB_txn *txn, struct sl_err *e)
+static int derive_span(struct sl_store *s, MDB_txn *mt, struct wstate *w,
+    uint64_t from, uint64_t to, struct sl_err *e);
+static int log_size(struct sl_store *s, MDB_txn *mt, uint64_t *size);
+
+/*
+ * With the write locks held: derive what store/derived lacks (a writer
+ * that stopped between its two commits, or whose second one failed), and
+ * re-read the tip if another process appended since we last looked.
+ */
+static int refresh_state(struct sl_store *s, struct wstate *w,
+    struct sl_err *e)
 {
-	MDB_cursor *c;
-	MDB_val k;
-	MDB_val v;
+	uint8_t leaf[SL_HASH_LEN];
 	uint64_t tip = 0;
+	uint64_t n = 0;
+	int rc;
 	int mrc;
 
-	mrc = mdb_cursor_open(txn, s->entries, &c);
+	mrc = log_size(s, w->txn, &tip);
 	if (mrc)
 		return lmdb_err(e, mrc, "cannot read the store");
-	mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
-	if (!mrc && k.mv_size == 8)
-		tip = rd64(k.mv_data) + 1;
+	if (derived_reach(s, w->dtxn, &n, leaf) < 0 || n > tip)
+		return sl_err_set(e, SL_ESTORE, "the store's derived tables "
+		    "are not this log's; open the store again to rebuild them");
+	if (n < tip) {
+		rc = derive_span(s, w->txn, w, n, tip, e);
+		if (rc)
+			return rc;
+	}
 	if (tip == s->size)
 		return 0;
-	return load_state(s, txn, e);
+	return load_state(s, w->txn, w->dtxn, e);
 }
 
 /* Check that raw entry bytes continue the chain; parse its record. */
@@ -915,6 +881,420 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 	return mrc;
 }
 
+/* ---- the derived environment ---------------------------------------- */
+
+/*
+ * Every table but the entries, the checkpoints and meta holds what the
+ * entries give: the Merkle nodes, the ids a retry is matched by, the
+ * threads, the summaries and the refs. Written into the log's environment
+ * they were most of a commit's pages, scattered over the file, and this
+ * disk's fdatasync costs about 45 us per run of pages it writes: the
+ * commit, not the CPU, held the service back. They live in store/derived,
+ * written in the same commit window (the log's transaction is committed,
+ * and synced, first) but never synced: the log is what a 201 promises.
+ * Its meta "through" holds how far it reaches (u64be n || the leaf hash
+ * of entry n-1), in the same transaction as its rows, so a crash between
+ * the two commits leaves it behind, never ahead, and the next writer
+ * derives the gap first. LMDB survives a process crash unsynced (the page
+ * cache keeps every write); a machine restart may leave a torn file. So
+ * the log's meta "derived_boot" names the boot the derived tables were
+ * last written in: any other boot, and the next writable open builds them
+ * again from the entries, and readers do not use them meanwhile.
+ */
+
+/* Address space for store/derived: fixed, like the index's, so no
+ * reader ever adopts a grown map; the file grows only as it fills. */
+#define DV_MAP ((size_t)1 << 37)
+
+/* Entries derived per transaction when store/derived is built again. */
+#define DV_STEP 65536
+
+static const MDB_val dv_through_key = { 7, (void *)"through" };
+
+static char boot_override[64];
+
+void sl_store__set_boot_id(const char *id)
+{
+	snprintf(boot_override, sizeof(boot_override), "%s", id ? id : "");
+}
+
+/* This boot's id; one that can never match when it cannot be read, so
+ * that store/derived is then built again rather than trusted. */
+static void boot_id(char out[64])
+{
+	FILE *f;
+	size_t n = 0;
+
+	if (*boot_override) {
+		snprintf(out, 64, "%s", boot_override);
+		return;
+	}
+	f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (f) {
+		n = fread(out, 1, 63, f);
+		fclose(f);
+	}
+	while (n && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		n--;
+	out[n] = '\0';
+	if (n == 0)
+		snprintf(out, 64, "unknown-%ld-%ld", (long)getpid(),
+		    (long)sl_rfc3339_now_ms());
+}
+
+static int open_derived_env(struct sl_store *s, const char *path, int ro)
+{
+	MDB_txn *txn = NULL;
+	int mrc;
+
+	mrc = mdb_env_create(&s->dv);
+	if (!mrc)
+		mrc = mdb_env_set_maxdbs(s->dv, 8);
+	if (!mrc)
+		mrc = mdb_env_set_mapsize(s->dv, DV_MAP);
+	if (!mrc)
+		mrc = mdb_env_open(s->dv, path, MDB_NOTLS | MDB_NOSYNC |
+		    (ro ? MDB_RDONLY : 0), 0600);
+	if (!mrc)
+		mrc = mdb_txn_begin(s->dv, NULL, ro ? MDB_RDONLY : 0, &txn);
+	if (!mrc) {
+		struct sl_err e;
+
+		mrc = open_set(s, txn, derived_dbs, NDBS(derived_dbs), !ro,
+		    &e) ? MDB_INCOMPATIBLE : 0;
+	}
+	if (!mrc)
+		mrc = mdb_dbi_open(txn, "meta", ro ? 0 : MDB_CREATE, &s->dmeta);
+	if (!mrc) {
+		mrc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (mrc) {
+		mdb_env_close(s->dv);
+		s->dv = NULL;
+	}
+	return mrc;
+}
+
+/* How far store/derived reaches (*n, and the leaf it recorded for entry
+ * n-1): 0 read, 1 none recorded (an empty one), -1 unreadable. */
+static int derived_reach(struct sl_store *s, MDB_txn *dt, uint64_t *n,
+    uint8_t leaf[SL_HASH_LEN])
+{
+	MDB_val k = dv_through_key;
+	MDB_val v;
+	int mrc = mdb_get(dt, s->dmeta, &k, &v);
+
+	*n = 0;
+	memset(leaf, 0, SL_HASH_LEN);
+	if (mrc == MDB_NOTFOUND)
+		return 1;
+	if (mrc || v.mv_size != 8 + SL_HASH_LEN)
+		return -1;
+	*n = rd64(v.mv_data);
+	memcpy(leaf, (uint8_t *)v.mv_data + 8, SL_HASH_LEN);
+	return 0;
+}
+
+static int put_through(struct sl_store *s, MDB_txn *dt, uint64_t n,
+    const uint8_t leaf[SL_HASH_LEN])
+{
+	uint8_t vb[8 + SL_HASH_LEN];
+	MDB_val k = dv_through_key;
+	MDB_val v = { sizeof(vb), vb };
+
+	be64(vb, n);
+	memcpy(vb + 8, leaf, SL_HASH_LEN);
+	return mdb_put(dt, s->dmeta, &k, &v, 0);
+}
+
+/* The leaf hash of entry @seq of the log in @mt. */
+static int leaf_of(struct sl_store *s, MDB_txn *mt, uint64_t seq,
+    uint8_t out[SL_HASH_LEN])
+{
+	uint8_t kb[8];
+	MDB_val k = { 8, kb };
+	MDB_val v;
+	int mrc;
+
+	be64(kb, seq);
+	mrc = mdb_get(mt, s->entries, &k, &v);
+	if (mrc)
+		return mrc;
+	return sl_hash_leaf(out, s->hash, v.mv_data, v.mv_size) ?
+	    MDB_CORRUPTED : 0;
+}
+
+/* The log's size in @mt. */
+static int log_size(struct sl_store *s, MDB_txn *mt, uint64_t *size)
+{
+	MDB_cursor *c;
+	MDB_val k;
+	MDB_val v;
+	int mrc;
+
+	*size = 0;
+	mrc = mdb_cursor_open(mt, s->entries, &c);
+	if (mrc)
+		return mrc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (mrc == MDB_NOTFOUND)
+		return 0;
+	if (!mrc && k.mv_size != 8)
+		mrc = MDB_CORRUPTED;
+	if (!mrc)
+		*size = rd64(k.mv_data) + 1;
+	return mrc;
+}
+
+/* Every derived row of one entry (@it: its seq, type, time and leaf; @rb
+ * its canonical record; @chash its content hash), into w->dtxn. */
+static int derive_rows(struct wstate *w, struct sl_merkle_range *range,
+    const struct sl_store_item *it, const uint8_t *rb, size_t rl,
+    const char *rid, const char *did, const uint8_t chash[SL_HASH_LEN])
+{
+	struct sl_store *s = w->s;
+	MDB_txn *dt = w->dtxn;
+	int mrc;
+
+	mrc = derive(s, dt, it->seq, it->type, it->recorded_ms, rb, rl,
+	    D_SUMMARY | D_REFS);
+	if (mrc)
+		return mrc;
+	w->seq = it->seq;
+	if (put_node(w, 0, it->leaf) ||
+	    sl_merkle_range_push_cb(range, s->hash, it->leaf, 0, put_node, w))
+		return w->mrc ? w->mrc : MDB_PANIC;
+	if (is_client_type(it->type) && rid) {
+		mrc = id_put(dt, s->ids, "r:", rid, it->seq, chash);
+		if (mrc)
+			return mrc;
+	}
+	if (it->type == SL_ET_DECISION && did) {
+		mrc = id_put(dt, s->ids, "d:", did, it->seq, chash);
+		if (mrc)
+			return mrc;
+	}
+	if (did)
+		mrc = put_dup(dt, s->threads, did, strlen(did), it->seq);
+	return mrc;
+}
+
+/* Derive entries [@from, @to) of the log in @mt into w->dtxn, which
+ * reaches @from; then record that it reaches @to. */
+static int derive_span(struct sl_store *s, MDB_txn *mt, struct wstate *w,
+    uint64_t from, uint64_t to, struct sl_err *e)
+{
+	struct sl_merkle_range range;
+	uint8_t last[SL_HASH_LEN];
+	uint8_t kb[8];
+	MDB_cursor *c = NULL;
+	MDB_val k = { 8, kb };
+	MDB_val v;
+	json_t *parsed = NULL;
+	uint64_t seq = from;
+	int rc = 0;
+	int mrc;
+
+	if (load_range(s, w->dtxn, from, &range, last))
+		return sl_err_set(e, SL_ESTORE, "the derived tables' Merkle "
+		    "nodes below entry %llu are missing or damaged",
+		    (unsigned long long)from);
+	be64(kb, from);
+	mrc = mdb_cursor_open(mt, s->entries, &c);
+	if (!mrc && from < to)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	while (!mrc && seq < to) {
+		struct sl_store_item it;
+		uint8_t chash[SL_HASH_LEN];
+
+		memset(&it, 0, sizeof(it));
+		if (k.mv_size != 8 || rd64(k.mv_data) != seq) {
+			mrc = MDB_CORRUPTED;
+			break;
+		}
+		it.raw = v.mv_data;
+		it.raw_len = v.mv_size;
+		json_decref(parsed);
+		parsed = NULL;
+		rc = raw_item(&it, s, seq, last, &parsed, e);
+		if (!rc) {
+			sl_buf_reset(&s->rec);
+			rc = sl_jcs_write(&s->rec, parsed, e);
+		}
+		if (!rc)
+			rc = content_hash(chash, s, &it, s->rec.data,
+			    s->rec.len, e);
+		if (rc)
+			break;
+		mrc = derive_rows(w, &range, &it, s->rec.data, s->rec.len,
+		    str_field(parsed, "record_id"),
+		    str_field(parsed, "decision_id"), chash);
+		memcpy(last, it.leaf, SL_HASH_LEN);
+		if (!mrc && ++seq < to)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (c)
+		mdb_cursor_close(c);
+	json_decref(parsed);
+	if (!rc && !mrc)
+		mrc = put_through(s, w->dtxn, to, last);
+	if (!rc && mrc)
+		rc = mrc == MDB_NOTFOUND || mrc == MDB_CORRUPTED ?
+		    sl_err_set(e, SL_ESTORE, "cannot derive entry %llu: it is "
+		    "missing or damaged; run sharelog-verify",
+		    (unsigned long long)seq) :
+		    lmdb_err(e, mrc, "cannot derive the store's tables");
+	return rc;
+}
+
+/*
+ * Bring store/derived up to the log, DV_STEP entries per transaction.
+ * SL_ESTORE when it cannot be read or was built from another history
+ * (it reaches past the log, or its last leaf is not the log's).
+ */
+static int derived_catch_up(struct sl_store *s, struct sl_err *e)
+{
+	for (;;) {
+		struct wstate w = { s, NULL, NULL, 0, 0 };
+		MDB_txn *mt = NULL;
+		uint8_t leaf[SL_HASH_LEN];
+		uint8_t want[SL_HASH_LEN];
+		uint64_t n = 0;
+		uint64_t size = 0;
+		int rc = 0;
+		int mrc;
+
+		mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &mt);
+		if (!mrc)
+			mrc = mdb_txn_begin(s->dv, NULL, 0, &w.dtxn);
+		if (!mrc)
+			mrc = log_size(s, mt, &size);
+		if (mrc) {
+			rc = lmdb_err(e, mrc, "cannot derive the store's "
+			    "tables");
+		} else if (derived_reach(s, w.dtxn, &n, leaf) < 0 ||
+		    n > size || (n && (leaf_of(s, mt, n - 1, want) ||
+		    memcmp(want, leaf, SL_HASH_LEN)))) {
+			rc = sl_err_set(e, SL_ESTORE, "the derived tables are "
+			    "not this log's");
+		} else if (n < size) {
+			rc = derive_span(s, mt, &w, n, size - n > DV_STEP ?
+			    n + DV_STEP : size, e);
+			if (!rc) {
+				mrc = mdb_txn_commit(w.dtxn);
+				w.dtxn = NULL;
+				if (mrc)
+					rc = lmdb_err(e, mrc, "cannot derive "
+					    "the store's tables");
+			}
+		}
+		if (w.dtxn)
+			mdb_txn_abort(w.dtxn);
+		if (mt)
+			mdb_txn_abort(mt);
+		if (rc || n >= size)
+			return rc;
+	}
+}
+
+/* Remove store/derived's files (it is built again from the log). */
+static void derived_remove(const char *path)
+{
+	char file[4200];
+
+	snprintf(file, sizeof(file), "%s/data.mdb", path);
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/lock.mdb", path);
+	unlink(file);
+}
+
+/*
+ * Open store/derived. Read-only: use it when @trusted (else DV_NONE), or
+ * a format 1 store's own tables (@v1). Writable: trust it only when
+ * @trusted, bring it up to the log (building it again when it cannot be
+ * read or is another log's), then record this boot in the log's meta and,
+ * for a format 1 store, drop its own tables and mark it format 2.
+ */
+static int open_derived(struct sl_store *s, const char *dir, int v1,
+    int trusted, struct sl_err *e)
+{
+	static const char *const old[] = { "tree", "ids", "threads",
+	    "summaries", "refs", "subjects", "cases" };
+	char path[4096];
+	char file[4200];
+	char boot[64];
+	MDB_txn *txn = NULL;
+	size_t i;
+	int attempt;
+	int rc = 0;
+	int mrc;
+
+	snprintf(path, sizeof(path), "%s/derived", dir);
+	snprintf(file, sizeof(file), "%s/data.mdb", path);
+	if (s->flags & SL_STORE_RDONLY) {
+		if (v1)
+			s->dv_at = DV_MAIN;
+		else if (trusted && !access(file, R_OK) &&
+		    !open_derived_env(s, path, 1))
+			s->dv_at = DV_OWN;
+		else
+			s->dv_at = DV_NONE;
+		return 0;
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return sl_err_set(e, SL_EIO, "cannot create %s: %s", path,
+		    strerror(errno));
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (!trusted || attempt)
+			derived_remove(path);
+		mrc = open_derived_env(s, path, 0);
+		if (mrc) {
+			rc = lmdb_err(e, mrc, "cannot open the store's "
+			    "derived tables");
+			continue;
+		}
+		rc = derived_catch_up(s, e);
+		if (!rc)
+			break;
+		mdb_env_close(s->dv);
+		s->dv = NULL;
+	}
+	if (rc)
+		return rc;
+	s->dv_at = DV_OWN;
+	boot_id(boot);
+	mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	for (i = 0; v1 && !mrc && i < sizeof(old) / sizeof(old[0]); i++) {
+		MDB_dbi d;
+
+		mrc = mdb_dbi_open(txn, old[i], 0, &d);
+		if (!mrc)
+			mrc = mdb_drop(txn, d, 1);
+		else if (mrc == MDB_NOTFOUND)
+			mrc = 0;
+	}
+	if (!mrc && v1)
+		mrc = put_meta(s, txn, "format", SL_STORE_FORMAT);
+	if (!mrc && v1)
+		mrc = put_meta(s, txn, "refs", "complete");
+	if (!mrc)
+		mrc = put_meta(s, txn, "derived_boot", boot);
+	if (!mrc) {
+		mrc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (mrc)
+		return lmdb_err(e, mrc, "cannot open the store");
+	s->has_refs = 1;
+	return 0;
+}
+
 /*
  * One attempt at the whole batch in one write transaction. Returns 0, a
  * negative SL_E* code (e filled), or a positive LMDB code (MDB_MAP_FULL is
@@ -923,7 +1303,7 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 static int append_once(struct sl_store *s, struct sl_store_source *src,
     uint64_t *count, const char *origin, struct sl_err *e)
 {
-	struct wstate w = { s, NULL, 0, 0 };
+	struct wstate w = { s, NULL, NULL, 0, 0 };
 	struct sl_merkle_range range = s->range;
 	uint8_t last[SL_HASH_LEN];
 	uint64_t size = s->size;
@@ -934,12 +1314,17 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 	int mrc;
 
 	*count = 0;
+	/* the log's write lock, then store/derived's: in that order in
+	 * every process */
 	mrc = mdb_txn_begin(s->env, NULL, 0, &w.txn);
 	if (mrc)
 		return lmdb_err(e, mrc, "cannot begin a write");
-	/* Another process may have appended since we last looked: the
-	 * write lock is ours now, so re-read the tip if it moved. */
-	rc = refresh_state(s, w.txn, e);
+	mrc = mdb_txn_begin(s->dv, NULL, 0, &w.dtxn);
+	if (mrc) {
+		mdb_txn_abort(w.txn);
+		return lmdb_err(e, mrc, "cannot begin a write");
+	}
+	rc = refresh_state(s, &w, e);
 	if (rc)
 		goto out;
 	range = s->range;
@@ -1007,7 +1392,7 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		if (rc)
 			goto out;
 		if (!it->raw && is_client_type(it->type) && rid) {
-			found = id_get(w.txn, s->ids, "r:", rid, &oseq, ohash,
+			found = id_get(w.dtxn, s->ids, "r:", rid, &oseq, ohash,
 			    &mrc);
 			if (found < 0)
 				goto lmdb;
@@ -1028,7 +1413,7 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 			}
 		}
 		if (!it->raw && it->type == SL_ET_DECISION && did) {
-			found = id_get(w.txn, s->ids, "d:", did, &oseq, ohash,
+			found = id_get(w.dtxn, s->ids, "d:", did, &oseq, ohash,
 			    &mrc);
 			if (found < 0)
 				goto lmdb;
@@ -1048,43 +1433,33 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		mrc = mdb_put(w.txn, s->entries, &k, &v, MDB_APPEND);
 		if (mrc)
 			goto lmdb;
-		mrc = derive(s, w.txn, it->seq, it->type,
-		    it->recorded_ms, rb, rl, D_SUMMARY | D_REFS);
+		mrc = derive_rows(&w, &range, it, rb, rl, rid, did, chash);
+		if (mrc == MDB_MAP_FULL) {
+			rc = sl_err_set(e, SL_ESTORE, "cannot append: the "
+			    "store's derived tables are full (%zu GiB)",
+			    DV_MAP >> 30);
+			goto out;
+		}
 		if (mrc)
 			goto lmdb;
-		w.seq = it->seq;
-		if (put_node(&w, 0, it->leaf) ||
-		    sl_merkle_range_push_cb(&range, s->hash, it->leaf, 0,
-		    put_node, &w)) {
-			mrc = w.mrc ? w.mrc : MDB_PANIC;
-			goto lmdb;
-		}
-		if (is_client_type(it->type) && rid) {
-			mrc = id_put(w.txn, s->ids, "r:", rid, it->seq, chash);
-			if (mrc)
-				goto lmdb;
-		}
-		if (it->type == SL_ET_DECISION && did) {
-			mrc = id_put(w.txn, s->ids, "d:", did, it->seq, chash);
-			if (mrc)
-				goto lmdb;
-		}
-		if (did) {
-			mrc = put_dup(w.txn, s->threads, did, strlen(did),
-			    it->seq);
-			if (mrc)
-				goto lmdb;
-		}
 		size++;
 		last_ms = it->recorded_ms;
 		memcpy(last, it->leaf, SL_HASH_LEN);
 	}
 	json_decref(parsed);
 	parsed = NULL;
+	mrc = put_through(s, w.dtxn, size, last);
+	if (mrc)
+		goto lmdb;
+	/* The log first: synced, it is what the caller is told. Should
+	 * store/derived's commit fail, it is behind, and the next write
+	 * derives what it lacks before anything else. */
 	mrc = mdb_txn_commit(w.txn);
 	w.txn = NULL;
 	if (mrc)
 		goto lmdb;
+	(void)mdb_txn_commit(w.dtxn);
+	w.dtxn = NULL;
 	s->size = size;
 	s->last_ms = last_ms;
 	s->range = range;
@@ -1094,6 +1469,8 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 	return 0;
 lmdb:
 	json_decref(parsed);
+	if (w.dtxn)
+		mdb_txn_abort(w.dtxn);
 	if (w.txn)
 		mdb_txn_abort(w.txn);
 	if (mrc == MDB_MAP_FULL)
@@ -1101,6 +1478,8 @@ lmdb:
 	return lmdb_err(e, mrc, "cannot append to the store");
 out:
 	json_decref(parsed);
+	if (w.dtxn)
+		mdb_txn_abort(w.dtxn);
 	if (w.txn)
 		mdb_txn_abort(w.txn);
 	return rc;
@@ -1274,6 +1653,16 @@ static int read_begin(struct sl_store_txn **out, struct sl_store *s, int ix,
 	/* without it, lookups scan refs: slower, never wrong */
 	if (ix && s->ix && mdb_txn_begin(s->ix, NULL, MDB_RDONLY, &t->ixt))
 		t->ixt = NULL;
+	/* store/derived before the log: its commit follows the log's, so
+	 * it never reaches past the log's snapshot */
+	if (s->dv_at == DV_OWN && mdb_txn_begin(s->dv, NULL, MDB_RDONLY,
+	    &t->dtxn)) {
+		if (t->ixt)
+			mdb_txn_abort(t->ixt);
+		free(t);
+		return sl_err_set(e, SL_ESTORE, "cannot read the store's "
+		    "derived tables");
+	}
 	for (;;) {
 		pthread_rwlock_rdlock(&s->resize);
 		mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t->txn);
@@ -1290,6 +1679,8 @@ static int read_begin(struct sl_store_txn **out, struct sl_store *s, int ix,
 		pthread_rwlock_unlock(&s->resize);
 		if (t->ixt)
 			mdb_txn_abort(t->ixt);
+		if (t->dtxn)
+			mdb_txn_abort(t->dtxn);
 		free(t);
 		return lmdb_err(e, mrc, "cannot read the store");
 	}
@@ -1300,6 +1691,16 @@ static int read_begin(struct sl_store_txn **out, struct sl_store *s, int ix,
 		if (!g && k.mv_size == 8)
 			t->size = rd64(k.mv_data) + 1;
 		mdb_cursor_close(c);
+	}
+	if (s->dv_at == DV_MAIN) {
+		t->dtxn = t->txn;
+		t->dsize = t->size;
+	} else if (t->dtxn) {
+		uint8_t leaf[SL_HASH_LEN];
+
+		if (derived_reach(s, t->dtxn, &t->dsize, leaf) < 0 ||
+		    t->dsize > t->size)
+			t->dsize = 0;
 	}
 	*out = t;
 	return 0;
@@ -1320,6 +1721,9 @@ int sl_store_read_twin(struct sl_store_txn **out, struct sl_store_txn *t,
 		return rc;
 	if (mdb_txn_id((*out)->txn) != mdb_txn_id(t->txn) ||
 	    (*out)->size != t->size || !(*out)->ixt != !t->ixt ||
+	    (*out)->dsize != t->dsize ||
+	    (t->dtxn && t->dtxn != t->txn &&
+	    mdb_txn_id((*out)->dtxn) != mdb_txn_id(t->dtxn)) ||
 	    (t->ixt && mdb_txn_id((*out)->ixt) != mdb_txn_id(t->ixt))) {
 		sl_store_read_end(*out);
 		*out = NULL;
@@ -1333,6 +1737,8 @@ void sl_store_read_end(struct sl_store_txn *t)
 {
 	if (!t)
 		return;
+	if (t->dtxn && t->dtxn != t->txn)
+		mdb_txn_abort(t->dtxn);
 	mdb_txn_abort(t->txn);
 	if (t->ixt)
 		mdb_txn_abort(t->ixt);
@@ -1343,6 +1749,11 @@ void sl_store_read_end(struct sl_store_txn *t)
 uint64_t sl_store_txn_size(const struct sl_store_txn *t)
 {
 	return t->size;
+}
+
+uint64_t sl_store_txn_derived(const struct sl_store_txn *t)
+{
+	return t->dsize;
 }
 
 int sl_store_get(const uint8_t **p, size_t *n, struct sl_store_txn *t,
@@ -1368,7 +1779,8 @@ int sl_store_node(uint8_t out[SL_HASH_LEN], void *txn, unsigned level,
     uint64_t index)
 {
 	struct sl_store_txn *t = txn;
-	int mrc = node_key_get(t->txn, t->s->tree, level, index, out);
+	int mrc = t->dtxn ? node_key_get(t->dtxn, t->s->tree, level, index,
+	    out) : MDB_NOTFOUND;
 
 	if (mrc == MDB_NOTFOUND)
 		return SL_ENOTFOUND;
@@ -1449,14 +1861,20 @@ void sl_store_drop_pages(struct sl_store *s)
 }
 
 /* The index environment's pages likewise. */
-static void drop_ix_pages(struct sl_store *s)
+/* Let go of the pages of the environment @at (WHERE_*) that hold them. */
+static void drop_at(struct sl_store *s, int at)
 {
 	char path[4200];
 	size_t n = strlen(s->path);
 
+	if (at == WHERE_LOG || (at == WHERE_DERIVED && s->dv_at == DV_MAIN)) {
+		sl_store_drop_pages(s);
+		return;
+	}
 	n -= n >= 9 ? 9 : n;    /* s->path ends in "/data.mdb" */
-	snprintf(path, sizeof(path), "%.*s/index/data.mdb", (int)n, s->path);
-	drop_map(&s->ixmap, path);
+	snprintf(path, sizeof(path), "%.*s/%s/data.mdb", (int)n, s->path,
+	    at == WHERE_INDEX ? "index" : "derived");
+	drop_map(at == WHERE_INDEX ? &s->ixmap : &s->dvmap, path);
 }
 
 /* Resident pages released per step when scanning with RELEASE. */
@@ -1465,8 +1883,8 @@ static void drop_ix_pages(struct sl_store *s)
 #define RELEASE_ROWS 2048
 
 /* Every value of the seq-keyed table @dbi from @start on, in order. */
-static int seq_scan(struct sl_store_txn *t, MDB_dbi dbi, uint64_t start,
-    sl_store_entry_fn fn, void *ctx, unsigned flags)
+static int seq_scan(struct sl_store_txn *t, int at, MDB_dbi dbi,
+    uint64_t start, sl_store_entry_fn fn, void *ctx, unsigned flags)
 {
 	MDB_cursor *c;
 	uint8_t kb[8];
@@ -1476,7 +1894,9 @@ static int seq_scan(struct sl_store_txn *t, MDB_dbi dbi, uint64_t start,
 	int mrc;
 	int rc = 0;
 
-	mrc = mdb_cursor_open(t->txn, dbi, &c);
+	if (!txn_at(t, at))
+		return SL_ENOTFOUND;
+	mrc = mdb_cursor_open(txn_at(t, at), dbi, &c);
 	if (mrc)
 		return SL_ESTORE;
 	be64(kb, start);
@@ -1489,7 +1909,7 @@ static int seq_scan(struct sl_store_txn *t, MDB_dbi dbi, uint64_t start,
 			break;
 		since += v.mv_size;
 		if ((flags & SL_STORE_SCAN_RELEASE) && since >= RELEASE_STEP) {
-			sl_store_drop_pages(t->s);
+			drop_at(t->s, at);
 			since = 0;
 		}
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
@@ -1503,7 +1923,7 @@ static int seq_scan(struct sl_store_txn *t, MDB_dbi dbi, uint64_t start,
 int sl_store_scan(struct sl_store_txn *t, uint64_t start, sl_store_entry_fn fn,
     void *ctx, unsigned flags)
 {
-	return seq_scan(t, t->s->entries, start, fn, ctx, flags);
+	return seq_scan(t, WHERE_LOG, t->s->entries, start, fn, ctx, flags);
 }
 
 /* One row of a walk; a non-zero return stops it (WALK_END: done, no
@@ -1512,14 +1932,14 @@ typedef int (*row_fn)(void *ctx, const MDB_val *k, const MDB_val *v);
 #define WALK_END 0x7fff
 
 /*
- * The rows of @dbi in snapshot @t (of the index environment when @ix)
+ * The rows of @dbi in snapshot @t's environment @at (WHERE_*)
  * from key @from on (the first when NULL), in key order, to @fn; its
  * non-zero return stops the walk and is returned. With @drop, the map's
  * pages are let go every RELEASE_ROWS rows: tables whose pages lie
  * scattered through the file, where each touch maps the (large) folio
  * around it. SL_ESTORE on a read error.
  */
-static int walk_rows(struct sl_store_txn *t, int ix, MDB_dbi dbi,
+static int walk_rows(struct sl_store_txn *t, int at, MDB_dbi dbi,
     const MDB_val *from, row_fn fn, void *ctx, int drop)
 {
 	MDB_cursor *c;
@@ -1529,7 +1949,9 @@ static int walk_rows(struct sl_store_txn *t, int ix, MDB_dbi dbi,
 	int mrc;
 	int rc = 0;
 
-	mrc = mdb_cursor_open(ix ? t->ixt : t->txn, dbi, &c);
+	if (!txn_at(t, at))
+		return SL_ENOTFOUND;
+	mrc = mdb_cursor_open(txn_at(t, at), dbi, &c);
 	if (mrc)
 		return SL_ESTORE;
 	mrc = mdb_cursor_get(c, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
@@ -1537,12 +1959,8 @@ static int walk_rows(struct sl_store_txn *t, int ix, MDB_dbi dbi,
 		rc = fn(ctx, &k, &v);
 		if (rc)
 			break;
-		if (drop && ++rows % RELEASE_ROWS == 0) {
-			if (ix)
-				drop_ix_pages(t->s);
-			else
-				sl_store_drop_pages(t->s);
-		}
+		if (drop && ++rows % RELEASE_ROWS == 0)
+			drop_at(t->s, at);
 		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
@@ -1569,7 +1987,8 @@ int sl_store_checkpoints(struct sl_store_txn *t, sl_store_note_fn fn,
 {
 	struct note_walk w = { fn, ctx };
 
-	return walk_rows(t, 0, t->s->checkpoints, NULL, note_row, &w, 0);
+	return walk_rows(t, WHERE_LOG, t->s->checkpoints, NULL, note_row, &w,
+	    0);
 }
 
 int sl_store_latest_checkpoint(const char **note, size_t *n, uint64_t *size,
@@ -1600,7 +2019,8 @@ int sl_store_find_record(uint64_t *seq, struct sl_store_txn *t,
 {
 	uint8_t h[SL_HASH_LEN];
 	int mrc;
-	int found = id_get(t->txn, t->s->ids, "r:", record_id, seq, h, &mrc);
+	int found = t->dtxn ? id_get(t->dtxn, t->s->ids, "r:", record_id, seq,
+	    h, &mrc) : 0;
 
 	if (found < 0)
 		return SL_ESTORE;
@@ -1742,7 +2162,7 @@ static int open_index(struct sl_store *s, const char *dir, struct sl_err *e)
  * which its own is never older than, or entry n-1's leaf is not the one
  * it recorded).
  */
-static int ix_reach(struct sl_store *s, MDB_txn *ixt, MDB_txn *main,
+static int ix_reach(struct sl_store *s, MDB_txn *ixt, MDB_txn *dt,
     uint64_t size, uint64_t *n)
 {
 	MDB_val k = ix_through_key;
@@ -1757,7 +2177,7 @@ static int ix_reach(struct sl_store *s, MDB_txn *ixt, MDB_txn *main,
 	*n = rd64(v.mv_data);
 	if (*n == 0)
 		return 0;
-	if (*n > size || node_key_get(main, s->tree, 0, *n - 1, leaf) ||
+	if (*n > size || !dt || node_key_get(dt, s->tree, 0, *n - 1, leaf) ||
 	    memcmp(leaf, (uint8_t *)v.mv_data + 8, SL_HASH_LEN)) {
 		*n = 0;
 		return -1;
@@ -1794,7 +2214,8 @@ static int refs_scan(struct sl_store_txn *t, uint64_t from, int which,
 {
 	struct refs_match m = { which, key, klen, fn, ctx };
 
-	return seq_scan(t, t->s->refs, from, refs_match_cb, &m, 0);
+	return seq_scan(t, WHERE_DERIVED, t->s->refs, from, refs_match_cb, &m,
+	    0);
 }
 
 /* Lookup by child (@which 0) or case_ref (1): the index, then refs. */
@@ -1805,7 +2226,7 @@ static int ref_lookup(struct sl_store_txn *t, int which, const void *key,
 	uint64_t from = 0;
 	int rc;
 
-	if (t->ixt && !ix_reach(s, t->ixt, t->txn, t->size, &from) && from) {
+	if (t->ixt && !ix_reach(s, t->ixt, t->dtxn, t->dsize, &from) && from) {
 		rc = dup_scan(t->ixt, which ? s->ix_cases : s->ix_subjects, key,
 		    klen, from, fn, ctx);
 		if (rc)
@@ -1939,7 +2360,7 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 	rc = read_begin(&t, s, 0, e);
 	if (rc)
 		goto out;
-	if (ix_reach(s, ixt, t->txn, t->size, &from)) {
+	if (ix_reach(s, ixt, t->dtxn, t->dsize, &from)) {
 		/* another history (a store copied over this one): start
 		 * again from the first entry */
 		mrc = mdb_drop(ixt, s->ix_subjects, 0);
@@ -1951,8 +2372,8 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 		dropped = 1;
 	}
 	run.max = max;
-	run.size = t->size;
-	rc = seq_scan(t, s->refs, from, run_add, &run, 0);
+	run.size = t->dsize;
+	rc = seq_scan(t, WHERE_DERIVED, s->refs, from, run_add, &run, 0);
 	if (rc == 1)
 		rc = 0;         /* the run is full, or past the snapshot */
 	if (rc) {
@@ -1961,7 +2382,7 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 		    "run sharelog-verify");
 		goto out;
 	}
-	to = run.n == max ? run.rows[run.n - 1].seq + 1 : t->size;
+	to = run.n == max ? run.rows[run.n - 1].seq + 1 : t->dsize;
 	*left = t->size - to;
 	if (to == from && !dropped)
 		goto out;       /* nothing new: no commit, no sync */
@@ -1972,7 +2393,7 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 		goto lmdb;
 	be64(vb, to);
 	memset(vb + 8, 0, SL_HASH_LEN);
-	if (to && node_key_get(t->txn, s->tree, 0, to - 1, vb + 8)) {
+	if (to && node_key_get(t->dtxn, s->tree, 0, to - 1, vb + 8)) {
 		rc = sl_err_set(e, SL_ESTORE, "cannot index the store: entry "
 		    "%llu has no leaf hash; run sharelog-verify",
 		    (unsigned long long)(to - 1));
@@ -2017,7 +2438,7 @@ int sl_store_subject(struct sl_store_txn *t, const char *ref,
 		return ref_lookup(t, 0, raw, SL_HASH_LEN, fn, ctx);
 	if (!t->s->has_subjects)
 		return SL_ENOTFOUND;
-	return dup_scan(t->txn, t->s->subjects, raw, SL_HASH_LEN, UINT64_MAX,
+	return dup_scan(t->dtxn, t->s->subjects, raw, SL_HASH_LEN, UINT64_MAX,
 	    fn, ctx);
 }
 
@@ -2028,7 +2449,9 @@ int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
 
 	if (n == 0 || n > 400)
 		return SL_EINVAL;
-	return dup_scan(t->txn, t->s->threads, decision_id, n, UINT64_MAX, fn,
+	if (!t->dtxn)
+		return SL_ENOTFOUND;
+	return dup_scan(t->dtxn, t->s->threads, decision_id, n, UINT64_MAX, fn,
 	    ctx);
 }
 
@@ -2037,7 +2460,7 @@ int sl_store_summaries(struct sl_store_txn *t, uint64_t start,
 {
 	if (!t->s->has_summaries)
 		return SL_ENOTFOUND;
-	return seq_scan(t, t->s->summaries, start, fn, ctx, 0);
+	return seq_scan(t, WHERE_DERIVED, t->s->summaries, start, fn, ctx, 0);
 }
 
 int sl_store_refs(struct sl_store_txn *t, uint64_t start,
@@ -2045,7 +2468,7 @@ int sl_store_refs(struct sl_store_txn *t, uint64_t start,
 {
 	if (!t->s->has_refs)
 		return SL_ENOTFOUND;
-	return seq_scan(t, t->s->refs, start, fn, ctx, 0);
+	return seq_scan(t, WHERE_DERIVED, t->s->refs, start, fn, ctx, 0);
 }
 
 int sl_store_has_refs(const struct sl_store *s)
@@ -2062,7 +2485,8 @@ uint64_t sl_store_summary_count(struct sl_store_txn *t)
 {
 	MDB_stat st;
 
-	if (!t->s->has_summaries || mdb_stat(t->txn, t->s->summaries, &st))
+	if (!t->s->has_summaries || !t->dtxn ||
+	    mdb_stat(t->dtxn, t->s->summaries, &st))
 		return 0;
 	return st.ms_entries;
 }
@@ -2076,7 +2500,7 @@ int sl_store_case(struct sl_store_txn *t, const uint8_t *ref, size_t n,
 		return ref_lookup(t, 1, ref, n, fn, ctx);
 	if (!t->s->has_cases)
 		return SL_ENOTFOUND;
-	return dup_scan(t->txn, t->s->cases, ref, n, UINT64_MAX, fn, ctx);
+	return dup_scan(t->dtxn, t->s->cases, ref, n, UINT64_MAX, fn, ctx);
 }
 
 int sl_store_index_reach(struct sl_store_txn *t, uint64_t *n,
@@ -2089,7 +2513,7 @@ int sl_store_index_reach(struct sl_store_txn *t, uint64_t *n,
 	*n = 0;
 	/* what ref_lookup() goes by: an index it refuses is never read */
 	if (!t->s->has_refs || !t->ixt ||
-	    ix_reach(t->s, t->ixt, t->txn, t->size, &from) || !from)
+	    ix_reach(t->s, t->ixt, t->dtxn, t->dsize, &from) || !from)
 		return 0;
 	if (mdb_get(t->ixt, t->s->ix_meta, &k, &v) ||
 	    v.mv_size != 8 + SL_HASH_LEN)
@@ -2133,7 +2557,7 @@ static int ids_rows(struct sl_store_txn *t, char prefix, sl_store_row_fn fn,
 	struct ids_walk w = { { (uint8_t)prefix, ':' }, fn, ctx, { 0 } };
 	MDB_val from = { 2, w.want };
 
-	return walk_rows(t, 0, t->s->ids, &from, ids_row, &w, 1);
+	return walk_rows(t, WHERE_DERIVED, t->s->ids, &from, ids_row, &w, 1);
 }
 
 struct node_walk {
@@ -2158,7 +2582,7 @@ int sl_store_tree_rows(struct sl_store_txn *t, uint64_t start,
 
 	be64(kb, start);
 	kb[8] = 0;
-	return walk_rows(t, 0, t->s->tree, &from, node_row, &w, 0);
+	return walk_rows(t, WHERE_DERIVED, t->s->tree, &from, node_row, &w, 0);
 }
 
 /* A dupsort lookup table's rows, as dup_scan() reads them: a value that
@@ -2191,10 +2615,11 @@ int sl_store_lookup_rows(struct sl_store_txn *t, enum sl_store_lookup which,
 		return ids_rows(t, which == SL_STORE_LK_RECORD_IDS ? 'r' : 'd',
 		    fn, ctx);
 	if (which == SL_STORE_LK_THREADS)
-		return walk_rows(t, 0, s->threads, NULL, dup_row, &w, 1);
+		return walk_rows(t, WHERE_DERIVED, s->threads, NULL, dup_row,
+		    &w, 1);
 	rc = sl_store_index_reach(t, &w.below, leaf);
 	if (rc || w.below == 0)
 		return rc;
-	return walk_rows(t, 1, which == SL_STORE_LK_SUBJECTS ?
+	return walk_rows(t, WHERE_INDEX, which == SL_STORE_LK_SUBJECTS ?
 	    s->ix_subjects : s->ix_cases, NULL, dup_row, &w, 1);
 }

@@ -44,7 +44,9 @@
 #include "formats/merkle.h"
 #include "formats/record.h"
 
-#define SL_STORE_FORMAT "sharelog-store 1"
+#define SL_STORE_FORMAT "sharelog-store 2"
+/* the layout before store/derived, read as it is, moved by a writable open */
+#define SL_STORE_FORMAT_1 "sharelog-store 1"
 
 /* sl_store_open() flags */
 #define SL_STORE_RDONLY 0x1
@@ -152,6 +154,13 @@ void sl_store_read_end(struct sl_store_txn *t);
 
 /** Number of entries in the snapshot. */
 uint64_t sl_store_txn_size(const struct sl_store_txn *t);
+/**
+ * How many entries (from the first) the snapshot's derived tables hold:
+ * the Merkle nodes, ids, threads, summaries and refs. Equal to the size
+ * but for a moment after each commit, or, read-only, after the machine
+ * restarted (0 until a writable open has built them again).
+ */
+uint64_t sl_store_txn_derived(const struct sl_store_txn *t);
 
 /** Entry @seq; *p and *n borrow from the snapshot. SL_ENOTFOUND past end. */
 int sl_store_get(const uint8_t **p, size_t *n, struct sl_store_txn *t,
@@ -343,5 +352,8 @@ void sl_store_drop_pages(struct sl_store *s);
 
 /** Test hook: the map size new environments start with. */
 void sl_store__set_initial_map(size_t bytes);
+/* Tests: the boot id store/derived is trusted in (NULL or "": the
+ * machine's), to act out a restart of the machine. */
+void sl_store__set_boot_id(const char *id);
 
 #endif

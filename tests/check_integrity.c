@@ -159,9 +159,14 @@ static MDB_txn *raw_open_in(MDB_env **env, MDB_dbi *dbi, const char *sub,
 	return txn;
 }
 
+/* The log's tables are in the store's own environment, the rest in
+ * store/derived. */
 static MDB_txn *raw_open(MDB_env **env, MDB_dbi *dbi, const char *name)
 {
-	return raw_open_in(env, dbi, "", name);
+	int log = !strcmp(name, "entries") || !strcmp(name, "checkpoints") ||
+	    !strcmp(name, "meta");
+
+	return raw_open_in(env, dbi, log ? "" : "/derived", name);
 }
 
 static void raw_close(MDB_env *env, MDB_txn *txn)
@@ -472,20 +477,20 @@ START_TEST(test_integrity_threads_table)
 	ck_assert_uint_eq(res.lookups, N_ENTRIES);
 	ck_assert_uint_eq(res.index_reach, N_ENTRIES);
 	snprintf(did, sizeof(did), "D-%06u", 777);
-	lk_row("", "threads", did, strlen(did), 777, 0);
+	lk_row("/derived", "threads", did, strlen(did), 777, 0);
 	expect_bad("store", NULL, 777, 777, "threads table");
 	ck_assert_ptr_nonnull(strstr(res.problem, "no row"));
-	lk_row("", "threads", did, strlen(did), 777, 1);
+	lk_row("/derived", "threads", did, strlen(did), 777, 1);
 	ck_assert_int_eq(verify("store", NULL, 0), 0);
 
 	/* entry 4100's seq listed under entry 777's decision as well */
-	lk_row("", "threads", did, strlen(did), 4100, 1);
+	lk_row("/derived", "threads", did, strlen(did), 4100, 1);
 	expect_bad("store", NULL, 4100, 4100, "threads table");
 	ck_assert_ptr_nonnull(strstr(res.problem, "does not call for"));
-	lk_row("", "threads", did, strlen(did), 4100, 0);
+	lk_row("/derived", "threads", did, strlen(did), 4100, 0);
 
 	/* a row for an entry past the log's end */
-	lk_row("", "threads", did, strlen(did), N_ENTRIES + 5, 1);
+	lk_row("/derived", "threads", did, strlen(did), N_ENTRIES + 5, 1);
 	expect_bad("store", NULL, N_ENTRIES + 5, N_ENTRIES + 5,
 	    "no such entry");
 }

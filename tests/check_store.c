@@ -256,6 +256,65 @@ static void check_summaries(struct sl_store *s, struct kept *k)
 	sl_hash_free(h);
 }
 
+/* Turn the store in @d into one of format 1, the layout before
+ * store/derived: its derived tables copied into the log's environment,
+ * store/derived removed. */
+static void make_v1(const char *d)
+{
+	static const struct { const char *name; unsigned flags; } t[] = {
+		{ "tree", 0 }, { "ids", 0 },
+		{ "threads", MDB_DUPSORT | MDB_DUPFIXED },
+		{ "summaries", 0 }, { "refs", 0 },
+	};
+	char dp[400];
+	MDB_env *me;
+	MDB_env *de;
+	MDB_txn *mt;
+	MDB_txn *dt;
+	size_t i;
+
+	snprintf(dp, sizeof(dp), "%s/derived", d);
+	ck_assert_int_eq(mdb_env_create(&me), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(me, 16), 0);
+	ck_assert_int_eq(mdb_env_set_mapsize(me, (size_t)1 << 30), 0);
+	ck_assert_int_eq(mdb_env_open(me, d, 0, 0600), 0);
+	ck_assert_int_eq(mdb_env_create(&de), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(de, 16), 0);
+	ck_assert_int_eq(mdb_env_set_mapsize(de, (size_t)1 << 30), 0);
+	ck_assert_int_eq(mdb_env_open(de, dp, MDB_RDONLY, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(me, NULL, 0, &mt), 0);
+	ck_assert_int_eq(mdb_txn_begin(de, NULL, MDB_RDONLY, &dt), 0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		MDB_dbi from;
+		MDB_dbi to;
+		MDB_cursor *c;
+		MDB_val k;
+		MDB_val v;
+
+		ck_assert_int_eq(mdb_dbi_open(dt, t[i].name, 0, &from), 0);
+		ck_assert_int_eq(mdb_dbi_open(mt, t[i].name, MDB_CREATE |
+		    t[i].flags, &to), 0);
+		ck_assert_int_eq(mdb_cursor_open(dt, from, &c), 0);
+		while (!mdb_cursor_get(c, &k, &v, MDB_NEXT))
+			ck_assert_int_eq(mdb_put(mt, to, &k, &v, 0), 0);
+		mdb_cursor_close(c);
+	}
+	{
+		MDB_dbi meta;
+		MDB_val k = { 6, "format" };
+		MDB_val v = { strlen(SL_STORE_FORMAT_1),
+		    (void *)SL_STORE_FORMAT_1 };
+
+		ck_assert_int_eq(mdb_dbi_open(mt, "meta", 0, &meta), 0);
+		ck_assert_int_eq(mdb_put(mt, meta, &k, &v, 0), 0);
+	}
+	mdb_txn_abort(dt);
+	ck_assert_int_eq(mdb_txn_commit(mt), 0);
+	mdb_env_close(de);
+	mdb_env_close(me);
+	tu_rmdir(dp);
+}
+
 START_TEST(test_store_keeps_summaries_and_cases)
 {
 	struct sl_store *s = new_store();
@@ -285,8 +344,10 @@ START_TEST(test_store_keeps_summaries_and_cases)
 	sl_store_read_end(t);
 	sl_store_close(s);
 
-	/* a store made before summaries and refs were kept: no summaries,
-	 * no refs, no index environment, and its own cases index */
+	/* a store made before summaries and refs were kept (format 1, no
+	 * store/derived): no summaries, no refs, no index environment, and
+	 * its own cases index */
+	make_v1(sdir);
 	ck_assert_int_eq(mdb_env_create(&env), 0);
 	ck_assert_int_eq(mdb_env_set_maxdbs(env, 16), 0);
 	ck_assert_int_eq(mdb_env_open(env, sdir, 0, 0600), 0);
@@ -584,6 +645,125 @@ START_TEST(test_store_index_off_the_commit_path)
 }
 END_TEST
 
+/* The derived tables and one item's retry answer, as a writer sees them:
+ * *derived, and the seq the retry of record @i (appended before) gets. */
+static uint64_t retry_seq(struct sl_store *s, unsigned i)
+{
+	struct sl_store_item it;
+	struct sl_err e;
+	uint64_t size = sl_store_size(s);
+
+	memset(&it, 0, sizeof(it));
+	it.record = prepared(i);
+	it.type = SL_ET_DECISION;
+	it.submitted_by = "URN-118832";
+	ck_assert_msg(sl_store_append(s, &it, 1, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(it.duplicate, 1);
+	ck_assert_uint_eq(sl_store_size(s), size);
+	json_decref((json_t *)it.record);
+	return it.seq;
+}
+
+static uint64_t derived_of(struct sl_store *s, uint64_t *size)
+{
+	struct sl_store_txn *t;
+	struct sl_err e;
+	uint64_t n;
+
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	n = sl_store_txn_derived(t);
+	*size = sl_store_txn_size(t);
+	sl_store_read_end(t);
+	return n;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char cmd[1000];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* store/derived is not synced: behind after a writer stopped between its
+ * two commits, untrusted after a restart of the machine, another log's
+ * when copied over. Readers see how far it reaches; the next writable
+ * open brings it up to the log, and retries find their originals. */
+START_TEST(test_store_derived_behind_restart_other)
+{
+	struct sl_store *s = new_store();
+	struct kept k1 = { calloc(500, SL_SUMMARY_LEN), 0 };
+	struct kept k2 = { calloc(500, SL_SUMMARY_LEN), 0 };
+	char dfile[400];
+	char saved[400];
+	uint64_t size;
+	struct sl_err e;
+
+	snprintf(dfile, sizeof(dfile), "%s/derived/data.mdb", sdir);
+	snprintf(saved, sizeof(saved), "%s/derived-301.mdb", dir);
+	ck_assert_int_eq(append_range(s, 0, 300, &e), 0);
+	sl_store_close(s);
+	copy_file(dfile, saved);
+	ck_assert_int_eq(sl_store_open(&s, sdir, 0, &e), 0);
+	ck_assert_int_eq(append_range(s, 300, 100, &e), 0);
+	check_summaries(s, &k1);
+	ck_assert_uint_eq(k1.n, 401);
+	sl_store_close(s);
+
+	/* behind: as if the writer had stopped after the log's commit */
+	copy_file(saved, dfile);
+	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
+	ck_assert_uint_eq(derived_of(s, &size), 301);
+	ck_assert_uint_eq(size, 401);
+	sl_store_close(s);
+	ck_assert_msg(sl_store_open(&s, sdir, 0, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(derived_of(s, &size), 401);
+	ck_assert_uint_eq(retry_seq(s, 350), 351);
+	check_summaries(s, &k2);
+	ck_assert_int_eq(memcmp(k1.b, k2.b, 401 * SL_SUMMARY_LEN), 0);
+	sl_store_close(s);
+
+	/* after a restart of the machine: not read, then built again */
+	sl_store__set_boot_id("another boot");
+	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
+	ck_assert_uint_eq(derived_of(s, &size), 0);
+	sl_store_close(s);
+	ck_assert_msg(sl_store_open(&s, sdir, 0, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(derived_of(s, &size), 401);
+	ck_assert_uint_eq(retry_seq(s, 10), 11);
+	check_summaries(s, &k2);
+	ck_assert_int_eq(memcmp(k1.b, k2.b, 401 * SL_SUMMARY_LEN), 0);
+	sl_store_close(s);
+	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
+	ck_assert_uint_eq(derived_of(s, &size), 401);
+	sl_store_close(s);
+
+	/* another log's (ahead of this one): built again */
+	ck_assert_int_eq(sl_store_open(&s, sdir, 0, &e), 0);
+	ck_assert_int_eq(append_range(s, 400, 50, &e), 0);
+	sl_store_close(s);
+	copy_file(dfile, saved);
+	tu_rmdir(sdir);
+	s = new_store();
+	ck_assert_int_eq(append_range(s, 0, 400, &e), 0);
+	sl_store_close(s);
+	copy_file(saved, dfile);
+	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
+	ck_assert_uint_eq(derived_of(s, &size), 0);
+	sl_store_close(s);
+	ck_assert_msg(sl_store_open(&s, sdir, 0, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(derived_of(s, &size), 401);
+	check_summaries(s, &k2);
+	ck_assert_uint_eq(k2.n, 401);
+	ck_assert_int_eq(append_range(s, 400, 50, &e), 0);
+	ck_assert_uint_eq(retry_seq(s, 420), 421);
+	sl_store_close(s);
+	sl_store__set_boot_id(NULL);
+	free(k1.b);
+	free(k2.b);
+}
+END_TEST
+
 START_TEST(test_store_proofs_from_stored_nodes)
 {
 	struct sl_store *s = new_store();
@@ -737,6 +917,7 @@ Suite *sl_store_suite(void)
 	tcase_add_test(tc, test_store_map_grows);
 	tcase_add_test(tc, test_store_reader_in_other_process);
 	tcase_add_test(tc, test_store_two_writers_stay_contiguous);
+	tcase_add_test(tc, test_store_derived_behind_restart_other);
 	suite_add_tcase(s, tc);
 	return s;
 }

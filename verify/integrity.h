@@ -77,6 +77,8 @@ struct sl_verify_result {
 					 writer's state) were checked */
 	uint64_t index_reach;         /* store: entries the index covers
 					 (lookups read refs past it) */
+	uint64_t derived;             /* store: entries the derived tables
+					 cover (checked only when all) */
 	uint8_t root[SL_HASH_LEN];    /* recomputed over all entries */
 	int trust_from_log;           /* no --key: the log's own key trusted */
 	char trusted_key[300];        /* the key that signed the newest cp */

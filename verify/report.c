@@ -55,12 +55,18 @@ void sl_report_text(FILE *out, const char *path,
 	    "trust)");
 	fprintf(out, "  checkpoints:  %zu checked, all consistent with the "
 	    "entries\n", r->checkpoints);
-	if (r->source == SL_SRC_STORE)
+	if (r->source == SL_SRC_STORE && r->derived < r->entries)
+		fprintf(out, "  derived:      the store's derived tables (Merkle "
+		    "nodes, ids, threads, summaries, refs) cover entries below "
+		    "%llu only, as after a restart of the machine; not checked: "
+		    "the next writable open (sharelogd) builds them again from "
+		    "the entries\n", (unsigned long long)r->derived);
+	else if (r->source == SL_SRC_STORE)
 		fprintf(out, "  summaries:    %s\n", r->summaries ? "the "
 		    "summary kept for the board reports matches every entry" :
 		    "none kept yet (an older store; the first sharelogd start "
 		    "adds them)");
-	if (r->source == SL_SRC_STORE)
+	if (r->source == SL_SRC_STORE && r->derived == r->entries)
 		fprintf(out, "  lookups:      %s\n", r->refs ? "the child and "
 		    "case references kept for trails match every entry" :
 		    "read from the store's older indexes (the first sharelogd "
@@ -128,6 +134,8 @@ static json_t *integrity_json(const char *path,
 			    json_integer((json_int_t)r->lookups));
 			json_object_set_new(o, "index_reach",
 			    json_integer((json_int_t)r->index_reach));
+			json_object_set_new(o, "derived_reach",
+			    json_integer((json_int_t)r->derived));
 			json_object_set_new(o, "nodes_checked",
 			    json_integer((json_int_t)r->nodes));
 		}
