@@ -1,8 +1,16 @@
 /*
  * store: the append-only LMDB store.
  *
- * Layout (an LMDB environment in the store folder, named databases):
+ * Layout: the log, an LMDB environment in the store folder, synced with
+ * every commit:
  *   entries      u64be seq            -> entry bytes (canonical JSON)
+ *   checkpoints  u64be tree size      -> signed checkpoint note
+ *   meta         "format", "origin", "refs" ("complete"), "derived_boot"
+ *                (the boot id store/derived was last written in) -> text
+ *
+ * what the entries give, in store/derived, written with each commit
+ * (after the log's) but not synced; trusted only in the boot the log's
+ * meta names, else rebuilt by the next writable open:
  *   tree         u64be last leaf, u8 level -> 32-byte Merkle node hash
  *                (a node is written once, when its last leaf arrives, so
  *                every write is an MDB_APPEND)
@@ -15,8 +23,8 @@
  *   refs         u64be seq            -> the 32-byte child_ref (zero when
  *                none) || case_ref's canonical JSON string (when any);
  *                only for entries with either
- *   checkpoints  u64be tree size      -> signed checkpoint note
- *   meta         "format", "origin", "refs" ("complete") -> text
+ *   meta         "through"            -> u64be n || leaf hash of entry
+ *                n-1: every entry below n has its rows
  *
  * and a second one in store/index, derived from refs by sl_store_index()
  * off the commit path (rebuilt whenever it is missing or stale):
@@ -26,8 +34,9 @@
  *   meta         "through"            -> u64be n || leaf hash of entry n-1:
  *                every entry below n is indexed
  * Lookups by child or case read the index below n and scan refs from n.
- * A store made before refs has its own subjects and cases tables; its
- * first writable open fills refs and drops them.
+ * A store of format 1 keeps the derived tables (and, older still, its
+ * own subjects and cases tables) in the log's environment: read there,
+ * and moved to store/derived by its first writable open.
  *
  * One process appends; any number of processes read at the same time.
  * Appends are all-or-nothing per batch and durable (fsync) on return.
