@@ -23,6 +23,10 @@ struct priv {
 	struct sl_store *store;
 	int borrowed;              /* the caller's open store: not closed */
 	struct sl_store_txn *txn;
+	int lookups;               /* store: its derived tables (lookups,
+				      Merkle nodes) cover the checkpoint;
+				      else they are worked out from the
+				      entries, as for a bundle */
 	const uint8_t *map;        /* bundle: entries.jsonl, mapped */
 	size_t maplen;
 	uint64_t *off;             /* bundle: where each entry starts */
@@ -375,6 +379,7 @@ static int open_source(struct sl_rsource **out, const char *path,
 		    "entries than its checkpoint");
 		goto fail;
 	}
+	v->lookups = s->is_store && sl_store_txn_derived(v->txn) >= s->size;
 	if (!s->is_store) {
 		rc = open_bundle(s, path, e);
 		if (rc)
@@ -540,9 +545,9 @@ int sl_rsource_find(struct sl_rsource *s, const char *ref,
 		return sl_err_set(e, SL_EINVAL, "%s is not a valid identifier",
 		    ref ? "the subject" : "the case reference");
 	rc = SL_ENOTFOUND;
-	if (v->txn && ref)
+	if (v->lookups && ref)
 		rc = sl_store_subject(v->txn, ref, seqs_add, &q);
-	else if (v->txn)
+	else if (v->lookups)
 		rc = sl_store_case(v->txn, kp, klen, seqs_add, &q);
 	/* a bundle, or an older store read-only without the index */
 	if (rc == SL_ENOTFOUND)
@@ -576,7 +581,7 @@ int sl_rsource_threads(struct sl_rsource *s, const uint8_t *const *dids,
 	int rc = 0;
 
 	fields_init();
-	if (v->txn) {
+	if (v->lookups) {
 		for (i = 0; i < nd && !rc; i++) {
 			/* the threads index is keyed by the plain string */
 			json_error_t je;
@@ -663,7 +668,7 @@ int sl_rsource_node(uint8_t out[SL_HASH_LEN], void *ctx, unsigned level,
 
 	if (level > 63 || (index + 1) > (s->size >> level))
 		return SL_ENOTFOUND;
-	if (v->txn)
+	if (v->lookups)
 		return sl_store_node(out, v->txn, level, index);
 	if (!v->nlv) {
 		rc = bundle_tree(s);
