@@ -942,29 +942,35 @@ static void boot_id(char out[64])
 		    (long)sl_rfc3339_now_ms());
 }
 
-static int open_derived_env(struct sl_store *s, const char *path, int ro)
+/*
+ * Open a side environment (store/derived, store/index) at @path into
+ * *@env: a fixed @map, @flags for mdb_env_open, its tables @d[0..n) and
+ * its "meta" into *@meta, created unless read-only. *@env is NULL on
+ * failure (an LMDB code).
+ */
+static int open_side(struct sl_store *s, MDB_env **env, const char *path,
+    size_t map, unsigned flags, const struct dbdef *d, size_t n,
+    MDB_dbi *meta)
 {
+	int ro = s->flags & SL_STORE_RDONLY;
 	MDB_txn *txn = NULL;
+	struct sl_err e;
 	int mrc;
 
-	mrc = mdb_env_create(&s->dv);
+	mrc = mdb_env_create(env);
 	if (!mrc)
-		mrc = mdb_env_set_maxdbs(s->dv, 8);
+		mrc = mdb_env_set_maxdbs(*env, 8);
 	if (!mrc)
-		mrc = mdb_env_set_mapsize(s->dv, DV_MAP);
+		mrc = mdb_env_set_mapsize(*env, map);
 	if (!mrc)
-		mrc = mdb_env_open(s->dv, path, MDB_NOTLS | MDB_NOSYNC |
+		mrc = mdb_env_open(*env, path, MDB_NOTLS | flags |
 		    (ro ? MDB_RDONLY : 0), 0600);
 	if (!mrc)
-		mrc = mdb_txn_begin(s->dv, NULL, ro ? MDB_RDONLY : 0, &txn);
-	if (!mrc) {
-		struct sl_err e;
-
-		mrc = open_set(s, txn, derived_dbs, NDBS(derived_dbs), !ro,
-		    &e) ? MDB_INCOMPATIBLE : 0;
-	}
+		mrc = mdb_txn_begin(*env, NULL, ro ? MDB_RDONLY : 0, &txn);
+	if (!mrc && open_set(s, txn, d, n, !ro, &e))
+		mrc = MDB_INCOMPATIBLE;
 	if (!mrc)
-		mrc = mdb_dbi_open(txn, "meta", ro ? 0 : MDB_CREATE, &s->dmeta);
+		mrc = mdb_dbi_open(txn, "meta", ro ? 0 : MDB_CREATE, meta);
 	if (!mrc) {
 		mrc = mdb_txn_commit(txn);
 		txn = NULL;
@@ -972,10 +978,16 @@ static int open_derived_env(struct sl_store *s, const char *path, int ro)
 	if (txn)
 		mdb_txn_abort(txn);
 	if (mrc) {
-		mdb_env_close(s->dv);
-		s->dv = NULL;
+		mdb_env_close(*env);
+		*env = NULL;
 	}
 	return mrc;
+}
+
+static int open_derived_env(struct sl_store *s, const char *path)
+{
+	return open_side(s, &s->dv, path, DV_MAP, MDB_NOSYNC, derived_dbs,
+	    NDBS(derived_dbs), &s->dmeta);
 }
 
 /* How far store/derived reaches (*n, and the leaf it recorded for entry
@@ -1239,7 +1251,7 @@ static int open_derived(struct sl_store *s, const char *dir, int v1,
 		if (v1)
 			s->dv_at = DV_MAIN;
 		else if (trusted && !access(file, R_OK) &&
-		    !open_derived_env(s, path, 1))
+		    !open_derived_env(s, path))
 			s->dv_at = DV_OWN;
 		else
 			s->dv_at = DV_NONE;
@@ -1251,7 +1263,7 @@ static int open_derived(struct sl_store *s, const char *dir, int v1,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (!trusted || attempt)
 			derived_remove(path);
-		mrc = open_derived_env(s, path, 0);
+		mrc = open_derived_env(s, path);
 		if (mrc) {
 			rc = lmdb_err(e, mrc, "cannot open the store's "
 			    "derived tables");
@@ -2084,42 +2096,17 @@ static int dup_scan(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 
 static const MDB_val ix_through_key = { 7, (void *)"through" };
 
+static const struct dbdef ix_dbs[] = {
+	{ "subjects", offsetof(struct sl_store, ix_subjects),
+	    MDB_DUPSORT | MDB_DUPFIXED, T_CORE, 0 },
+	{ "cases", offsetof(struct sl_store, ix_cases),
+	    MDB_DUPSORT | MDB_DUPFIXED, T_CORE, 0 },
+};
+
 static int open_index_env(struct sl_store *s, const char *path)
 {
-	int ro = s->flags & SL_STORE_RDONLY;
-	MDB_txn *txn = NULL;
-	unsigned cr = ro ? 0 : MDB_CREATE;
-	int mrc;
-
-	mrc = mdb_env_create(&s->ix);
-	if (!mrc)
-		mrc = mdb_env_set_maxdbs(s->ix, 4);
-	if (!mrc)
-		mrc = mdb_env_set_mapsize(s->ix, IX_MAP);
-	if (!mrc)
-		mrc = mdb_env_open(s->ix, path, MDB_NOTLS |
-		    (ro ? MDB_RDONLY : 0), 0600);
-	if (!mrc)
-		mrc = mdb_txn_begin(s->ix, NULL, ro ? MDB_RDONLY : 0, &txn);
-	if (!mrc)
-		mrc = mdb_dbi_open(txn, "subjects", MDB_DUPSORT |
-		    MDB_DUPFIXED | cr, &s->ix_subjects);
-	if (!mrc)
-		mrc = mdb_dbi_open(txn, "cases", MDB_DUPSORT | MDB_DUPFIXED |
-		    cr, &s->ix_cases);
-	if (!mrc)
-		mrc = mdb_dbi_open(txn, "meta", cr, &s->ix_meta);
-	if (!mrc) {
-		mrc = mdb_txn_commit(txn);
-		txn = NULL;
-	}
-	if (txn)
-		mdb_txn_abort(txn);
-	if (mrc) {
-		mdb_env_close(s->ix);
-		s->ix = NULL;
-	}
-	return mrc;
+	return open_side(s, &s->ix, path, IX_MAP, 0, ix_dbs, NDBS(ix_dbs),
+	    &s->ix_meta);
 }
 
 /*

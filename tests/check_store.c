@@ -685,6 +685,29 @@ static void copy_file(const char *from, const char *to)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* The 401-entry store read-only (its derived tables reach @ro), then
+ * writable: they reach 401 again, record @i's retry gets its seq, and the
+ * summaries are those of @k1. */
+static void reopen_401(uint64_t ro, unsigned i, const struct kept *k1)
+{
+	struct sl_store *s;
+	struct kept k2 = { calloc(500, SL_SUMMARY_LEN), 0 };
+	struct sl_err e;
+	uint64_t size;
+
+	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
+	ck_assert_uint_eq(derived_of(s, &size), ro);
+	ck_assert_uint_eq(size, 401);
+	sl_store_close(s);
+	ck_assert_msg(sl_store_open(&s, sdir, 0, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(derived_of(s, &size), 401);
+	ck_assert_uint_eq(retry_seq(s, i), i + 1);
+	check_summaries(s, &k2);
+	ck_assert_int_eq(memcmp(k1->b, k2.b, 401 * SL_SUMMARY_LEN), 0);
+	sl_store_close(s);
+	free(k2.b);
+}
+
 /* store/derived is not synced: behind after a writer stopped between its
  * two commits, untrusted after a restart of the machine, another log's
  * when copied over. Readers see how far it reaches; the next writable
@@ -712,16 +735,7 @@ START_TEST(test_store_derived_behind_restart_other)
 
 	/* behind: as if the writer had stopped after the log's commit */
 	copy_file(saved, dfile);
-	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
-	ck_assert_uint_eq(derived_of(s, &size), 301);
-	ck_assert_uint_eq(size, 401);
-	sl_store_close(s);
-	ck_assert_msg(sl_store_open(&s, sdir, 0, &e) == 0, "%s", e.msg);
-	ck_assert_uint_eq(derived_of(s, &size), 401);
-	ck_assert_uint_eq(retry_seq(s, 350), 351);
-	check_summaries(s, &k2);
-	ck_assert_int_eq(memcmp(k1.b, k2.b, 401 * SL_SUMMARY_LEN), 0);
-	sl_store_close(s);
+	reopen_401(301, 350, &k1);
 
 	/* after a restart of the machine: not read, then built again (a
 	 * summary row lost, as unsynced pages may be, comes back) */
@@ -744,15 +758,7 @@ START_TEST(test_store_derived_behind_restart_other)
 		mdb_env_close(env);
 	}
 	sl_store__set_boot_id("another boot");
-	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
-	ck_assert_uint_eq(derived_of(s, &size), 0);
-	sl_store_close(s);
-	ck_assert_msg(sl_store_open(&s, sdir, 0, &e) == 0, "%s", e.msg);
-	ck_assert_uint_eq(derived_of(s, &size), 401);
-	ck_assert_uint_eq(retry_seq(s, 10), 11);
-	check_summaries(s, &k2);
-	ck_assert_int_eq(memcmp(k1.b, k2.b, 401 * SL_SUMMARY_LEN), 0);
-	sl_store_close(s);
+	reopen_401(0, 10, &k1);
 	ck_assert_int_eq(sl_store_open(&s, sdir, SL_STORE_RDONLY, &e), 0);
 	ck_assert_uint_eq(derived_of(s, &size), 401);
 	sl_store_close(s);
