@@ -106,10 +106,6 @@ static MDB_txn *txn_at(const struct sl_store_txn *t, int at)
 	return at == WHERE_LOG ? t->txn : at == WHERE_INDEX ? t->ixt : t->dtxn;
 }
 
-/* What derive() writes of one entry. */
-#define D_SUMMARY 0x1
-#define D_REFS 0x2
-
 /* The longest case_ref kept in refs and the cases index. */
 #define CASE_MAX (SL_STORE_REFS_MAX - SL_HASH_LEN)
 
@@ -343,13 +339,12 @@ static int load_state(struct sl_store *s, MDB_txn *txn, MDB_txn *dt,
 }
 
 static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
-    int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen,
-    unsigned what);
+    int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen);
 
 static int open_derived(struct sl_store *s, const char *dir, int v1,
     int trusted, struct sl_err *e);
 static void boot_id(char out[64]);
-static int derived_reach(struct sl_store *s, MDB_txn *dt, uint64_t *n,
+static int get_through(MDB_txn *txn, MDB_dbi meta, uint64_t *n,
     uint8_t leaf[SL_HASH_LEN]);
 
 int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
@@ -761,9 +756,10 @@ static int refresh_state(struct sl_store *s, struct wstate *w,
 	mrc = log_size(s, w->txn, &tip);
 	if (mrc)
 		return lmdb_err(e, mrc, "cannot read the store");
-	if (derived_reach(s, w->dtxn, &n, leaf) < 0 || n > tip)
+	if (get_through(w->dtxn, s->dmeta, &n, leaf) < 0 || n > tip)
 		return sl_err_set(e, SL_ESTORE, "the store's derived tables "
-		    "are not this log's; open the store again to rebuild them");
+		    "are not this log's; restart sharelogd, which builds them "
+		    "again from the entries");
 	if (n < tip) {
 		rc = derive_span(s, w->txn, w, n, tip, e);
 		if (rc)
@@ -843,8 +839,7 @@ size_t sl_store_refs_of(uint8_t out[SL_STORE_REFS_MAX],
  * canonical form. Writes are appends: seqs come in order.
  */
 static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
-    int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen,
-    unsigned what)
+    int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen)
 {
 	struct sl_record_view *v;
 	uint8_t kb[8];
@@ -858,7 +853,7 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 	if (!v)
 		return ENOMEM;
 	be64(kb, seq);
-	if (what & D_SUMMARY) {
+	{
 		struct sl_summary sum;
 		uint8_t sb[SL_SUMMARY_LEN];
 
@@ -868,10 +863,8 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 		val.mv_size = SL_SUMMARY_LEN;
 		val.mv_data = sb;
 		mrc = mdb_put(txn, s->summaries, &k, &val, MDB_APPEND);
-	} else if (sl_record_view_scan(v, rec, reclen, NULL)) {
-		memset(v, 0, sizeof(*v));
 	}
-	if (!mrc && (what & D_REFS)) {
+	if (!mrc) {
 		val.mv_size = sl_store_refs_of(rb, v);
 		val.mv_data = rb;
 		if (val.mv_size)
@@ -909,7 +902,9 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 /* Entries derived per transaction when store/derived is built again. */
 #define DV_STEP 65536
 
-static const MDB_val dv_through_key = { 7, (void *)"through" };
+/* Where a side environment (store/derived, store/index) reaches: its meta
+ * "through" = u64be n || the leaf hash of entry n-1. */
+static const MDB_val through_key = { 7, (void *)"through" };
 
 static char boot_override[64];
 
@@ -990,14 +985,15 @@ static int open_derived_env(struct sl_store *s, const char *path)
 	    NDBS(derived_dbs), &s->dmeta);
 }
 
-/* How far store/derived reaches (*n, and the leaf it recorded for entry
- * n-1): 0 read, 1 none recorded (an empty one), -1 unreadable. */
-static int derived_reach(struct sl_store *s, MDB_txn *dt, uint64_t *n,
+/* A side environment's "through" from @meta in @txn: *n and the leaf
+ * recorded for entry n-1. 0 read, 1 none recorded (an empty one), -1
+ * unreadable. */
+static int get_through(MDB_txn *txn, MDB_dbi meta, uint64_t *n,
     uint8_t leaf[SL_HASH_LEN])
 {
-	MDB_val k = dv_through_key;
+	MDB_val k = through_key;
 	MDB_val v;
-	int mrc = mdb_get(dt, s->dmeta, &k, &v);
+	int mrc = mdb_get(txn, meta, &k, &v);
 
 	*n = 0;
 	memset(leaf, 0, SL_HASH_LEN);
@@ -1010,16 +1006,16 @@ static int derived_reach(struct sl_store *s, MDB_txn *dt, uint64_t *n,
 	return 0;
 }
 
-static int put_through(struct sl_store *s, MDB_txn *dt, uint64_t n,
+static int put_through(MDB_txn *txn, MDB_dbi meta, uint64_t n,
     const uint8_t leaf[SL_HASH_LEN])
 {
 	uint8_t vb[8 + SL_HASH_LEN];
-	MDB_val k = dv_through_key;
+	MDB_val k = through_key;
 	MDB_val v = { sizeof(vb), vb };
 
 	be64(vb, n);
 	memcpy(vb + 8, leaf, SL_HASH_LEN);
-	return mdb_put(dt, s->dmeta, &k, &v, 0);
+	return mdb_put(txn, meta, &k, &v, 0);
 }
 
 /* The leaf hash of entry @seq of the log in @mt. */
@@ -1072,8 +1068,7 @@ static int derive_rows(struct wstate *w, struct sl_merkle_range *range,
 	MDB_txn *dt = w->dtxn;
 	int mrc;
 
-	mrc = derive(s, dt, it->seq, it->type, it->recorded_ms, rb, rl,
-	    D_SUMMARY | D_REFS);
+	mrc = derive(s, dt, it->seq, it->type, it->recorded_ms, rb, rl);
 	if (mrc)
 		return mrc;
 	w->seq = it->seq;
@@ -1153,7 +1148,7 @@ static int derive_span(struct sl_store *s, MDB_txn *mt, struct wstate *w,
 		mdb_cursor_close(c);
 	json_decref(parsed);
 	if (!rc && !mrc)
-		mrc = put_through(s, w->dtxn, to, last);
+		mrc = put_through(w->dtxn, s->dmeta, to, last);
 	if (!rc && mrc)
 		rc = mrc == MDB_NOTFOUND || mrc == MDB_CORRUPTED ?
 		    sl_err_set(e, SL_ESTORE, "cannot derive entry %llu: it is "
@@ -1188,7 +1183,7 @@ static int derived_catch_up(struct sl_store *s, struct sl_err *e)
 		if (mrc) {
 			rc = lmdb_err(e, mrc, "cannot derive the store's "
 			    "tables");
-		} else if (derived_reach(s, w.dtxn, &n, leaf) < 0 ||
+		} else if (get_through(w.dtxn, s->dmeta, &n, leaf) < 0 ||
 		    n > size || (n && (leaf_of(s, mt, n - 1, want) ||
 		    memcmp(want, leaf, SL_HASH_LEN)))) {
 			rc = sl_err_set(e, SL_ESTORE, "the derived tables are "
@@ -1460,7 +1455,7 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 	}
 	json_decref(parsed);
 	parsed = NULL;
-	mrc = put_through(s, w.dtxn, size, last);
+	mrc = put_through(w.dtxn, s->dmeta, size, last);
 	if (mrc)
 		goto lmdb;
 	/* The log first: synced, it is what the caller is told. Should
@@ -1652,9 +1647,6 @@ static int read_begin(struct sl_store_txn **out, struct sl_store *s, int ix,
     struct sl_err *e)
 {
 	struct sl_store_txn *t;
-	MDB_cursor *c;
-	MDB_val k;
-	MDB_val v;
 	int mrc;
 
 	*out = NULL;
@@ -1696,21 +1688,15 @@ static int read_begin(struct sl_store_txn **out, struct sl_store *s, int ix,
 		free(t);
 		return lmdb_err(e, mrc, "cannot read the store");
 	}
-	mrc = mdb_cursor_open(t->txn, s->entries, &c);
-	if (!mrc) {
-		int g = mdb_cursor_get(c, &k, &v, MDB_LAST);
-
-		if (!g && k.mv_size == 8)
-			t->size = rd64(k.mv_data) + 1;
-		mdb_cursor_close(c);
-	}
+	/* a damaged tip reads as an empty log: the verifier says so */
+	(void)log_size(s, t->txn, &t->size);
 	if (s->dv_at == DV_MAIN) {
 		t->dtxn = t->txn;
 		t->dsize = t->size;
 	} else if (t->dtxn) {
 		uint8_t leaf[SL_HASH_LEN];
 
-		if (derived_reach(s, t->dtxn, &t->dsize, leaf) < 0 ||
+		if (get_through(t->dtxn, s->dmeta, &t->dsize, leaf) < 0 ||
 		    t->dsize > t->size)
 			t->dsize = 0;
 	}
@@ -2094,8 +2080,6 @@ static int dup_scan(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
 /* Refs rows per index transaction. */
 #define IX_RUN 262144
 
-static const MDB_val ix_through_key = { 7, (void *)"through" };
-
 static const struct dbdef ix_dbs[] = {
 	{ "subjects", offsetof(struct sl_store, ix_subjects),
 	    MDB_DUPSORT | MDB_DUPFIXED, T_CORE, 0 },
@@ -2152,20 +2136,15 @@ static int open_index(struct sl_store *s, const char *dir, struct sl_err *e)
 static int ix_reach(struct sl_store *s, MDB_txn *ixt, MDB_txn *dt,
     uint64_t size, uint64_t *n)
 {
-	MDB_val k = ix_through_key;
-	MDB_val v;
+	uint8_t got[SL_HASH_LEN];
 	uint8_t leaf[SL_HASH_LEN];
+	int r = get_through(ixt, s->ix_meta, n, got);
 
-	*n = 0;
-	if (mdb_get(ixt, s->ix_meta, &k, &v))
+	if (r > 0 || (r == 0 && *n == 0))
 		return 0;
-	if (v.mv_size != 8 + SL_HASH_LEN)
-		return -1;
-	*n = rd64(v.mv_data);
-	if (*n == 0)
-		return 0;
-	if (*n > size || !dt || node_key_get(dt, s->tree, 0, *n - 1, leaf) ||
-	    memcmp(leaf, (uint8_t *)v.mv_data + 8, SL_HASH_LEN)) {
+	if (r < 0 || *n > size || !dt ||
+	    node_key_get(dt, s->tree, 0, *n - 1, leaf) ||
+	    memcmp(leaf, got, SL_HASH_LEN)) {
 		*n = 0;
 		return -1;
 	}
@@ -2326,9 +2305,7 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 	struct ixrun run = { NULL, 0, 0, 0, 0 };
 	uint64_t from = 0;
 	uint64_t to;
-	uint8_t vb[8 + SL_HASH_LEN];
-	MDB_val k = ix_through_key;
-	MDB_val v = { sizeof(vb), vb };
+	uint8_t leaf[SL_HASH_LEN];
 	int dropped = 0;
 	int rc = 0;
 	int mrc;
@@ -2378,15 +2355,14 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 		mrc = ix_put(ixt, s->ix_cases, 1, run.rows, run.n);
 	if (mrc)
 		goto lmdb;
-	be64(vb, to);
-	memset(vb + 8, 0, SL_HASH_LEN);
-	if (to && node_key_get(t->dtxn, s->tree, 0, to - 1, vb + 8)) {
+	memset(leaf, 0, SL_HASH_LEN);
+	if (to && node_key_get(t->dtxn, s->tree, 0, to - 1, leaf)) {
 		rc = sl_err_set(e, SL_ESTORE, "cannot index the store: entry "
 		    "%llu has no leaf hash; run sharelog-verify",
 		    (unsigned long long)(to - 1));
 		goto out;
 	}
-	mrc = mdb_put(ixt, s->ix_meta, &k, &v, 0);
+	mrc = put_through(ixt, s->ix_meta, to, leaf);
 	if (!mrc)
 		mrc = mdb_txn_commit(ixt);
 	ixt = NULL;
@@ -2493,8 +2469,6 @@ int sl_store_case(struct sl_store_txn *t, const uint8_t *ref, size_t n,
 int sl_store_index_reach(struct sl_store_txn *t, uint64_t *n,
     uint8_t leaf[SL_HASH_LEN])
 {
-	MDB_val k = ix_through_key;
-	MDB_val v;
 	uint64_t from = 0;
 
 	*n = 0;
@@ -2502,11 +2476,8 @@ int sl_store_index_reach(struct sl_store_txn *t, uint64_t *n,
 	if (!t->s->has_refs || !t->ixt ||
 	    ix_reach(t->s, t->ixt, t->dtxn, t->dsize, &from) || !from)
 		return 0;
-	if (mdb_get(t->ixt, t->s->ix_meta, &k, &v) ||
-	    v.mv_size != 8 + SL_HASH_LEN)
+	if (get_through(t->ixt, t->s->ix_meta, n, leaf))
 		return SL_ESTORE;
-	*n = from;
-	memcpy(leaf, (uint8_t *)v.mv_data + 8, SL_HASH_LEN);
 	return 0;
 }
 

@@ -55,12 +55,18 @@ void sl_report_text(FILE *out, const char *path,
 	    "trust)");
 	fprintf(out, "  checkpoints:  %zu checked, all consistent with the "
 	    "entries\n", r->checkpoints);
-	if (r->source == SL_SRC_STORE && r->derived < r->entries)
+	if (r->source == SL_SRC_STORE && r->derived < r->entries && r->derived)
 		fprintf(out, "  derived:      the store's derived tables (Merkle "
-		    "nodes, ids, threads, summaries, refs) cover entries below "
-		    "%llu only, as after a restart of the machine; not checked: "
-		    "the next writable open (sharelogd) builds them again from "
-		    "the entries\n", (unsigned long long)r->derived);
+		    "nodes, ids, threads, summaries, refs) cover only the first "
+		    "%llu entries (a writer stopped between its two commits); "
+		    "not checked: the next sharelogd start on the store adds "
+		    "the rest\n", (unsigned long long)r->derived);
+	else if (r->source == SL_SRC_STORE && r->derived < r->entries)
+		fprintf(out, "  derived:      the store's derived tables (Merkle "
+		    "nodes, ids, threads, summaries, refs) are missing, or were "
+		    "written before the machine last restarted, and are not "
+		    "used; not checked: the next sharelogd start on the store "
+		    "builds them again from the entries\n");
 	else if (r->source == SL_SRC_STORE)
 		fprintf(out, "  summaries:    %s\n", r->summaries ? "the "
 		    "summary kept for the board reports matches every entry" :
