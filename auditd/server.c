@@ -105,6 +105,29 @@ struct server {
 
 /* ---- replies ----------------------------------------------------------- */
 
+/* A reply that fits one TLS record is sent as one. evhttp puts the head
+ * and the body in two evbuffer chains and bufferevent_openssl calls
+ * SSL_write once a chain: two records and two write(2)s a reply, and
+ * the client's two reads to match. Joining them costs a copy of at most
+ * this many bytes. */
+#define ONE_RECORD 16384
+
+static void send_reply(struct evhttp_request *req, int code,
+    const char *reason, struct evbuffer *body)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ?
+	    evhttp_connection_get_bufferevent(evcon) : NULL;
+	struct evbuffer *o;
+
+	evhttp_send_reply(req, code, reason, body);
+	/* evhttp has only queued it: bufferevent_openssl writes when the
+	 * socket is next writable, after this returns */
+	o = bev ? bufferevent_get_output(bev) : NULL;
+	if (o && evbuffer_get_length(o) <= ONE_RECORD)
+		(void)evbuffer_pullup(o, -1);
+}
+
 static int to_evbuffer(const char *p, size_t n, void *b)
 {
 	return evbuffer_add(b, p, n);
@@ -123,7 +146,7 @@ static void send_json(struct server *sv, struct evhttp_request *req,
 	 * (and have to go back to) jansson's allocator. */
 	if (b && !json_dump_callback(body, to_evbuffer, b, JSON_COMPACT))
 		evbuffer_add(b, "\n", 1);
-	evhttp_send_reply(req, code, NULL, b);
+	send_reply(req, code, NULL, b);
 	if (b)
 		evbuffer_free(b);
 	json_decref(body);
@@ -654,7 +677,7 @@ static void send_trail(struct server *sv, struct evhttp_request *req,
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Sharelog-Tree-Size", hdr);
 	sv->status_count[2]++;
-	evhttp_send_reply(req, 200, "OK", b);
+	send_reply(req, 200, "OK", b);
 	if (b)
 		evbuffer_free(b);
 }
@@ -822,7 +845,7 @@ static void send_results(struct server *sv, struct evhttp_request *req,
 	sv->status_count[2]++;
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
-	evhttp_send_reply(req, 201, NULL, out);
+	send_reply(req, 201, NULL, out);
 	evbuffer_free(out);
 }
 
@@ -972,7 +995,7 @@ static void get_checkpoint(struct server *sv, struct evhttp_request *req)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; charset=utf-8");
 	sv->status_count[2]++;
-	evhttp_send_reply(req, 200, "OK", b);
+	send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
 
@@ -1093,7 +1116,7 @@ static void get_entries(struct server *sv, struct evhttp_request *req)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/jsonl");
 	sv->status_count[2]++;
-	evhttp_send_reply(req, 200, "OK", b);
+	send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
 
@@ -1220,7 +1243,7 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4");
 	sv->status_count[2]++;
-	evhttp_send_reply(req, 200, "OK", b);
+	send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
 
@@ -1456,6 +1479,23 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	tell_loops(sv);
 }
 
+/* A base whose epoll interest changes are sent once per loop turn: a
+ * request turns a connection's write interest on and off again within
+ * one turn, and without the changelist each is its own epoll_ctl. No
+ * descriptor is dup'd here, the case the libevent manual warns of. */
+static struct event_base *new_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *b;
+
+	if (!cfg)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	b = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return b;
+}
+
 /* Loop @lp on the listening socket @fd (its own descriptor: evhttp closes
  * it with the loop). */
 static int loop_init(struct loop *lp, struct server *sv, unsigned idx,
@@ -1467,7 +1507,7 @@ static int loop_init(struct loop *lp, struct server *sv, unsigned idx,
 	lp->idx = idx;
 	lp->done_tail = &lp->done;
 	pthread_mutex_init(&lp->mu, NULL);
-	lp->base = event_base_new();
+	lp->base = new_base();
 	lp->http = lp->base ? evhttp_new(lp->base) : NULL;
 	lp->notify = lp->base ? event_new(lp->base, -1, 0, done_cb, lp) : NULL;
 	lp->ctl = lp->base ? event_new(lp->base, -1, 0, ctl_cb, lp) : NULL;

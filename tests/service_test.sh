@@ -188,6 +188,14 @@ for who in rogue expired revoked; do
 	check "$who certificate: refused in the handshake" [ "$CURL" != 0 ] && [ "$CODE" = 000 ]
 done
 
+# --- a small reply leaves in one TLS record (head and body joined), not
+# one record for evhttp's head and another for the body
+records=$( (printf 'GET /v1/healthz HTTP/1.1\r\nHost: t\r\n\r\n'; sleep 0.5) |
+	openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$P/ca.crt" \
+	-cert "$P/admin.crt" -key "$P/admin.key" -msg -quiet 2>/dev/null |
+	awk '/NewSessionTicket/ {n = 0} /^<<< .*RecordHeader/ {n++} END {print n}')
+check "a small reply is one TLS record (got $records)" [ "$records" = 1 ]
+
 # --- malformed bodies: the right status, the field named, nothing stored
 n2=$(entries)
 printf '{"schema_version":"1",' > "$D/m1"
