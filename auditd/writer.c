@@ -316,13 +316,22 @@ int sl_writer_start(struct sl_writer **out, struct sl_store *s,
 	return 0;
 }
 
-void sl_writer_submit(struct sl_writer *w, struct sl_job *j)
+void sl_writer_submit(struct sl_writer *w, struct sl_job *list)
 {
-	j->enqueued_us = now_us();
+	int64_t t = now_us();
+	struct sl_job *j;
+
+	for (j = list; j; j = j->next)
+		j->enqueued_us = t;
 	pthread_mutex_lock(&w->mu);
-	j->next = w->queue;
-	w->queue = j;
-	w->pending++;
+	/* the queue is newest first: push the list's jobs in their order */
+	while (list) {
+		j = list;
+		list = j->next;
+		j->next = w->queue;
+		w->queue = j;
+		w->pending++;
+	}
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }

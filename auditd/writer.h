@@ -53,8 +53,12 @@ int sl_writer_start(struct sl_writer **out, struct sl_store *s,
     struct sl_signer *signer, uint64_t cp_entries, unsigned cp_ms,
     void (*done)(void *ctx), void *ctx, struct sl_err *e);
 
-/** Queue a job (any thread). */
-void sl_writer_submit(struct sl_writer *w, struct sl_job *j);
+/**
+ * Queue a list of jobs (any thread), linked through ->next, oldest
+ * first; they are committed in that order. The writer owns them until
+ * sl_writer_done() hands them back.
+ */
+void sl_writer_submit(struct sl_writer *w, struct sl_job *list);
 
 /** Take the finished jobs (a list through ->next), or NULL. */
 struct sl_job *sl_writer_done(struct sl_writer *w);

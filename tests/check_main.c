@@ -30,6 +30,7 @@ int main(void)
 	srunner_add_suite(sr, sl_summary_suite());
 	srunner_add_suite(sr, sl_disclose_suite());
 	srunner_add_suite(sr, sl_import_suite());
+	srunner_add_suite(sr, sl_writer_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

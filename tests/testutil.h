@@ -33,6 +33,7 @@ Suite *sl_disclose_suite(void);
 Suite *sl_csv_suite(void);
 Suite *sl_summary_suite(void);
 Suite *sl_import_suite(void);
+Suite *sl_writer_suite(void);
 
 /** A new empty folder under $TMPDIR; path into out (cap >= 256). */
 void tu_tmpdir(char *out, size_t cap);
