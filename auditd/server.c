@@ -1188,14 +1188,17 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 	struct sl_err e;
 	struct evbuffer *b = evbuffer_new();
 	uint64_t size = 0;
+	uint64_t derived = 0;
 	uint64_t cum = 0;
 	size_t open = 0;
 	uint64_t expired = 0;
 	int i;
 
 	sl_writer_stats(sv->writer, &st);
-	if (!sl_store_read_begin(&t, sv->store, &e))
+	if (!sl_store_read_begin(&t, sv->store, &e)) {
 		size = sl_store_txn_size(t);
+		derived = sl_store_txn_derived(t);
+	}
 	sl_store_read_end(t);
 	evbuffer_add_printf(b,
 	    "# HELP sharelog_entries Entries in the log.\n"
@@ -1211,11 +1214,21 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 	    "sharelog_commits_total %llu\n"
 	    "# HELP sharelog_checkpoints_total Checkpoints signed since start.\n"
 	    "# TYPE sharelog_checkpoints_total counter\n"
-	    "sharelog_checkpoints_total %llu\n",
+	    "sharelog_checkpoints_total %llu\n"
+	    "# HELP sharelog_derived_entries Entries the derived tables "
+	    "(store/derived: proofs, retries, threads, summaries) cover.\n"
+	    "# TYPE sharelog_derived_entries gauge\n"
+	    "sharelog_derived_entries %llu\n"
+	    "# HELP sharelog_derived_commit_failures_total Commits of the "
+	    "derived tables that failed after the log's (caught up by the "
+	    "next).\n# TYPE sharelog_derived_commit_failures_total counter\n"
+	    "sharelog_derived_commit_failures_total %llu\n",
 	    (unsigned long long)size, (unsigned long long)st.entries,
 	    (unsigned long long)sv->decisions_received,
 	    (unsigned long long)st.commits,
-	    (unsigned long long)st.checkpoints);
+	    (unsigned long long)st.checkpoints,
+	    (unsigned long long)derived,
+	    (unsigned long long)st.derived_failures);
 	{
 		char path[4200];
 		struct stat fst;

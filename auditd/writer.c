@@ -110,6 +110,8 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 	uint64_t before = sl_store_size(w->s);
 	int64_t t;
 	int tries;
+	uint64_t df;
+	const char *why;
 
 	for (j = list; j; j = j->next) {
 		j->status = 0;
@@ -148,7 +150,14 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 		break;
 	}
 	t = now_us();
+	df = sl_store_derived_failures(w->s, &why);
+	if (df != w->st.derived_failures)
+		/* the records are stored; only what is derived from them lags */
+		fprintf(stderr, "sharelogd: the derived tables (store/derived) "
+		    "could not be committed after the log: %s; the next commit "
+		    "derives them again\n", why ? why : "unknown error");
 	pthread_mutex_lock(&w->mu);
+	w->st.derived_failures = df;
 	w->st.commits++;
 	w->st.entries += sl_store_size(w->s) - before;
 	bucket(w->st.batch_hist, 8, njobs);

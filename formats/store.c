@@ -71,6 +71,10 @@ struct sl_store {
 	uint8_t last_leaf[SL_HASH_LEN];
 	int64_t last_ms;
 	struct sl_merkle_range range;
+	/* store/derived commits that failed after the log's (each caught up
+	 * by the next write), and LMDB's code for the last */
+	uint64_t dfail;
+	int dfail_rc;
 	struct sl_hash *hash;
 	struct sl_buf rec;
 	struct sl_buf ent;
@@ -907,6 +911,20 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 static const MDB_val through_key = { 7, (void *)"through" };
 
 static char boot_override[64];
+static int fail_dcommit;
+
+void sl_store__fail_derived_commit(int on)
+{
+	fail_dcommit = on;
+}
+
+uint64_t sl_store_derived_failures(const struct sl_store *s,
+    const char **last)
+{
+	if (last)
+		*last = s->dfail ? mdb_strerror(s->dfail_rc) : NULL;
+	return s->dfail;
+}
 
 void sl_store__set_boot_id(const char *id)
 {
@@ -1465,8 +1483,13 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 	w.txn = NULL;
 	if (mrc)
 		goto lmdb;
-	(void)mdb_txn_commit(w.dtxn);
+	mrc = fail_dcommit ? (mdb_txn_abort(w.dtxn), EIO) :
+	    mdb_txn_commit(w.dtxn);
 	w.dtxn = NULL;
+	if (mrc) {
+		s->dfail++;
+		s->dfail_rc = mrc;
+	}
 	s->size = size;
 	s->last_ms = last_ms;
 	s->range = range;

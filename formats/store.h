@@ -359,10 +359,22 @@ int sl_store_backup(struct sl_store *s, const char *dir, struct sl_err *e);
  */
 void sl_store_drop_pages(struct sl_store *s);
 
+/**
+ * How many times store/derived's commit failed after the log's had
+ * succeeded (the append still succeeded; the next one derives what is
+ * missing first), and in *@last (when not NULL; a static string, NULL
+ * when none) why the last one failed. The writer's thread.
+ */
+uint64_t sl_store_derived_failures(const struct sl_store *s,
+    const char **last);
+
 /** Test hook: the map size new environments start with. */
 void sl_store__set_initial_map(size_t bytes);
 /* Tests: the boot id store/derived is trusted in (NULL or "": the
  * machine's), to act out a restart of the machine. */
 void sl_store__set_boot_id(const char *id);
+/* Tests: make store/derived's commits fail (1) or not (0), as a full
+ * disk would after the log's commit. */
+void sl_store__fail_derived_commit(int on);
 
 #endif

@@ -274,6 +274,8 @@ check "metrics: 200" [ "$CODE" = 200 ]
 check "metrics: entries gauge" grep -q '^sharelog_entries ' "$D/body"
 check "metrics: store size in bytes" grep -q '^sharelog_store_bytes [1-9]' "$D/body"
 check "metrics: commit latency histogram" grep -q 'sharelog_commit_latency_seconds_bucket' "$D/body"
+check "metrics: derived tables cover the log" [ "$(sed -n 's/^sharelog_derived_entries //p' "$D/body")" = "$(sed -n 's/^sharelog_entries //p' "$D/body")" ]
+check "metrics: no derived commit failed" grep -q '^sharelog_derived_commit_failures_total 0$' "$D/body"
 check "metrics: errors by kind" grep -q 'sharelog_errors_total{kind="schema"} 3' "$D/body"
 
 # --- a case reviewer's trail: each read is appended as an access entry
