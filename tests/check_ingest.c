@@ -1,5 +1,4 @@
 #include "tests/testutil.h"
-#include "auditd/admin.h"
 #include "auditd/ingest.h"
 #include "auditd/keys.h"
 #include "formats/store.h"
@@ -9,28 +8,17 @@
 #include <string.h>
 
 static char dir[256];
-static char store[300];
-static char keys[300];
 static struct sl_store *st;
 static struct sl_keys *kk;
 
 static void setup(void)
 {
-	struct sl_err e;
-
-	tu_tmpdir(dir, sizeof(dir));
-	snprintf(store, sizeof(store), "%s/s", dir);
-	snprintf(keys, sizeof(keys), "%s/k", dir);
-	ck_assert_int_eq(sl_admin_init(store, keys, "ingest.test/log", &e), 0);
-	ck_assert_int_eq(sl_store_open(&st, store, 0, &e), 0);
-	ck_assert_int_eq(sl_keys_open(&kk, keys, "ingest.test/log", &e), 0);
+	tu_log_open(dir, "ingest.test/log", &st, &kk);
 }
 
 static void teardown(void)
 {
-	sl_keys_close(kk);
-	sl_store_close(st);
-	tu_rmdir(dir);
+	tu_log_close(dir, st, kk);
 }
 
 static FILE *lines(const char *const *l, size_t n)

@@ -1,5 +1,4 @@
 #include "tests/testutil.h"
-#include "auditd/admin.h"
 #include "auditd/keys.h"
 #include "auditd/writer.h"
 #include "formats/entry.h"
@@ -12,28 +11,17 @@
 #include <unistd.h>
 
 static char dir[256];
-static char store[300];
-static char keys[300];
 static struct sl_store *st;
 static struct sl_keys *kk;
 
 static void setup(void)
 {
-	struct sl_err e;
-
-	tu_tmpdir(dir, sizeof(dir));
-	snprintf(store, sizeof(store), "%s/s", dir);
-	snprintf(keys, sizeof(keys), "%s/k", dir);
-	ck_assert_int_eq(sl_admin_init(store, keys, "writer.test/log", &e), 0);
-	ck_assert_int_eq(sl_store_open(&st, store, 0, &e), 0);
-	ck_assert_int_eq(sl_keys_open(&kk, keys, "writer.test/log", &e), 0);
+	tu_log_open(dir, "writer.test/log", &st, &kk);
 }
 
 static void teardown(void)
 {
-	sl_keys_close(kk);
-	sl_store_close(st);
-	tu_rmdir(dir);
+	tu_log_close(dir, st, kk);
 }
 
 static void on_done(void *ctx)

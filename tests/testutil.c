@@ -1,5 +1,8 @@
 #include "tests/testutil.h"
+#include "auditd/admin.h"
+#include "auditd/keys.h"
 #include "formats/enc.h"
+#include "formats/store.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +38,28 @@ void tu_rmdir(const char *path)
 	    getenv("TMPDIR") : "/tmp/", 4))
 		return;
 	tu_sh("rm -rf '%s'", path);
+}
+
+void tu_log_open(char *dir, const char *origin, struct sl_store **st,
+    struct sl_keys **kk)
+{
+	char store[300];
+	char keys[300];
+	struct sl_err e;
+
+	tu_tmpdir(dir, 256);
+	snprintf(store, sizeof(store), "%s/s", dir);
+	snprintf(keys, sizeof(keys), "%s/k", dir);
+	ck_assert_msg(sl_admin_init(store, keys, origin, &e) == 0, "%s", e.msg);
+	ck_assert_msg(sl_store_open(st, store, 0, &e) == 0, "%s", e.msg);
+	ck_assert_msg(sl_keys_open(kk, keys, origin, &e) == 0, "%s", e.msg);
+}
+
+void tu_log_close(const char *dir, struct sl_store *st, struct sl_keys *kk)
+{
+	sl_keys_close(kk);
+	sl_store_close(st);
+	tu_rmdir(dir);
 }
 
 json_t *tu_record(unsigned i)

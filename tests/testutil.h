@@ -50,6 +50,20 @@ void tu_hex(char out[65], const uint8_t *h);
 /** Decode 64 hex digits into out[32]. */
 void tu_unhex(uint8_t out[32], const char *hex);
 
+struct sl_store;
+struct sl_keys;
+
+/**
+ * A new log in a new folder: *dir (cap >= 256) the folder, its store
+ * (dir/s) opened for writing in *st and its keys (dir/k) in *kk, both
+ * the caller's (tu_log_close).
+ */
+void tu_log_open(char *dir, const char *origin, struct sl_store **st,
+    struct sl_keys **kk);
+
+/** Close what tu_log_open() opened and remove its folder. */
+void tu_log_close(const char *dir, struct sl_store *st, struct sl_keys *kk);
+
 /** Run a shell command; its exit status. */
 int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
