@@ -32,6 +32,7 @@ struct sl_writer {
 	int stop;
 	uint64_t cp_size;           /* size of the last checkpoint signed */
 	int64_t cp_at_ms;
+	int64_t dfail_said_ms;      /* when a derived failure was last logged */
 	struct sl_writer_stats st;
 };
 
@@ -151,11 +152,16 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 	}
 	t = now_us();
 	df = sl_store_derived_failures(w->s, &why);
-	if (df != w->st.derived_failures)
-		/* the records are stored; only what is derived from them lags */
+	/* the records are stored; only what is derived from them lags. At
+	 * most one line a minute: a full disk fails every commit. */
+	if (df != w->st.derived_failures && (!w->dfail_said_ms ||
+	    now_us() / 1000 - w->dfail_said_ms >= 60000)) {
 		fprintf(stderr, "sharelogd: the derived tables (store/derived) "
-		    "could not be committed after the log: %s; the next commit "
-		    "derives them again\n", why ? why : "unknown error");
+		    "could not be committed after the log (%llu time(s) since "
+		    "start): %s; the next commit derives them again\n",
+		    (unsigned long long)df, why ? why : "unknown error");
+		w->dfail_said_ms = now_us() / 1000;
+	}
 	pthread_mutex_lock(&w->mu);
 	w->st.derived_failures = df;
 	w->st.commits++;

@@ -793,7 +793,7 @@ END_TEST
  * still succeeds, the failure is counted with its reason, readers see the
  * tables reach only as far as before, and the next append derives what
  * they lack first, so a retry finds its original and the summaries are
- * those of a store where nothing failed. */
+ * those a rebuild from the entries gives. */
 START_TEST(test_store_derived_commit_fails)
 {
 	struct sl_store *s = new_store();
