@@ -4,9 +4,6 @@
 #include "formats/entry.h"
 #include "formats/store.h"
 
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -190,7 +190,7 @@ done
 
 # --- a small reply leaves in one TLS record (head and body joined), not
 # one record for evhttp's head and another for the body
-records=$( (printf 'GET /v1/healthz HTTP/1.1\r\nHost: t\r\n\r\n'; sleep 0.5) |
+records=$( (printf 'GET /v1/healthz HTTP/1.1\r\nHost: t\r\n\r\n'; sleep 2) |
 	openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$P/ca.crt" \
 	-cert "$P/admin.crt" -key "$P/admin.key" -msg -quiet 2>/dev/null |
 	awk '/NewSessionTicket/ {n = 0} /^<<< .*RecordHeader/ {n++} END {print n}')
