@@ -208,9 +208,10 @@ static int write_row(FILE *out, struct sl_rsource *src,
 	if (o->policy && (ev.type == SL_ET_DECISION ||
 	    ev.type == SL_ET_RECONSIDERATION || ev.type == SL_ET_AMENDMENT ||
 	    ev.type == SL_ET_OUTCOME || ev.type == SL_ET_INFORM_UPDATE)) {
-		struct sl_policy_hit hits[128];
+		struct sl_policy_hit hits[SL_POLICY_MAX_HITS];
 		struct sl_policy_time t = { o->as_of_ms, ev.recorded_ms };
-		size_t nh = sl_policy_eval(o->policy, v, &t, hits, 128), k;
+		size_t nh = sl_policy_eval(o->policy, v, &t, hits,
+		    SL_POLICY_MAX_HITS), k;
 
 		for (k = 0; k < nh; k++) {
 			const char *id = sl_policy_rule(o->policy,

@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #define NONE UINT64_MAX
-#define MAX_HITS 256
+#define MAX_HITS SL_POLICY_MAX_HITS
 
 /* unit flags */
 #define U_CLIENT 0x01    /* a client record (decision ... inform_update) */

@@ -121,6 +121,7 @@ struct ld {
 	struct sl_policy *p;
 	struct sl_err *e;
 	char where[64];
+	size_t reqs;             /* requirements so far, all rules */
 };
 
 static int bad(struct ld *l, const char *fmt, ...)
@@ -575,6 +576,11 @@ static int load_rule(struct ld *l, struct rule *r, const json_t *o)
 		r->req = calloc(json_array_size(req), sizeof(*r->req));
 		if (!r->req)
 			return sl_err_set(l->e, SL_ENOMEM, "out of memory");
+		/* bounds the hits of one record (SL_POLICY_MAX_HITS) */
+		l->reqs += json_array_size(req);
+		if (l->reqs > SL_POLICY_MAX_REQUIRES)
+			return bad(l, "the policy has more than %d requirements "
+			    "in all", SL_POLICY_MAX_REQUIRES);
 		for (i = 0; i < json_array_size(req); i++) {
 			rc = load_req(l, &r->req[i], json_array_get(req, i));
 			if (rc)
@@ -645,7 +651,7 @@ int sl_policy_parse(struct sl_policy **out, const char *text, size_t len,
     const char *name, struct sl_err *e)
 {
 	struct sl_policy *p = calloc(1, sizeof(*p));
-	struct ld l = { p, e, "" };
+	struct ld l = { p, e, "", 0 };
 	json_error_t je;
 	json_t *root = NULL;
 	const json_t *rules, *ph, *hol;
@@ -1121,15 +1127,25 @@ static int64_t span_end(const struct sl_policy *p, const struct span *s,
 	return (day + 1) * 86400000 + s->hours * 3600000;
 }
 
-/* The time a period is judged at: the as-of time, or a field's. */
-static int64_t span_at(const struct span *s, const struct sl_record_view *v,
-    struct times *t)
+/*
+ * When period @s of a rule that applies to @v is over: the as-of time
+ * from which it is (INT64_MIN: already, whatever the as-of time;
+ * INT64_MAX: never). It is judged at a field's time, which makes it
+ * constant, or at the as-of time when the period names none or the
+ * record lacks that field; it never ends when the record lacks the time
+ * it starts from.
+ */
+static int64_t span_over_from(const struct sl_policy *p, const struct span *s,
+    const struct sl_record_view *v, struct times *t)
 {
-	int64_t ms;
+	int64_t from, end, at;
 
-	if (s->at < 0 || time_of(&ms, s->at, v, t))
-		return t->t->as_of_ms;
-	return ms;
+	if (time_of(&from, s->from, v, t))
+		return INT64_MAX;
+	end = span_end(p, s, from);
+	if (s->at < 0 || time_of(&at, s->at, v, t))
+		return end;
+	return at >= end ? INT64_MIN : INT64_MAX;
 }
 
 /* 1 when requirement @q is not met by @v. */
@@ -1171,47 +1187,77 @@ static int fails(const struct sl_policy *p, const struct req *q,
 	return 0;
 }
 
-size_t sl_policy_eval(const struct sl_policy *p,
-    const struct sl_record_view *v, const struct sl_policy_time *tm,
-    struct sl_policy_hit *hits, size_t cap)
+size_t sl_policy_eval_open(const struct sl_policy *p,
+    const struct sl_record_view *v, int64_t recorded_ms,
+    struct sl_policy_open_hit *hits, size_t cap)
 {
 	size_t nh = 0;
 	size_t i, j;
+	struct sl_policy_time tm = { 0, recorded_ms };
 	struct times tc;
 	struct times *t = &tc;
 
-	tc.t = tm;
+	tc.t = &tm;
 	tc.n = 0;
 	for (i = 0; i < p->n; i++) {
 		const struct rule *r = &p->rules[i];
-		enum sl_sev sev = r->pub.severity;
-		int64_t from;
+		struct sl_policy_open_hit h;
 
 		if (r->pub.check != SL_CHECK_REQUIRE &&
 		    r->pub.check != SL_CHECK_ENUMERATIONS)
 			continue;
 		if (!rule_applies(r, v))
 			continue;
-		if (r->grace.set && (time_of(&from, r->grace.from, v, t) ||
-		    span_at(&r->grace, v, t) < span_end(p, &r->grace, from)))
-			continue;    /* not yet due */
-		if (r->escalate.set && !time_of(&from, r->escalate.from, v, t) &&
-		    span_at(&r->escalate, v, t) >= span_end(p, &r->escalate,
-		    from))
-			sev = r->escalate.severity;
+		memset(&h, 0, sizeof(h));
+		h.hit.rule = (uint16_t)i;
+		h.hit.severity = (uint8_t)r->pub.severity;
+		h.due_ms = r->grace.set ? span_over_from(p, &r->grace, v, t) :
+		    INT64_MIN;
+		if (h.due_ms == INT64_MAX)
+			continue;    /* never due */
+		h.esc_ms = r->escalate.set ? span_over_from(p, &r->escalate, v,
+		    t) : INT64_MAX;
+		h.esc_severity = (uint8_t)(r->escalate.set ?
+		    r->escalate.severity : r->pub.severity);
 		if (r->pub.check == SL_CHECK_ENUMERATIONS) {
 			int f = bad_enum(v);
 
+			h.hit.field = (int16_t)f;
 			if (f >= 0 && nh < cap)
-				hits[nh++] = (struct sl_policy_hit){
-				    (uint16_t)i, (uint8_t)sev, 0, (int16_t)f };
+				hits[nh++] = h;
 			continue;
 		}
 		for (j = 0; j < r->nreq; j++)
-			if (fails(p, &r->req[j], v, t) && nh < cap)
-				hits[nh++] = (struct sl_policy_hit){
-				    (uint16_t)i, (uint8_t)sev, 0,
-				    (int16_t)r->req[j].field };
+			if (fails(p, &r->req[j], v, t) && nh < cap) {
+				h.hit.field = (int16_t)r->req[j].field;
+				hits[nh++] = h;
+			}
 	}
+	return nh;
+}
+
+int sl_policy_hit_at(struct sl_policy_hit *out,
+    const struct sl_policy_open_hit *h, int64_t as_of_ms)
+{
+	if (as_of_ms < h->due_ms)
+		return 0;
+	*out = h->hit;
+	if (as_of_ms >= h->esc_ms)
+		out->severity = h->esc_severity;
+	return 1;
+}
+
+size_t sl_policy_eval(const struct sl_policy *p,
+    const struct sl_record_view *v, const struct sl_policy_time *tm,
+    struct sl_policy_hit *hits, size_t cap)
+{
+	struct sl_policy_open_hit open[SL_POLICY_MAX_HITS];
+	size_t no = sl_policy_eval_open(p, v, tm->recorded_ms, open,
+	    SL_POLICY_MAX_HITS);
+	size_t i, nh = 0;
+
+	for (i = 0; i < no && nh < cap; i++)
+		nh += (size_t)sl_policy_hit_at(&hits[nh], &open[i],
+		    tm->as_of_ms);
 	return nh;
 }

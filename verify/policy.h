@@ -27,6 +27,9 @@
 
 #define SL_POLICY_MAX_RULES 128
 #define SL_POLICY_MAX_BYTES (1 << 20)
+#define SL_POLICY_MAX_REQUIRES 512   /* "require" items, all rules */
+/* hits of one record: one per requirement, one per enumerations rule */
+#define SL_POLICY_MAX_HITS (SL_POLICY_MAX_REQUIRES + SL_POLICY_MAX_RULES)
 
 enum sl_sev { SL_SEV_WARNING = 1, SL_SEV_ERROR = 2 };
 
@@ -111,6 +114,32 @@ struct sl_policy_time {
 size_t sl_policy_eval(const struct sl_policy *p,
     const struct sl_record_view *v, const struct sl_policy_time *t,
     struct sl_policy_hit *hits, size_t cap);
+
+/*
+ * A hit as it stands whatever the as-of time: it counts from @due_ms on
+ * (INT64_MIN: always) and has @esc_severity from @esc_ms on (INT64_MAX:
+ * never), the rule's grace and escalation periods when they are judged
+ * at the as-of time. What can be kept with a record and judged later.
+ */
+struct sl_policy_open_hit {
+	struct sl_policy_hit hit;
+	uint8_t esc_severity;
+	int64_t due_ms;
+	int64_t esc_ms;
+};
+
+/**
+ * sl_policy_eval() without an as-of time: up to @cap open hits (at most
+ * SL_POLICY_MAX_HITS), their number returned. sl_policy_eval() is this
+ * with each hit taken at its as-of time (sl_policy_hit_at).
+ */
+size_t sl_policy_eval_open(const struct sl_policy *p,
+    const struct sl_record_view *v, int64_t recorded_ms,
+    struct sl_policy_open_hit *hits, size_t cap);
+
+/** Open hit @h as of @as_of_ms into *out: 0 when not yet due. */
+int sl_policy_hit_at(struct sl_policy_hit *out,
+    const struct sl_policy_open_hit *h, int64_t as_of_ms);
 
 /** 1 when rule @i's "when" condition holds for @v. */
 int sl_policy_applies(const struct sl_policy *p, size_t i,
