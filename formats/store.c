@@ -48,11 +48,17 @@ struct sl_store {
 	MDB_dbi checkpoints;
 	MDB_dbi meta;
 	MDB_dbi summaries;
+	MDB_dbi judgements;       /* the keeper's, when one was set */
 	MDB_dbi refs;
 	MDB_dbi subjects;         /* legacy: an older store's own indexes */
 	MDB_dbi cases;
 	int has_summaries;        /* a read-only open of an older store may
 				     lack the summaries table */
+	int has_judgements;
+	/* what derive() keeps with each entry beside its summary (the
+	 * process's keeper at open, sl_store_set_keeper); NULL: none */
+	const struct sl_store_keeper *keeper;
+	uint8_t *kbuf;
 	int has_refs;             /* refs is complete: lookups use the
 				     index environment and refs' tail */
 	int has_subjects;         /* the legacy tables are there */
@@ -187,6 +193,8 @@ static const struct dbdef derived_dbs[] = {
 	{ "summaries", offsetof(struct sl_store, summaries), 0, T_LATER,
 	    offsetof(struct sl_store, has_summaries) },
 	{ "refs", offsetof(struct sl_store, refs), 0, T_LATER, 0 },
+	{ "judgements", offsetof(struct sl_store, judgements), 0, T_LATER,
+	    offsetof(struct sl_store, has_judgements) },
 	{ "subjects", offsetof(struct sl_store, subjects),
 	    MDB_DUPSORT | MDB_DUPFIXED, T_LEGACY,
 	    offsetof(struct sl_store, has_subjects) },
@@ -351,6 +359,14 @@ static void boot_id(char out[64]);
 static int get_through(MDB_txn *txn, MDB_dbi meta, uint64_t *n,
     uint8_t leaf[SL_HASH_LEN]);
 
+/* The process's keeper (sl_store_set_keeper), taken by writable opens. */
+static const struct sl_store_keeper *keeper_set;
+
+void sl_store_set_keeper(const struct sl_store_keeper *k)
+{
+	keeper_set = k;
+}
+
 int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
     struct sl_err *e)
 {
@@ -381,6 +397,14 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 	if (!s)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
 	s->flags = flags;
+	if (!(flags & SL_STORE_RDONLY) && keeper_set) {
+		s->keeper = keeper_set;
+		s->kbuf = malloc(keeper_set->max);
+		if (!s->kbuf) {
+			free(s);
+			return sl_err_set(e, SL_ENOMEM, "out of memory");
+		}
+	}
 	pthread_once(&fields_once, fields_init);
 	pthread_rwlock_init(&s->resize, NULL);
 	snprintf(s->path, sizeof(s->path), "%s", path);
@@ -535,6 +559,7 @@ void sl_store_close(struct sl_store *s)
 	sl_buf_free(&s->ent);
 	sl_buf_free(&s->chm);
 	free(s->raw_sub);
+	free(s->kbuf);
 	pthread_rwlock_destroy(&s->resize);
 	free(s);
 }
@@ -850,6 +875,7 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 	uint8_t rb[SL_STORE_REFS_MAX];
 	MDB_val k = { 8, kb };
 	MDB_val val;
+	int walked;
 	int mrc = 0;
 
 	/* the view is ~2 KB: keep it off the writer's stack */
@@ -861,12 +887,18 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 		struct sl_summary sum;
 		uint8_t sb[SL_SUMMARY_LEN];
 
-		sl_summary_of_record(&sum, v, rec, reclen, type, recorded_ms,
-		    s->hash);
+		walked = !sl_summary_of_record(&sum, v, rec, reclen, type,
+		    recorded_ms, s->hash);
 		sl_summary_encode(sb, &sum);
 		val.mv_size = SL_SUMMARY_LEN;
 		val.mv_data = sb;
 		mrc = mdb_put(txn, s->summaries, &k, &val, MDB_APPEND);
+	}
+	if (!mrc && s->keeper) {
+		val.mv_size = s->keeper->keep(s->keeper->ctx, s->kbuf, type,
+		    recorded_ms, walked ? v : NULL);
+		val.mv_data = s->kbuf;
+		mrc = mdb_put(txn, s->judgements, &k, &val, MDB_APPEND);
 	}
 	if (!mrc) {
 		val.mv_size = sl_store_refs_of(rb, v);
@@ -912,6 +944,9 @@ static const MDB_val through_key = { 7, (void *)"through" };
 
 static char boot_override[64];
 static int fail_dcommit;
+
+/* Meta of store/derived naming who made its kept judgements. */
+static const MDB_val judged_key = { 9, (void *)"judged_by" };
 
 void sl_store__fail_derived_commit(int on)
 {
@@ -1226,6 +1261,64 @@ static int derived_catch_up(struct sl_store *s, struct sl_err *e)
 	}
 }
 
+/*
+ * 1 when store/derived's kept judgements are this store's keeper's and
+ * are there for every entry it reaches (or there is no keeper: the mark
+ * is then dropped, below). A writer without the keeper leaves entries
+ * without one, and a reader could not tell them from a missing row.
+ */
+static int keeper_agrees(struct sl_store *s)
+{
+	MDB_txn *t = NULL;
+	MDB_val k = judged_key;
+	MDB_val v;
+	MDB_stat st;
+	uint8_t leaf[SL_HASH_LEN];
+	uint64_t n = 0;
+	int ok = 0;
+
+	if (!s->keeper)
+		return 1;
+	if (mdb_txn_begin(s->dv, NULL, MDB_RDONLY, &t))
+		return 0;
+	if (get_through(t, s->dmeta, &n, leaf) < 0)
+		ok = 0;
+	else if (!n)
+		ok = 1;      /* nothing derived yet */
+	else
+		ok = !mdb_get(t, s->dmeta, &k, &v) &&
+		    v.mv_size == SL_HASH_LEN &&
+		    !memcmp(v.mv_data, s->keeper->id, SL_HASH_LEN) &&
+		    !mdb_stat(t, s->judgements, &st) && st.ms_entries == n;
+	mdb_txn_abort(t);
+	return ok;
+}
+
+/* Record who kept the judgements (or that nobody does, any more). */
+static int mark_keeper(struct sl_store *s)
+{
+	MDB_txn *t = NULL;
+	MDB_val k = judged_key;
+	MDB_val v = { SL_HASH_LEN, NULL };
+	int mrc = mdb_txn_begin(s->dv, NULL, 0, &t);
+
+	if (!mrc && s->keeper) {
+		v.mv_data = (void *)s->keeper->id;
+		mrc = mdb_put(t, s->dmeta, &k, &v, 0);
+	} else if (!mrc) {
+		mrc = mdb_del(t, s->dmeta, &k, NULL);
+		if (mrc == MDB_NOTFOUND)
+			mrc = 0;
+		if (!mrc)
+			mrc = mdb_drop(t, s->judgements, 0);
+	}
+	if (!mrc)
+		return mdb_txn_commit(t);
+	if (t)
+		mdb_txn_abort(t);
+	return mrc;
+}
+
 /* Remove store/derived's files (it is built again from the log). */
 static void derived_remove(const char *path)
 {
@@ -1277,12 +1370,23 @@ static int open_derived(struct sl_store *s, const char *dir, int v1,
 		if (!trusted || attempt)
 			derived_remove(path);
 		mrc = open_derived_env(s, path);
+		if (!mrc && !attempt && trusted && !keeper_agrees(s)) {
+			/* judged by another keeper, or not every entry:
+			 * all built again, with this one */
+			mdb_env_close(s->dv);
+			s->dv = NULL;
+			derived_remove(path);
+			mrc = open_derived_env(s, path);
+		}
 		if (mrc) {
 			rc = lmdb_err(e, mrc, "cannot open the store's "
 			    "derived tables");
 			continue;
 		}
 		rc = derived_catch_up(s, e);
+		if (!rc && (mrc = mark_keeper(s)) != 0)
+			rc = lmdb_err(e, mrc, "cannot open the store's "
+			    "derived tables");
 		if (!rc)
 			break;
 		mdb_env_close(s->dv);
@@ -2465,6 +2569,32 @@ int sl_store_has_refs(const struct sl_store *s)
 int sl_store_has_summaries(const struct sl_store *s)
 {
 	return s->has_summaries;
+}
+
+int sl_store_judgements(struct sl_store_txn *t, uint64_t start,
+    sl_store_entry_fn fn, void *ctx)
+{
+	if (!t->s->has_judgements)
+		return SL_ENOTFOUND;
+	return seq_scan(t, WHERE_DERIVED, t->s->judgements, start, fn, ctx, 0);
+}
+
+int sl_store_judged_by(struct sl_store_txn *t, uint8_t id[SL_HASH_LEN],
+    uint64_t *count)
+{
+	MDB_val k = judged_key;
+	MDB_val v;
+	MDB_stat st;
+
+	*count = 0;
+	if (!t->s->has_judgements || !t->dtxn || t->s->dv_at != DV_OWN ||
+	    mdb_get(t->dtxn, t->s->dmeta, &k, &v) ||
+	    v.mv_size != SL_HASH_LEN ||
+	    mdb_stat(t->dtxn, t->s->judgements, &st))
+		return SL_ENOTFOUND;
+	memcpy(id, v.mv_data, SL_HASH_LEN);
+	*count = st.ms_entries;
+	return 0;
 }
 
 uint64_t sl_store_summary_count(struct sl_store_txn *t)

@@ -245,6 +245,43 @@ int sl_store_thread(struct sl_store_txn *t, const char *decision_id,
 int sl_store_summaries(struct sl_store_txn *t, uint64_t start,
     sl_store_entry_fn fn, void *ctx);
 
+/*
+ * What the store keeps with each entry beside its summary, made by the
+ * caller's code: the recording rules' judgement of it (verify/
+ * completeness.h, sl_comp_keep), which formats/ cannot make itself.
+ * @keep writes at most @max bytes for an entry of @type recorded at
+ * @recorded_ms whose record has view @v (NULL when it cannot be walked)
+ * and returns their length; @id names what makes them (the policy's
+ * SHA-256). Borrowed: it must outlive every store opened after it is set.
+ */
+struct sl_store_keeper {
+	uint8_t id[SL_HASH_LEN];
+	size_t (*keep)(const void *ctx, uint8_t *out, int type,
+	    int64_t recorded_ms, const struct sl_record_view *v);
+	const void *ctx;
+	size_t max;
+};
+
+/**
+ * The keeper of the stores this process opens writable from now on
+ * (NULL: none). A writable open whose derived tables were judged by
+ * another keeper, or not for every entry, builds them all again; one
+ * without a keeper drops the judgements kept.
+ */
+void sl_store_set_keeper(const struct sl_store_keeper *k);
+
+/**
+ * Every kept judgement from @start on, in seq order (as
+ * sl_store_summaries). SL_ENOTFOUND when the store keeps none.
+ */
+int sl_store_judgements(struct sl_store_txn *t, uint64_t start,
+    sl_store_entry_fn fn, void *ctx);
+
+/** The id of the keeper the snapshot's judgements were made by and how
+ *  many there are; SL_ENOTFOUND when it keeps none. */
+int sl_store_judged_by(struct sl_store_txn *t, uint8_t id[SL_HASH_LEN],
+    uint64_t *count);
+
 /* The longest refs value: a child_ref and a case_ref of up to 400
  * bytes (LMDB keys are at most 511). */
 #define SL_STORE_REFS_MAX (SL_HASH_LEN + 400)

@@ -156,13 +156,16 @@ void sl_summary_derive(struct sl_summary *s, const struct sl_record_view *v,
 		s->flags |= SL_SUMMARY_F_IMPORTED;
 }
 
-void sl_summary_of_record(struct sl_summary *s, struct sl_record_view *v,
+int sl_summary_of_record(struct sl_summary *s, struct sl_record_view *v,
     const uint8_t *rec, size_t n, int type, int64_t recorded_ms,
     struct sl_hash *h)
 {
-	if (sl_record_view_scan(v, rec, n, NULL))
+	int rc = sl_record_view_scan(v, rec, n, NULL);
+
+	if (rc)
 		memset(v, 0, sizeof(*v));
 	sl_summary_derive(s, v, type, recorded_ms, h);
+	return rc;
 }
 
 static void put64(uint8_t *p, uint64_t v)

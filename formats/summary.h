@@ -93,8 +93,9 @@ void sl_summary_derive(struct sl_summary *s, const struct sl_record_view *v,
  * valid for the caller; a record that cannot be walked is summarised as
  * an empty one (sharelog-verify names such an entry anyway). The one rule
  * the store (at append), the verifier and the reports all follow.
+ * Returns 0 when the record was walked, non-zero when not.
  */
-void sl_summary_of_record(struct sl_summary *s, struct sl_record_view *v,
+int sl_summary_of_record(struct sl_summary *s, struct sl_record_view *v,
     const uint8_t *rec, size_t n, int type, int64_t recorded_ms,
     struct sl_hash *h);
 

@@ -12,6 +12,7 @@
 #include "formats/jcs.h"
 #include "formats/record.h"
 #include "formats/rfc3339.h"
+#include "formats/store.h"
 #include "verify/completeness.h"
 #include "verify/policy.h"
 
@@ -493,6 +494,186 @@ START_TEST(escaped_identifiers)
 }
 END_TEST
 
+/* ---- kept judgements ---------------------------------------------------- */
+
+struct kstore {
+	struct sl_store *st;
+	uint8_t prev[SL_HASH_LEN];
+	uint64_t seq;
+	unsigned tag;
+};
+
+/* Append @thread to the store as exact entries (recorded_at as the
+ * fixture says), its ids made its own (tag) so threads do not meet. */
+static void kstore_add(struct kstore *k, const json_t *fx, const json_t *thread)
+{
+	json_t *prev[16] = { NULL };
+	unsigned i, n = (unsigned)json_array_size(thread);
+	unsigned idn = 0;
+	struct sl_buf rec, ent;
+	struct sl_err e;
+	struct sl_hash *h;
+	int64_t after = json_integer_value(json_object_get(fx,
+	    "recorded_after_hours")) * 3600000;
+
+	ck_assert_int_eq(sl_hash_new(&h), 0);
+	sl_buf_init(&rec, SL_ENTRY_MAX);
+	sl_buf_init(&ent, SL_ENTRY_MAX);
+	k->tag++;
+	for (i = 0; i < n && i < 16; i++) {
+		const json_t *spec = json_array_get(thread, i);
+		const char *rat = json_string_value(json_object_get(spec,
+		    "recorded_at"));
+		json_t *r = build(fx, spec, prev, i, &idn);
+		const char *rt = json_string_value(json_object_get(r,
+		    "record_type"));
+		int64_t rms = rat ? ms_of(rat) : ms_of(json_string_value(
+		    json_object_get(r, "decided_at"))) + after;
+		struct sl_store_item it;
+		char id[64];
+
+		snprintf(id, sizeof(id), "%s-%u", json_string_value(
+		    json_object_get(r, "decision_id")), k->tag);
+		json_object_set_new(r, "decision_id", json_string(id));
+		snprintf(id, sizeof(id), "01JKEPT%05u%014u", k->tag, i);
+		json_object_set_new(r, "record_id", json_string(id));
+		prev[i] = r;
+		sl_buf_reset(&rec);
+		sl_buf_reset(&ent);
+		ck_assert_int_eq(sl_jcs_write(&rec, r, &e), 0);
+		ck_assert_int_eq(sl_entry_build(&ent, k->prev, rec.data, rec.len,
+		    rms, k->seq, "URN-118832", sl_entry_type_parse(rt,
+		    strlen(rt)), &e), 0);
+		memset(&it, 0, sizeof(it));
+		it.raw = ent.data;
+		it.raw_len = ent.len;
+		ck_assert_msg(!sl_store_append_raw(k->st, &it, 1, NULL, &e),
+		    "%s", e.msg);
+		ck_assert_int_eq(sl_hash_leaf(k->prev, h, ent.data, ent.len),
+		    0);
+		k->seq++;
+	}
+	for (i = 0; i < n && i < 16; i++)
+		json_decref(prev[i]);
+	sl_buf_free(&rec);
+	sl_buf_free(&ent);
+	sl_hash_free(h);
+}
+
+/* Two runs' findings, counts and totals are the same. */
+static void same_result(struct sl_comp_result *a, struct sl_comp_result *b,
+    const char *as_of, int some)
+{
+	const struct sl_comp_finding *fa, *fb;
+	const struct sl_comp_count *ca, *cb;
+	size_t na = sl_comp_findings(a, &fa), nb = sl_comp_findings(b, &fb);
+	size_t i;
+	uint64_t x[4], y[4];
+
+	ck_assert_msg(na == nb, "as of %s: %zu findings walked, %zu kept",
+	    as_of, na, nb);
+	ck_assert_msg(!some || na > 0, "as of %s: no findings to compare",
+	    as_of);
+	for (i = 0; i < na; i++) {
+		ck_assert_msg(fa[i].seq == fb[i].seq && fa[i].rule == fb[i].rule
+		    && fa[i].severity == fb[i].severity &&
+		    fa[i].field == fb[i].field, "as of %s: finding %zu differs "
+		    "(entry %llu, rule %u)", as_of, i,
+		    (unsigned long long)fa[i].seq, fa[i].rule);
+		ck_assert_str_eq(fa[i].decision_id, fb[i].decision_id);
+		ck_assert_str_eq(fa[i].organisation, fb[i].organisation);
+	}
+	na = sl_comp_counts(a, &ca);
+	nb = sl_comp_counts(b, &cb);
+	ck_assert_uint_eq(na, nb);
+	for (i = 0; i < na; i++)
+		ck_assert(ca[i].rule == cb[i].rule && ca[i].findings ==
+		    cb[i].findings && ca[i].decisions == cb[i].decisions &&
+		    !strcmp(ca[i].organisation, cb[i].organisation));
+	sl_comp_totals(a, &x[0], &x[1], &x[2], &x[3]);
+	sl_comp_totals(b, &y[0], &y[1], &y[2], &y[3]);
+	ck_assert(!memcmp(x, y, sizeof(x)));
+}
+
+/*
+ * Every fixture thread in one store that keeps judgements: the rules
+ * read from them find exactly what they find walking every record, at
+ * as-of times before, between and after the fixtures' grace and
+ * escalation periods.
+ */
+START_TEST(kept_equals_walked)
+{
+	/* the fixtures are decided from 2026-03-02 09:00 on: before them,
+	 * within the first day (grace), the working week (escalation),
+	 * after, and long after */
+	static const char *const times[] = { "2000-01-01T00:00:00Z",
+	    "2026-03-02T10:30:00Z", "2026-03-03T08:59:59Z",
+	    "2026-03-03T09:00:00Z", "2026-03-06T12:00:00Z",
+	    "2026-03-09T09:00:00Z", "2026-03-10T12:00:00Z",
+	    "2026-04-01T00:00:00Z", "2100-01-01T00:00:00Z" };
+	const size_t nt = sizeof(times) / sizeof(times[0]);
+	uint64_t size = 0;
+	json_error_t je;
+	json_t *fx = json_load_file(FIXTURES, 0, &je);
+	const json_t *cases = json_object_get(fx, "cases");
+	struct sl_policy *p = NULL;
+	struct sl_comp_keeper *kp = NULL;
+	struct sl_store_keeper sk;
+	struct kstore k;
+	struct sl_keys *keys;
+	struct sl_err e;
+	char dir[256], sdir[300];
+	const char *extra[64];
+	size_t ne = 0;
+	size_t i, t;
+
+	ck_assert_ptr_nonnull(fx);
+	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
+	ck_assert_int_eq(sl_comp_keeper_new(&kp, p, &e), 0);
+	ck_assert_int_eq(sl_comp_store_keeper(&sk, kp), 0);
+	sl_store_set_keeper(&sk);
+	memset(&k, 0, sizeof(k));
+	tu_log_open(dir, "kept.test", &k.st, &keys);
+	sl_store_set_keeper(NULL);
+	/* the genesis entry's leaf, the root of a log of one */
+	ck_assert_int_eq(sl_store_root(k.prev, k.st, &size), 0);
+	ck_assert_uint_eq(size, 1);
+	k.seq = 1;
+	for (i = 0; i < json_array_size(cases); i++) {
+		const json_t *c = json_array_get(cases, i);
+		const char *w[] = { "breaks", "satisfies", "resolved" };
+		const char *as_of = json_string_value(json_object_get(c,
+		    "as_of"));
+		size_t j;
+
+		for (j = 0; j < 3; j++)
+			if (json_object_get(c, w[j]))
+				kstore_add(&k, fx, json_object_get(c, w[j]));
+		for (j = 0; as_of && j < ne && strcmp(extra[j], as_of); j++)
+			;
+		if (as_of && j == ne && ne < 64)
+			extra[ne++] = as_of;
+	}
+	snprintf(sdir, sizeof(sdir), "%s/s", dir);
+	for (t = 0; t < nt + ne; t++) {
+		const char *when = t < nt ? times[t] : extra[t - nt];
+		struct sl_comp_opts o = { p, ms_of(when), INT64_MIN, INT64_MAX,
+			k.seq, 1 };
+		struct sl_comp_result *a = NULL, *b = NULL;
+
+		ck_assert_msg(!sl_comp_run(&a, sdir, &o, &e), "%s", e.msg);
+		ck_assert_msg(!sl_comp_run_kept(&b, sdir, &o, &e), "%s", e.msg);
+		same_result(a, b, when, t > 0);
+		sl_comp_free(a);
+		sl_comp_free(b);
+	}
+	tu_log_close(dir, k.st, keys);
+	sl_comp_keeper_free(kp);
+	sl_policy_free(p);
+	json_decref(fx);
+}
+END_TEST
+
 Suite *sl_completeness_suite(void)
 {
 	Suite *s = suite_create("completeness");
@@ -505,6 +686,7 @@ Suite *sl_completeness_suite(void)
 	tcase_add_test(tc, board_policy);
 	tcase_add_test(tc, amended_decision);
 	tcase_add_test(tc, escaped_identifiers);
+	tcase_add_test(tc, kept_equals_walked);
 	suite_add_tcase(s, tc);
 	return s;
 }

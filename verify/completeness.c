@@ -163,6 +163,8 @@ struct sl_comp_result {
 	double t0, t_read;
 	struct worker *vw;        /* sl_comp_visit's, SL_COMP_VISITORS */
 	int visited;              /* phase 1 was done by the visits */
+	int kept;                 /* ... or read from the kept judgements:
+				     ents are fetched when needed */
 	int overlay[SL_RECORD_VIEW_FIELDS];
 	int f_record_id, f_refers, f_decision_id, f_decided, f_org;
 	/* the policy's rules that are not plain requirements, by kind:
@@ -232,7 +234,7 @@ static char *decode(const uint8_t *p, size_t n)
 }
 
 static uint32_t org_id(struct sl_comp_result *r, const uint8_t *p, size_t n,
-    uint64_t h[2])
+    const uint64_t h[2])
 {
 	size_t i;
 	uint32_t id = 0;
@@ -311,7 +313,7 @@ static int collect_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int open_log(struct sl_comp_result *r, const char *path)
+static int open_log(struct sl_comp_result *r, const char *path, int collect)
 {
 	char f[4200];
 	struct stat st;
@@ -327,7 +329,7 @@ static int open_log(struct sl_comp_result *r, const char *path)
 		rc = sl_store_open(&r->store, path, SL_STORE_RDONLY, r->e);
 		if (!rc)
 			rc = sl_store_read_begin(&r->txn, r->store, r->e);
-		if (!rc) {
+		if (!rc && collect) {
 			rc = sl_store_scan(r->txn, 0, collect_cb, r, 0);
 			rc = rc > 0 ? 0 : rc;
 		}
@@ -375,61 +377,88 @@ struct worker {
 	struct sl_err e;
 };
 
+/* ---- what phase 1 finds in one entry, whatever the as-of time ---------- */
+
+struct kcand {               /* a follow_up rule's due date */
+	uint16_t rule;
+	int64_t due;
+};
+
+struct krep {                /* a text for repeated_text */
+	uint16_t rule;
+	uint64_t text, by;
+};
+
+/*
+ * Entry @seq judged on its own with no as-of time: what phase 1 keeps of
+ * it (alone_apply takes it at the run's time). Found afresh from the
+ * record's view (alone_of) or read from what the store kept at append
+ * (alone_decode). The decision and organisation ids point into the
+ * bytes it was made from.
+ */
+struct alone {
+	uint8_t etype;
+	uint8_t flags;           /* U_CLIENT, U_JUDGED, U_REFERS, U_BAD */
+	int64_t recorded_ms;
+	int64_t decided_ms;
+	uint64_t rid[2], ref[2], did[2], org[2];
+	const uint8_t *didp, *orgp;   /* JSON strings, NULL when none */
+	size_t didn, orgn;
+	size_t nhits, ncands, nreps;
+	struct sl_policy_open_hit hits[SL_POLICY_MAX_HITS];
+	struct kcand cands[SL_POLICY_MAX_RULES];
+	struct krep reps[SL_POLICY_MAX_RULES];
+};
+
 static const uint8_t *fv(const struct sl_record_view *v, int f, size_t *n)
 {
 	*n = f >= 0 ? v->len[f] : 0;
 	return f >= 0 ? v->val[f] : NULL;
 }
 
-/* The checks of one judged view that are not plain requirements: the
- * follow_up dates that have passed, the texts for repeated_text. */
-static int thread_checks(struct sl_comp_result *r, struct vec *cands,
-    struct vec *reps, const struct sl_record_view *v, uint64_t seq,
-    uint8_t phase)
+/* The checks of one judged view that are not plain requirements, with
+ * no as-of time: each follow_up rule's due date, and (when @reps) the
+ * texts for repeated_text. */
+static void open_checks(const struct sl_comp_result *r,
+    const struct sl_record_view *v, struct kcand *cands, size_t *nc,
+    struct krep *reps, size_t *nr)
 {
 	const struct sl_policy *p = r->pol;
 	size_t k;
 
+	*nc = 0;
+	if (nr)
+		*nr = 0;
 	for (k = 0; k < r->nthr_rules; k++) {
 		size_t i = r->thr_rules[k];
 		const struct sl_policy_rule *ru = sl_policy_rule(p, i);
 		const uint8_t *x;
 		size_t n;
+		uint64_t h[2];
 		int64_t due;
 
 		if (!sl_policy_applies(p, i, v))
 			continue;
 		if (ru->check == SL_CHECK_FOLLOW_UP) {
-			struct cand c = { seq, (uint16_t)i, phase };
-
 			x = fv(v, ru->due_field, &n);
-			if (!x || sl_record_value_time(&due, x, n) ||
-			    due >= r->opts.as_of_ms)
+			if (!x || sl_record_value_time(&due, x, n))
 				continue;
-			if (vec_push(cands, &c))
-				return SL_ENOMEM;
-		} else if (phase == 1) {
-			struct rep rp;
-			uint64_t h[2];
-
+			cands[*nc].rule = (uint16_t)i;
+			cands[(*nc)++].due = due;
+		} else if (reps) {
 			x = fv(v, ru->text_field, &n);
 			if (!sl_record_value_present(x, n))
 				continue;
 			hash128(h, x, n);
-			rp.text = h[0];
+			reps[*nr].text = h[0];
 			x = fv(v, ru->by_field, &n);
 			if (!x)
 				continue;
 			hash128(h, x, n);
-			rp.by = h[0];
-			rp.at = r->units[seq].decided_ms;
-			rp.seq = seq;
-			rp.rule = (uint16_t)i;
-			if (vec_push(reps, &rp))
-				return SL_ENOMEM;
+			reps[*nr].by = h[0];
+			reps[(*nr)++].rule = (uint16_t)i;
 		}
 	}
-	return 0;
 }
 
 /* 1 when a refers_to rule of the policy applies to @v. */
@@ -441,6 +470,272 @@ static int refers_applies(const struct sl_comp_result *r,
 	for (k = 0; k < r->nref_rules; k++)
 		if (sl_policy_applies(r->pol, r->ref_rules[k], v))
 			return 1;
+	return 0;
+}
+
+/* An entry of @etype recorded at @recorded_ms judged on its own: @v is
+ * its record's view, NULL when the record cannot be walked. */
+static void alone_of(const struct sl_comp_result *r, struct alone *a,
+    int etype, int64_t recorded_ms, const struct sl_record_view *v)
+{
+	const uint8_t *x;
+	size_t n;
+
+	memset(a, 0, offsetof(struct alone, hits));
+	a->etype = (uint8_t)etype;
+	a->recorded_ms = recorded_ms;
+	a->decided_ms = INT64_MIN;
+	if (etype < SL_ET_DECISION || etype > SL_ET_INFORM_UPDATE)
+		return;
+	if (!v) {
+		a->flags = U_BAD;
+		return;
+	}
+	a->flags = U_CLIENT | (is_judged(etype) ? U_JUDGED : 0);
+	x = fv(v, r->f_record_id, &n);
+	if (x)
+		hash128(a->rid, x, n);
+	x = fv(v, r->f_refers, &n);
+	if (x)
+		hash128(a->ref, x, n);
+	a->didp = fv(v, r->f_decision_id, &a->didn);
+	if (a->didp)
+		hash128(a->did, a->didp, a->didn);
+	x = fv(v, r->f_decided, &n);
+	if (!x || sl_record_value_time(&a->decided_ms, x, n))
+		a->decided_ms = INT64_MIN;
+	a->orgp = fv(v, r->f_org, &a->orgn);
+	if (a->orgp)
+		hash128(a->org, a->orgp, a->orgn);
+	/* a follow-up, or a reconsideration (judged and a follow-up too) */
+	if (refers_applies(r, v))
+		a->flags |= U_REFERS;
+	if (is_judged(etype))
+		open_checks(r, v, a->cands, &a->ncands, a->reps, &a->nreps);
+	a->nhits = sl_policy_eval_open(r->pol, v, recorded_ms, a->hits,
+	    SL_POLICY_MAX_HITS);
+}
+
+/*
+ * Into entry @seq's unit and the worker's lists, what @a says as of the
+ * run's time. @a's ids point into bytes starting at @at; when @base is
+ * given they are the run's own copy of those bytes, where the one
+ * pointer kept past the call (the decision_id's) is moved.
+ */
+static int alone_apply(struct worker *w, uint64_t seq, const struct alone *a,
+    const uint8_t *at, const uint8_t *base)
+{
+	struct sl_comp_result *r = w->r;
+	struct unit *u = &r->units[seq];
+	int64_t as_of = r->opts.as_of_ms;
+	size_t i;
+
+	u->root = NONE;
+	u->org = UINT32_MAX;
+	u->etype = a->etype;
+	r->ents[seq].recorded_ms = a->recorded_ms;
+	if (a->etype >= SL_ET_DECISION && a->etype <= SL_ET_INFORM_UPDATE &&
+	    a->recorded_ms > as_of) {
+		u->flags = U_SKIP;
+		return 0;
+	}
+	u->flags = a->flags;
+	if (!(a->flags & U_CLIENT))
+		return 0;
+	w->follow += is_follow_up(u);
+	memcpy(u->rid, a->rid, sizeof(u->rid));
+	memcpy(u->ref, a->ref, sizeof(u->ref));
+	memcpy(u->did, a->did, sizeof(u->did));
+	u->decided_ms = a->decided_ms;
+	u->didp = a->didp && base ? base + (a->didp - at) : a->didp;
+	u->didn = (uint32_t)a->didn;
+	if (a->orgp) {
+		size_t slot = (size_t)a->org[0] & 63;
+
+		if (w->oc[slot].h[0] == a->org[0] &&
+		    w->oc[slot].h[1] == a->org[1]) {
+			u->org = w->oc[slot].id;
+		} else {
+			u->org = org_id(r, a->orgp, a->orgn, a->org);
+			w->oc[slot].h[0] = a->org[0];
+			w->oc[slot].h[1] = a->org[1];
+			w->oc[slot].id = u->org;
+		}
+	}
+	for (i = 0; i < a->ncands; i++) {
+		struct cand c = { seq, a->cands[i].rule, 1 };
+
+		if (a->cands[i].due < as_of && vec_push(&w->cands, &c))
+			return SL_ENOMEM;
+	}
+	for (i = 0; i < a->nreps; i++) {
+		struct rep rp = { a->reps[i].by, a->reps[i].text,
+			a->decided_ms, seq, a->reps[i].rule };
+
+		if (vec_push(&w->reps, &rp))
+			return SL_ENOMEM;
+	}
+	for (i = 0; i < a->nhits; i++) {
+		struct sl_policy_hit h;
+		struct raw f;
+
+		if (!sl_policy_hit_at(&h, &a->hits[i], as_of))
+			continue;
+		f = (struct raw){ seq, h.rule, h.severity, 1, h.field };
+		if (vec_push(&w->raws, &f))
+			return SL_ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- the kept form (docs/FORMAT.md, "kept judgements") ------------------ */
+
+static uint8_t *put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	return p + 2;
+}
+
+static uint8_t *put_u64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+	return p + 8;
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+#define K_HEAD 92            /* bytes before the ids */
+#define K_HIT 22
+#define K_CAND 10
+#define K_REP 18
+
+static size_t alone_encode(uint8_t *out, const struct alone *a)
+{
+	uint8_t *p = out;
+	size_t i;
+
+	*p++ = SL_COMP_KEPT_VERSION;
+	*p++ = a->etype;
+	*p++ = a->flags;
+	*p++ = 0;
+	p = put_u64(p, (uint64_t)a->recorded_ms);
+	p = put_u64(p, (uint64_t)a->decided_ms);
+	for (i = 0; i < 2; i++) {
+		p = put_u64(p, a->rid[i]);
+		p = put_u64(p, a->ref[i]);
+		p = put_u64(p, a->did[i]);
+		p = put_u64(p, a->org[i]);
+	}
+	p = put_u16(p, (uint16_t)a->didn);
+	p = put_u16(p, (uint16_t)a->orgn);
+	p = put_u16(p, (uint16_t)a->nhits);
+	*p++ = (uint8_t)a->ncands;
+	*p++ = (uint8_t)a->nreps;
+	if (a->didn)
+		memcpy(p, a->didp, a->didn);
+	p += a->didn;
+	if (a->orgn)
+		memcpy(p, a->orgp, a->orgn);
+	p += a->orgn;
+	for (i = 0; i < a->nhits; i++) {
+		const struct sl_policy_open_hit *h = &a->hits[i];
+
+		p = put_u16(p, h->hit.rule);
+		*p++ = h->hit.severity;
+		*p++ = h->esc_severity;
+		p = put_u16(p, (uint16_t)h->hit.field);
+		p = put_u64(p, (uint64_t)h->due_ms);
+		p = put_u64(p, (uint64_t)h->esc_ms);
+	}
+	for (i = 0; i < a->ncands; i++) {
+		p = put_u16(p, a->cands[i].rule);
+		p = put_u64(p, (uint64_t)a->cands[i].due);
+	}
+	for (i = 0; i < a->nreps; i++) {
+		p = put_u16(p, a->reps[i].rule);
+		p = put_u64(p, a->reps[i].text);
+		p = put_u64(p, a->reps[i].by);
+	}
+	return (size_t)(p - out);
+}
+
+/* @a from kept bytes p[0..n) of a policy with @nrules rules; its ids
+ * point into them. SL_EINVAL when they are not a whole kept form. */
+static int alone_decode(struct alone *a, const uint8_t *p, size_t n,
+    size_t nrules)
+{
+	const uint8_t *end = p + n;
+	size_t i;
+
+	if (n < K_HEAD || p[0] != SL_COMP_KEPT_VERSION)
+		return SL_EINVAL;
+	a->etype = p[1];
+	a->flags = p[2] & (U_CLIENT | U_JUDGED | U_REFERS | U_BAD);
+	a->recorded_ms = (int64_t)get_u64(p + 4);
+	a->decided_ms = (int64_t)get_u64(p + 12);
+	for (i = 0; i < 2; i++) {
+		a->rid[i] = get_u64(p + 20 + 32 * i);
+		a->ref[i] = get_u64(p + 28 + 32 * i);
+		a->did[i] = get_u64(p + 36 + 32 * i);
+		a->org[i] = get_u64(p + 44 + 32 * i);
+	}
+	a->didn = get_u16(p + 84);
+	a->orgn = get_u16(p + 86);
+	a->nhits = get_u16(p + 88);
+	a->ncands = p[90];
+	a->nreps = p[91];
+	p += K_HEAD;
+	if (a->nhits > SL_POLICY_MAX_HITS || a->ncands > nrules ||
+	    a->nreps > nrules || (size_t)(end - p) != a->didn + a->orgn +
+	    a->nhits * K_HIT + a->ncands * K_CAND + a->nreps * K_REP)
+		return SL_EINVAL;
+	a->didp = a->didn ? p : NULL;
+	p += a->didn;
+	a->orgp = a->orgn ? p : NULL;
+	p += a->orgn;
+	for (i = 0; i < a->nhits; i++, p += K_HIT) {
+		struct sl_policy_open_hit *h = &a->hits[i];
+
+		h->hit.rule = get_u16(p);
+		h->hit.severity = p[2];
+		h->esc_severity = p[3];
+		h->hit.field = (int16_t)get_u16(p + 4);
+		h->hit.pad = 0;
+		h->due_ms = (int64_t)get_u64(p + 6);
+		h->esc_ms = (int64_t)get_u64(p + 14);
+		if (h->hit.rule >= nrules)
+			return SL_EINVAL;
+	}
+	for (i = 0; i < a->ncands; i++, p += K_CAND) {
+		a->cands[i].rule = get_u16(p);
+		a->cands[i].due = (int64_t)get_u64(p + 2);
+		if (a->cands[i].rule >= nrules)
+			return SL_EINVAL;
+	}
+	for (i = 0; i < a->nreps; i++, p += K_REP) {
+		a->reps[i].rule = get_u16(p);
+		a->reps[i].text = get_u64(p + 2);
+		a->reps[i].by = get_u64(p + 10);
+		if (a->reps[i].rule >= nrules)
+			return SL_EINVAL;
+	}
 	return 0;
 }
 
@@ -476,74 +771,26 @@ static int one_entry(struct worker *w, uint64_t seq,
 {
 	struct sl_comp_result *r = w->r;
 	struct ent *en = &r->ents[seq];
-	struct unit *u = &r->units[seq];
 	struct sl_entry_view ev;
 	struct sl_record_view own;
-	const struct sl_record_view *vp = pv ? pv : &own;
-	const uint8_t *x;
-	size_t n;
+	const struct sl_record_view *vp = pv;
+	struct alone a;
 
-	u->root = NONE;
-	u->org = UINT32_MAX;
 	if (pe) {
 		ev = *pe;
 	} else if (!en->p || sl_entry_peek(&ev, en->p, en->n)) {
-		u->flags = U_BAD;
+		r->units[seq].root = NONE;
+		r->units[seq].org = UINT32_MAX;
+		r->units[seq].flags = U_BAD;
 		return 0;
 	}
-	en->recorded_ms = ev.recorded_ms;
-	u->etype = (uint8_t)ev.type;
-	if (ev.type < SL_ET_DECISION || ev.type > SL_ET_INFORM_UPDATE)
-		return 0;
-	if (ev.recorded_ms > r->opts.as_of_ms) {
-		u->flags = U_SKIP;
-		return 0;
-	}
-	if (!pv && sl_record_view_scan(&own, ev.record, ev.record_len,
-	    &w->e)) {
-		u->flags = U_BAD;
-		return 0;
-	}
-	u->flags = U_CLIENT | (is_judged(ev.type) ? U_JUDGED : 0);
-	w->follow += is_follow_up(u);
-	x = fv(vp, r->f_record_id, &n);
-	if (x)
-		hash128(u->rid, x, n);
-	x = fv(vp, r->f_refers, &n);
-	if (x)
-		hash128(u->ref, x, n);
-	u->didp = fv(vp, r->f_decision_id, &n);
-	u->didn = (uint32_t)n;
-	if (u->didp && pv && at != en->p)
-		u->didp = en->p + (u->didp - at);
-	if (u->didp)
-		hash128(u->did, u->didp, n);
-	x = fv(vp, r->f_decided, &n);
-	if (!x || sl_record_value_time(&u->decided_ms, x, n))
-		u->decided_ms = INT64_MIN;
-	x = fv(vp, r->f_org, &n);
-	if (x) {
-		uint64_t h[2];
-		size_t slot;
-
-		hash128(h, x, n);
-		slot = (size_t)h[0] & 63;
-		if (w->oc[slot].h[0] == h[0] && w->oc[slot].h[1] == h[1]) {
-			u->org = w->oc[slot].id;
-		} else {
-			u->org = org_id(r, x, n, h);
-			w->oc[slot].h[0] = h[0];
-			w->oc[slot].h[1] = h[1];
-			w->oc[slot].id = u->org;
-		}
-	}
-	/* a follow-up, or a reconsideration (judged and a follow-up too) */
-	if (refers_applies(r, vp))
-		u->flags |= U_REFERS;
-	if (is_judged(ev.type) &&
-	    thread_checks(r, &w->cands, &w->reps, vp, seq, 1))
-		return SL_ENOMEM;
-	return judge(r, &w->raws, vp, seq, ev.recorded_ms, 1);
+	/* no walk for a record that is not judged at this time */
+	if (!pv && ev.type >= SL_ET_DECISION && ev.type <= SL_ET_INFORM_UPDATE
+	    && ev.recorded_ms <= r->opts.as_of_ms)
+		vp = sl_record_view_scan(&own, ev.record, ev.record_len,
+		    &w->e) ? NULL : &own;
+	alone_of(r, &a, ev.type, ev.recorded_ms, vp);
+	return alone_apply(w, seq, &a, at, pv && at != en->p ? en->p : NULL);
 }
 
 /*
@@ -878,13 +1125,20 @@ static int rejudge(struct sl_comp_result *r, struct vec *raws,
     struct vec *cands, const struct ov *ov, size_t n)
 {
 	struct sl_record_view v, f;
+	struct kcand kc[SL_POLICY_MAX_RULES];
 	uint64_t root = ov[0].root;
+	size_t i, nc;
 
 	if (amended_view(r, &v, &f, ov, n))
 		return 0;
 	r->units[root].flags |= U_REEVAL;
-	if (thread_checks(r, cands, NULL, &v, root, 2))
-		return SL_ENOMEM;
+	open_checks(r, &v, kc, &nc, NULL, NULL);
+	for (i = 0; i < nc; i++) {
+		struct cand c = { root, kc[i].rule, 2 };
+
+		if (kc[i].due < r->opts.as_of_ms && vec_push(cands, &c))
+			return SL_ENOMEM;
+	}
 	return judge(r, raws, &v, root, r->ents[root].recorded_ms, 2);
 }
 
@@ -922,6 +1176,18 @@ static int rejudge_all(struct sl_comp_result *r, struct ov *o, size_t n)
 	int rc = 0;
 
 	qsort(o, n, sizeof(*o), cmp_ov);
+	/* kept judgements: the records walked again are read now, here
+	 * (a read transaction is not shared between threads) */
+	for (t = 0; r->kept && (size_t)t < n; t++) {
+		uint64_t q[2] = { o[t].root, o[t].seq };
+		int j;
+
+		for (j = 0; j < 2; j++)
+			if (!r->ents[q[j]].p && (rc = sl_store_get(
+			    &r->ents[q[j]].p, &r->ents[q[j]].n, r->txn,
+			    q[j])) != 0)
+				return rc;
+	}
 	memset(w, 0, sizeof(w));
 	for (t = 0; t < threads; t++) {
 		size_t b = n * (size_t)t / (size_t)threads;
@@ -1529,7 +1795,7 @@ static double now_s(void)
 
 /* A run with its log open and nothing judged yet. */
 static int comp_new(struct sl_comp_result **out, const char *path,
-    const struct sl_comp_opts *o, struct sl_err *e)
+    const struct sl_comp_opts *o, int collect, struct sl_err *e)
 {
 	struct sl_comp_result *r = calloc(1, sizeof(*r));
 	int rc;
@@ -1547,7 +1813,7 @@ static int comp_new(struct sl_comp_result **out, const char *path,
 	r->reps.size = sizeof(struct rep);
 	pthread_mutex_init(&r->org_lock, NULL);
 	init_fields(r);
-	rc = open_log(r, path);
+	rc = open_log(r, path, collect);
 	if (!rc) {
 		r->units = calloc(r->n ? r->n : 1, sizeof(*r->units));
 		if (!r->units)
@@ -1587,10 +1853,171 @@ static int comp_finish(struct sl_comp_result *r)
 int sl_comp_run(struct sl_comp_result **out, const char *path,
     const struct sl_comp_opts *o, struct sl_err *e)
 {
-	int rc = comp_new(out, path, o, e);
+	int rc = comp_new(out, path, o, 1, e);
 
 	if (!rc && (rc = comp_finish(*out)) != 0) {
 		sl_comp_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* ---- judged from the kept judgements --------------------------------- */
+
+struct sl_comp_keeper {
+	struct sl_comp_result r;  /* the policy's rules and fields only */
+};
+
+int sl_comp_keeper_id(uint8_t out[SL_HASH_LEN], const struct sl_policy *p)
+{
+	static const char tag[] = "sharelog kept judgements 1\n";
+	uint8_t m[sizeof(tag) - 1 + SL_HASH_LEN];
+	struct sl_hash *h;
+	int rc = sl_hash_new(&h);
+
+	if (rc)
+		return rc;
+	memcpy(m, tag, sizeof(tag) - 1);
+	memcpy(m + sizeof(tag) - 1, sl_policy_sha256(p), SL_HASH_LEN);
+	rc = sl_hash_sha256(out, h, m, sizeof(m));
+	sl_hash_free(h);
+	return rc;
+}
+
+int sl_comp_keeper_new(struct sl_comp_keeper **out,
+    const struct sl_policy *p, struct sl_err *e)
+{
+	struct sl_comp_keeper *k = calloc(1, sizeof(*k));
+
+	*out = NULL;
+	if (!k)
+		return sl_err_set(e, SL_ENOMEM, "out of memory");
+	k->r.pol = p;
+	init_fields(&k->r);
+	*out = k;
+	return 0;
+}
+
+void sl_comp_keeper_free(struct sl_comp_keeper *k)
+{
+	free(k);
+}
+
+size_t sl_comp_keep(const struct sl_comp_keeper *k, uint8_t *out, int type,
+    int64_t recorded_ms, const struct sl_record_view *v)
+{
+	struct alone a;
+
+	alone_of(&k->r, &a, type, recorded_ms, v);
+	return alone_encode(out, &a);
+}
+
+static size_t keep_cb(const void *ctx, uint8_t *out, int type,
+    int64_t recorded_ms, const struct sl_record_view *v)
+{
+	return sl_comp_keep(ctx, out, type, recorded_ms, v);
+}
+
+int sl_comp_store_keeper(struct sl_store_keeper *out,
+    const struct sl_comp_keeper *k)
+{
+	memset(out, 0, sizeof(*out));
+	out->keep = keep_cb;
+	out->ctx = k;
+	out->max = SL_COMP_KEPT_MAX;
+	return sl_comp_keeper_id(out->id, k->r.pol);
+}
+
+struct kept_walk {
+	struct worker *w;
+	struct alone *a;
+	uint64_t next;
+	size_t nrules;
+	int rc;
+};
+
+static int kept_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
+{
+	struct kept_walk *k = ctx;
+	struct sl_comp_result *r = k->w->r;
+
+	if (seq >= r->n)
+		return 1;
+	if (seq != k->next) {
+		k->rc = sl_err_set(r->e, SL_ENOTFOUND, "the store keeps no "
+		    "judgement of entry %llu", (unsigned long long)k->next);
+		return 1;
+	}
+	if (alone_decode(k->a, p, n, k->nrules)) {
+		k->rc = sl_err_set(r->e, SL_EINTEGRITY, "the kept judgement "
+		    "of entry %llu is damaged; run sharelog-verify",
+		    (unsigned long long)seq);
+		return 1;
+	}
+	k->next++;
+	k->rc = alone_apply(k->w, seq, k->a, NULL, NULL);
+	return k->rc ? 1 : 0;
+}
+
+int sl_comp_run_kept(struct sl_comp_result **out, const char *path,
+    const struct sl_comp_opts *o, struct sl_err *e)
+{
+	struct sl_comp_result *r;
+	struct kept_walk k = { NULL, NULL, 0, 0, 0 };
+	struct worker w;
+	uint8_t id[SL_HASH_LEN], want[SL_HASH_LEN];
+	uint64_t count = 0, seen = 0;
+	int rc = comp_new(out, path, o, 0, e);
+
+	if (rc)
+		return rc;
+	r = *out;
+	k.a = malloc(sizeof(*k.a));
+	if (!k.a) {
+		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!r->txn || sl_store_judged_by(r->txn, id, &count)) {
+		rc = sl_err_set(e, SL_ENOTFOUND, "%s keeps no judgements",
+		    r->txn ? "the store" : "a bundle");
+		goto out;
+	}
+	rc = sl_comp_keeper_id(want, r->pol);
+	if (rc) {
+		rc = sl_err_set(e, rc, "cannot set up SHA-256");
+		goto out;
+	}
+	if (memcmp(id, want, SL_HASH_LEN) || count < r->n) {
+		rc = sl_err_set(e, SL_ENOTFOUND, "%s", count < r->n ?
+		    "the store keeps judgements of fewer entries than asked" :
+		    "the store's kept judgements are another policy's");
+		goto out;
+	}
+	workers_init(r, &w, 1, NULL);
+	k.w = &w;
+	k.nrules = sl_policy_count(r->pol);
+	rc = sl_store_judgements(r->txn, 0, kept_cb, &k);
+	rc = rc > 0 ? 0 : rc;
+	if (!rc)
+		rc = k.rc;
+	if (!rc && k.next < r->n)
+		rc = sl_err_set(e, SL_ENOTFOUND, "the store keeps no "
+		    "judgement of entry %llu", (unsigned long long)k.next);
+	{
+		int grc = workers_gather(r, &w, 1, &seen);
+
+		if (!rc)
+			rc = grc;
+	}
+	if (rc)
+		goto out;
+	r->visited = 1;
+	r->kept = 1;
+	rc = comp_finish(r);
+out:
+	free(k.a);
+	if (rc) {
+		sl_comp_free(r);
 		*out = NULL;
 	}
 	return rc;
@@ -1602,7 +2029,7 @@ int sl_comp_begin(struct sl_comp_result **out, const char *path,
     const struct sl_comp_opts *o, struct sl_err *e)
 {
 	struct sl_comp_result *r;
-	int rc = comp_new(out, path, o, e);
+	int rc = comp_new(out, path, o, 1, e);
 
 	if (rc)
 		return rc;

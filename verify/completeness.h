@@ -126,6 +126,55 @@ int sl_comp_amended(struct sl_comp_result *r, sl_comp_amended_fn fn,
 
 void sl_comp_free(struct sl_comp_result *r);
 
+/*
+ * Kept judgements: what the rules find in each entry on its own, whatever
+ * the as-of time (its hits with their grace and escalation as times, its
+ * follow_up due dates, its texts for repeated_text, the ids threads are
+ * linked by), kept by the store beside the entry at append
+ * (sl_store_keeper) so that a run over a store need not walk every
+ * record again (sl_comp_run_kept). The byte layout is in docs/FORMAT.md;
+ * sharelog-verify checks each one against its entry.
+ */
+#define SL_COMP_KEPT_VERSION 1
+#define SL_COMP_KEPT_MAX 18432   /* bytes of one, at most */
+
+struct sl_comp_keeper;
+
+/** What names judgements kept by policy @p (sl_store_keeper.id): the
+ *  SHA-256 of "sharelog kept judgements 1\n" and the policy's SHA-256. */
+int sl_comp_keeper_id(uint8_t out[SL_HASH_LEN], const struct sl_policy *p);
+
+/** A keeper for policy @p (borrowed: it must outlive the keeper). */
+int sl_comp_keeper_new(struct sl_comp_keeper **out,
+    const struct sl_policy *p, struct sl_err *e);
+void sl_comp_keeper_free(struct sl_comp_keeper *k);
+
+/**
+ * The kept judgement of an entry of @type recorded at @recorded_ms whose
+ * record has the view @v (NULL when it cannot be walked), into @out (at
+ * least SL_COMP_KEPT_MAX bytes); its length. Safe from several threads.
+ */
+size_t sl_comp_keep(const struct sl_comp_keeper *k, uint8_t *out, int type,
+    int64_t recorded_ms, const struct sl_record_view *v);
+
+struct sl_store_keeper;
+
+/** @out as the store's keeper of @k's judgements (sl_store_set_keeper);
+ *  @k is borrowed. Fails only when SHA-256 cannot be set up. */
+int sl_comp_store_keeper(struct sl_store_keeper *out,
+    const struct sl_comp_keeper *k);
+
+/**
+ * sl_comp_run() on a store whose kept judgements are this policy's and
+ * reach entry @o->upto: phase 1 is read from them, and only the records
+ * of decisions that follow-ups added to are walked. The result is
+ * sl_comp_run()'s. SL_ENOTFOUND (with @e saying why) when the store
+ * keeps none, keeps them for another policy or not for every entry: the
+ * caller runs sl_comp_run() instead.
+ */
+int sl_comp_run_kept(struct sl_comp_result **out, const char *path,
+    const struct sl_comp_opts *o, struct sl_err *e);
+
 struct sl_store_txn;
 
 /* A finding open on a thread, for the service's answer. */
