@@ -24,6 +24,8 @@
 #include "auditd/seal.h"
 #include "auditd/server.h"
 #include "formats/store.h"
+#include "verify/completeness.h"
+#include "verify/policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,7 +245,11 @@ int main(int argc, char **argv)
 {
 	struct args a;
 	struct sl_err e = { 0, "" };
+	struct sl_policy *kpol = NULL;
+	struct sl_comp_keeper *kk = NULL;
+	struct sl_store_keeper sk;
 	uint64_t size = 0;
+	int bad = 0;
 	int rc;
 
 	if (argc >= 2 && (!strcmp(argv[1], "-h") ||
@@ -255,10 +261,20 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* every store this process writes keeps the default rules'
+	 * judgement of each entry, which sharelog-report's packs read
+	 * (verify/completeness.h, kept judgements) */
+	rc = sl_policy_load(&kpol, NULL, &e);
+	if (!rc)
+		rc = sl_comp_keeper_new(&kk, kpol, &e);
+	if (!rc && (rc = sl_comp_store_keeper(&sk, kk)) != 0)
+		sl_err_set(&e, rc, "cannot set up SHA-256");
+	if (rc)
+		goto out;
+	sl_store_set_keeper(&sk);
 	if (!strcmp(a.cmd, "init")) {
 		if (!a.origin) {
-			usage(stderr);
-			return 2;
+			goto bad_usage;
 		}
 		rc = sl_admin_init(a.store, a.keys, a.origin, &e);
 		if (!rc)
@@ -276,8 +292,7 @@ int main(int argc, char **argv)
 			    (unsigned long long)size);
 	} else if (!strcmp(a.cmd, "export")) {
 		if (!a.pos) {
-			usage(stderr);
-			return 2;
+			goto bad_usage;
 		}
 		rc = sl_admin_export(&size, a.store, a.keys, a.pos, &e);
 		if (!rc)
@@ -287,8 +302,7 @@ int main(int argc, char **argv)
 			    a.pos, a.keys);
 	} else if (!strcmp(a.cmd, "restore")) {
 		if (!a.pos) {
-			usage(stderr);
-			return 2;
+			goto bad_usage;
 		}
 		char vk[1024];
 
@@ -299,8 +313,7 @@ int main(int argc, char **argv)
 			    (unsigned long long)size, a.pos, a.store);
 	} else if (!strcmp(a.cmd, "serve")) {
 		if (!a.config) {
-			usage(stderr);
-			return 2;
+			goto bad_usage;
 		}
 		rc = sl_server_run(a.config, &e);
 	} else if (!strcmp(a.cmd, "rotate-key")) {
@@ -312,8 +325,7 @@ int main(int argc, char **argv)
 			    (unsigned long long)(size - 1), a.keys);
 	} else if (!strcmp(a.cmd, "config-template")) {
 		if (!a.pki) {
-			usage(stderr);
-			return 2;
+			goto bad_usage;
 		}
 		sl_config_template(stdout, a.store, a.pki, a.listen ? a.listen :
 		    "127.0.0.1:8443");
@@ -322,8 +334,7 @@ int main(int argc, char **argv)
 		struct sl_store *s = NULL;
 
 		if (!a.pos) {
-			usage(stderr);
-			return 2;
+			goto bad_usage;
 		}
 		rc = sl_store_open(&s, a.store, SL_STORE_RDONLY, &e);
 		if (!rc)
@@ -334,9 +345,18 @@ int main(int argc, char **argv)
 			    "it with sharelog-verify %s)\n", a.store, a.pos,
 			    a.pos);
 	} else {
-		usage(stderr);
-		return 2;
+		goto bad_usage;
 	}
+	goto out;
+bad_usage:
+	usage(stderr);
+	bad = 1;
+out:
+	sl_store_set_keeper(NULL);
+	sl_comp_keeper_free(kk);
+	sl_policy_free(kpol);
+	if (bad)
+		return 2;
 	if (rc) {
 		fprintf(stderr, "sharelogd %s: %s\n", a.cmd, e.msg);
 		return rc == SL_EINVAL || rc == SL_ESYNTAX ||

@@ -23,7 +23,7 @@ static void usage(FILE *f)
 	    "[--area CODE] [--k N]\n"
 	    "              [--round N] [--unsuppressed] [--as-of TIME] "
 	    "[--checkpoint SIZE]\n"
-	    "              [--policy FILE] [--threads N]\n"
+	    "              [--policy FILE] [--threads N] [--recheck]\n"
 	    "       sharelog-report trail STORE|BUNDLE (--subject ID | --case "
 	    "REF) [--key FILE]\n"
 	    "              [--out FILE] [--checkpoint SIZE] [--policy FILE] "
@@ -43,7 +43,13 @@ static void usage(FILE *f)
 	    "The same\n"
 	    "checkpoint and options give the same bytes: sharelog-verify LOG "
 	    "--pack DIR\n"
-	    "checks a pack.\n"
+	    "checks a pack. On a store that keeps each entry's summary and "
+	    "judgement for\n"
+	    "the policy (sharelogd keeps them for the built-in one), pack "
+	    "checks the hash\n"
+	    "chain and counts from them (sharelog-verify STORE checks them); "
+	    "--recheck\n"
+	    "walks, judges and summarises every record again instead.\n"
 	    "\n"
 	    "trail: every entry of every decision thread about one child "
 	    "(--subject: the\n"
@@ -107,6 +113,10 @@ static int pack(int argc, char **argv)
 
 		if (!strcmp(a, "--unsuppressed")) {
 			o.unsuppressed = 1;
+			continue;
+		}
+		if (!strcmp(a, "--recheck")) {
+			o.recheck = 1;
 			continue;
 		}
 		if (a[0] != '-') {
@@ -185,10 +195,13 @@ static int pack(int argc, char **argv)
 	    o.out, r.files, o.unsuppressed ? " (INTERNAL, unsuppressed)" : "",
 	    r.origin, (unsigned long long)r.size);
 	printf("  integrity%s %.2f s, summaries %.2f s%s, rules%s %.2f s, "
-	    "reports %.2f s\n", r.judged_in_pass ? " (each record judged on "
-	    "the way)" : "", r.verify_s, r.load_s, r.derived ? " (derived "
-	    "from the entries)" : " (kept in the store)", r.judged_in_pass ?
+	    "reports %.2f s\n", r.kept ? " (the chain)" : r.judged_in_pass ?
+	    " (each record judged on the way)" : "", r.verify_s, r.load_s,
+	    r.derived ? " (derived from the entries)" : " (kept in the store)",
+	    r.kept ? " (kept judgements)" : r.judged_in_pass ?
 	    " on threads and the whole log" : "", r.comp_s, r.reports_s);
+	if (r.not_kept[0])
+		printf("  every record judged again: %s\n", r.not_kept);
 	return 0;
 bad:
 	usage(stderr);

@@ -1666,9 +1666,9 @@ static const struct {
 	    "recording rules of the policy: the share free of error-level "
 	    "findings (rule_id all), then per rule the records with at least "
 	    "one finding" },
-	{ "integrity_attestation", "what sharelog-verify established before "
-	    "the pack was made: the checkpoint, the entries re-hashed, the "
-	    "chain head" },
+	{ "integrity_attestation", "what was established before the pack "
+	    "was made: the signed checkpoint, every entry re-hashed into the "
+	    "chain and the tree, the chain head" },
 	{ "review_overdue", "internal only: each decision whose family "
 	    "information or review date has passed unanswered (identifiers, "
 	    "no free text)" },
@@ -1735,9 +1735,14 @@ static int write_guidance(struct ctx *c, const char *name)
 	sl_enc_hex(hex, c->src->head, SL_HASH_LEN);
 	fprintf(f, "- Chain head (leaf hash of entry %llu): `%s`\n",
 	    (unsigned long long)(c->size - 1), hex);
-	fprintf(f, "- Integrity: every entry was re-hashed and the checkpoint's "
-	    "signature and root checked before any figure was computed "
-	    "(integrity_attestation)\n");
+	fprintf(f, "- Integrity: every entry was re-hashed into the chain and "
+	    "the checkpoint's signature and root checked before any figure "
+	    "was computed (integrity_attestation)\n");
+	fprintf(f, "- Counting: from a summary and the recording rules' "
+	    "judgement of each entry, which a store keeps from the time the "
+	    "entry is appended (`sharelog-verify LOG` checks them against the "
+	    "entries) and a bundle's reader makes from the entries; the check "
+	    "below makes the whole pack again from the entries themselves\n");
 	sl_enc_hex(hex, sl_policy_sha256(o->policy), SL_HASH_LEN);
 	fprintf(f, "- Recording rules: policy \"%s\", SHA-256 `%s`\n",
 	    sl_policy_name(o->policy), hex);
@@ -1955,7 +1960,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	/* the pack reads neither the threads table nor the child and case
 	 * index: sharelog-verify checks them, for the trails */
 	struct sl_verify_opts vo = { NULL, 0, NULL, 0, o->threads, 1, NULL,
-		NULL };
+		NULL, 0 };
 	struct sl_err src_e = { 0, "" };
 	int src_rc;
 	struct sl_comp_opts co;
@@ -1991,12 +1996,16 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	c->fi_later = (uint8_t)code_of("family_informed", "will_inform_later");
 
 	/*
-	 * 1. integrity first: figures from an altered log mean nothing. The
-	 * pass walks every record anyway, so the recording rules judge each
-	 * one on its own as it goes by (sl_comp_visit); that needs the
-	 * checkpoint's size and the as-of time, from the summaries source,
-	 * opened first. A source that cannot be opened waits for the
-	 * verdict: an altered log is named as such first.
+	 * 1. integrity first: figures from an altered log mean nothing.
+	 * The rules need the checkpoint's size and the as-of time, from the
+	 * summaries source, opened first; a source that cannot be opened
+	 * waits for the verdict: an altered log is named as such first.
+	 * A store that keeps judgements for this policy gives the rules
+	 * from them, and the pass then checks the chain only: what the
+	 * store keeps is checked by sharelog-verify, and a recheck (or
+	 * sharelog-verify --pack) makes the pack from the entries. Else the
+	 * pass walks every record anyway, so the rules judge each one on
+	 * its own as it goes by (sl_comp_visit).
 	 */
 	t0 = now_s();
 	src_rc = sl_rsource_open(&c->src, o->path, o->at, o->threads, 1,
@@ -2015,17 +2024,35 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		co.upto = c->size;
 		co.threads = o->threads;
 		t0 = now_s();
-		rc = sl_comp_begin(&c->comp, o->path, &co, e);
-		if (rc) {
-			sl_err_prefix(e, "completeness");
-			goto out;
+		if (!o->recheck && !c->src->derived) {
+			struct sl_err ke = { 0, "" };
+
+			rc = sl_comp_run_kept(&c->comp, o->path, &co, &ke);
+			if (rc == SL_ENOMEM) {
+				*e = ke;
+				goto out;
+			}
+			res->kept = !rc;
+			if (rc)
+				snprintf(res->not_kept, sizeof(res->not_kept),
+				    "%s", ke.msg);
+		}
+		if (res->kept) {
+			vo.chain_only = 1;
+		} else {
+			rc = sl_comp_begin(&c->comp, o->path, &co, e);
+			if (rc) {
+				sl_err_prefix(e, "completeness");
+				goto out;
+			}
+			/* every worker of the pass has a visitor of its
+			 * own */
+			_Static_assert(SL_VERIFY_WORKERS_MAX <=
+			    SL_COMP_VISITORS, "visitors");
+			vo.visit = sl_comp_visit;
+			vo.visit_ctx = c->comp;
 		}
 		res->comp_s = now_s() - t0;
-		/* every worker of the pass has a visitor of its own */
-		_Static_assert(SL_VERIFY_WORKERS_MAX <= SL_COMP_VISITORS,
-		    "visitors");
-		vo.visit = sl_comp_visit;
-		vo.visit_ctx = c->comp;
 	}
 	t0 = now_s();
 	rc = sl_verify_log(vr, o->path, &vo, e);
@@ -2076,12 +2103,12 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	/* 3. the recording rules: each record was judged on its own during
 	 * the integrity pass; now the threads and the log */
 	t0 = now_s();
-	rc = sl_comp_end(c->comp);
+	rc = res->kept ? 0 : sl_comp_end(c->comp);
 	if (rc) {
 		sl_err_prefix(e, "completeness");
 		goto out;
 	}
-	res->judged_in_pass = sl_comp_visited(c->comp);
+	res->judged_in_pass = !res->kept && sl_comp_visited(c->comp);
 	rc = amend_summaries(c);
 	if (!rc)
 		rc = build_threads(c);
@@ -2219,6 +2246,7 @@ int sl_pack_check(const char *dir, const char *path,
 	o.path = path;
 	o.policy = policy;
 	o.threads = threads;
+	o.recheck = 1;           /* from the entries, trusting nothing kept */
 	o.at = (uint64_t)json_integer_value(json_object_get(
 	    json_object_get(m, "checkpoint"), "size"));
 	o.period = (enum sl_period)sl_pack_period_parse(jstr(opt, "period",

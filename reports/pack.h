@@ -35,6 +35,11 @@ struct sl_pack_opts {
 				     recorded_at */
 	const struct sl_policy *policy;
 	int threads;
+	/* 1: make everything again from the entries (every record walked,
+	 * judged and summarised, the summaries compared), as sharelog-verify
+	 * --pack does; 0: from a store's kept summaries and judgements when
+	 * it keeps them for this policy, checking the chain only */
+	int recheck;
 };
 
 struct sl_pack_result {
@@ -50,6 +55,9 @@ struct sl_pack_result {
 				     judged_in_pass) */
 	int judged_in_pass;       /* each record was judged during the
 				     integrity pass (a store) */
+	int kept;                 /* the rules read the kept judgements */
+	char not_kept[300];       /* why not, when the source is a store
+				     and recheck was not asked */
 	double reports_s;         /* the eleven reports, written */
 };
 

@@ -1,6 +1,7 @@
 #include "verify/integrity.h"
 #include "formats/bundle.h"
 #include "formats/checkpoint.h"
+#include "formats/enc.h"
 #include "formats/entry.h"
 #include "formats/merkle.h"
 #include "formats/note.h"
@@ -8,6 +9,8 @@
 #include "formats/sha2x.h"
 #include "formats/store.h"
 #include "formats/summary.h"
+#include "verify/completeness.h"
+#include "verify/policy.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -131,6 +134,13 @@ struct chunk {
 	uint32_t nrefs;
 	size_t ref_used;
 	uint32_t ref_bad;                  /* first wrong, UINT32_MAX none */
+	/* store: the judgements it keeps for the packs (NULL when none are
+	 * checked), entry j's at jbuf[joff[j] .. joff[j + 1]) */
+	uint8_t *jbuf;
+	size_t jcap;
+	uint32_t joff[CHUNK + 1];
+	uint32_t njs;
+	uint32_t j_bad;                    /* first wrong, UINT32_MAX none */
 	/* store: the sums of the lookup rows its entries call for */
 	uint64_t lk[LK_TABLES][4];
 	/* store: the tree table's rows for its leaves (NULL when not
@@ -178,6 +188,7 @@ struct crew {
 	struct verifier *v;
 	struct sl_hash *h;
 	struct sl_record_view *rv;
+	uint8_t *kbuf;            /* a judgement made afresh */
 	struct idpend idp;
 };
 
@@ -211,6 +222,11 @@ struct verifier {
 	struct sl_hash *hash;
 	int failed;               /* an entry anomaly was found */
 	uint64_t sum_bad;         /* first wrong kept summary, or UINT64_MAX */
+	uint64_t j_bad;           /* first wrong kept judgement, or UINT64_MAX */
+	/* the keeper of the judgements the store keeps, when they are the
+	 * built-in policy's (the one sharelogd keeps them by) */
+	struct sl_policy *kpol;
+	struct sl_comp_keeper *keeper;
 	uint64_t ref_bad;         /* first wrong refs row, or UINT64_MAX */
 	uint64_t tree_bad;        /* first entry with a wrong tree row */
 	uint64_t fail_at;
@@ -527,6 +543,22 @@ static int summary_ok(const struct chunk *c, uint32_t i,
 	return !memcmp(want, c->sums[i], SL_SUMMARY_LEN);
 }
 
+/* Entry i's kept judgement is there and is what the recording rules
+ * find in its record: packs count completeness from it. */
+static int judgement_ok(const struct chunk *c, uint32_t i,
+    const struct sl_entry_view *ev, const struct sl_record_view *rv,
+    const struct crew *me)
+{
+	size_t n;
+
+	if (i >= c->njs)
+		return 0;
+	n = sl_comp_keep(me->v->keeper, me->kbuf, ev->type, ev->recorded_ms,
+	    rv);
+	return n == c->joff[i + 1] - c->joff[i] &&
+	    !memcmp(me->kbuf, c->jbuf + c->joff[i], n);
+}
+
 /* Entry i's refs row is there exactly when its record has a child_ref
  * or a case_ref, and holds them: trails find a child's entries through
  * it, and a row removed or edited would leave one out unseen. *k walks
@@ -595,6 +627,7 @@ static void work_chunk(struct chunk *c, struct crew *me,
 
 	c->anomaly = A_NONE;
 	c->sum_bad = UINT32_MAX;
+	c->j_bad = UINT32_MAX;
 	c->ref_bad = UINT32_MAX;
 	memset(c->lk, 0, sizeof(c->lk));
 	acc.lk = lk;
@@ -606,7 +639,13 @@ static void work_chunk(struct chunk *c, struct crew *me,
 		uint64_t pos = base + i;
 		int walked;
 
-		if (sl_entry_scan(&ev, c->ptr[i], c->lens[i], NULL)) {
+		/* the chain only: the envelope's fixed layout, the prev link
+		 * at its fixed place (peek leaves it out); the bytes are
+		 * bound by the leaf hashes and the signed root */
+		if (o->chain_only ? sl_entry_peek(&ev, c->ptr[i], c->lens[i]) ||
+		    sl_enc_unhex(ev.prev, SL_HASH_LEN,
+		    (const char *)c->ptr[i] + 9, 2 * SL_HASH_LEN) :
+		    sl_entry_scan(&ev, c->ptr[i], c->lens[i], NULL)) {
 			c->anomaly = A_SCAN;
 			break;
 		}
@@ -620,8 +659,9 @@ static void work_chunk(struct chunk *c, struct crew *me,
 		}
 		walked = 0;
 		if ((c->sums && c->sum_bad == UINT32_MAX) ||
+		    (c->jbuf && c->j_bad == UINT32_MAX) ||
 		    (c->ref_buf && c->ref_bad == UINT32_MAX) || lk->on ||
-		    o->visit) {
+		    (o->visit && !o->chain_only)) {
 			/* as the store derived them: a walk that fails
 			 * leaves the view empty */
 			walked = !sl_record_view_scan(rv, ev.record,
@@ -631,6 +671,9 @@ static void work_chunk(struct chunk *c, struct crew *me,
 			if (c->sums && c->sum_bad == UINT32_MAX &&
 			    !summary_ok(c, i, &ev, rv, h))
 				c->sum_bad = i;
+			if (c->jbuf && c->j_bad == UINT32_MAX &&
+			    !judgement_ok(c, i, &ev, walked ? rv : NULL, me))
+				c->j_bad = i;
 			if (c->ref_buf && c->ref_bad == UINT32_MAX &&
 			    !refs_ok(c, i, rv, &rk))
 				c->ref_bad = i;
@@ -641,7 +684,7 @@ static void work_chunk(struct chunk *c, struct crew *me,
 				lk_take(&me->idp, &acc, c, &ev, rows, nr, pos);
 			}
 		}
-		if (o->visit)
+		if (o->visit && !o->chain_only)
 			o->visit(o->visit_ctx, me->index, pos, c->ptr[i],
 			    c->lens[i], &ev, walked ? rv : NULL);
 		c->type[i] = (uint8_t)ev.type;
@@ -838,6 +881,8 @@ static void join_chunk(struct verifier *v, struct chunk *c)
 	}
 	if (c->sum_bad != UINT32_MAX && v->sum_bad == UINT64_MAX)
 		v->sum_bad = base + c->sum_bad;
+	if (c->j_bad != UINT32_MAX && v->j_bad == UINT64_MAX)
+		v->j_bad = base + c->j_bad;
 	if (c->ref_bad != UINT32_MAX && v->ref_bad == UINT64_MAX)
 		v->ref_bad = base + c->ref_bad;
 	if (c->tree_bad != UINT32_MAX && v->tree_bad == UINT64_MAX)
@@ -974,6 +1019,30 @@ static int sum_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The kept judgements of a chunk's entries, in order, until one is
+ * missing (or there is no memory for it: the worker names that entry). */
+static int judgement_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
+{
+	struct chunk *c = ctx;
+	size_t used = c->joff[c->njs];
+
+	if (c->njs >= c->n || seq != c->index * CHUNK + c->njs ||
+	    n > SL_COMP_KEPT_MAX)
+		return 1;
+	if (used + n > c->jcap) {
+		size_t nc = c->jcap * 2 > used + n ? c->jcap * 2 : used + n;
+		uint8_t *nb = realloc(c->jbuf, nc);
+
+		if (!nb)
+			return 1;
+		c->jbuf = nb;
+		c->jcap = nc;
+	}
+	memcpy(c->jbuf + used, p, n);
+	c->joff[++c->njs] = (uint32_t)(used + n);
+	return 0;
+}
+
 /* The refs rows in a chunk's range, in order. */
 static int ref_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
 {
@@ -1032,6 +1101,11 @@ static void submit_chunk(struct verifier *v)
 		if (c->sums)
 			(void)sl_store_summaries(v->txn, c->index * CHUNK,
 			    sum_cb, c);
+		c->njs = 0;
+		c->joff[0] = 0;
+		if (c->jbuf)
+			(void)sl_store_judgements(v->txn, c->index * CHUNK,
+			    judgement_cb, c);
 		c->nrefs = 0;
 		c->ref_used = 0;
 		if (c->ref_buf)
@@ -2116,7 +2190,7 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 		r->derived = sl_store_txn_derived(v->txn);
 		v->dv_ok = r->derived == sl_store_txn_size(v->txn);
 	}
-	if (v->is_store && v->dv_ok && !o->skip_lookups) {
+	if (v->is_store && v->dv_ok && !o->skip_lookups && !o->chain_only) {
 		v->lk.on = 1;
 		v->lk.f_did = sl_record_field_index("decision_id", 11);
 		v->lk.f_rid = sl_record_field_index("record_id", 9);
@@ -2142,16 +2216,47 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 		}
 		r->index_reach = v->lk.reach;
 	}
+	/* the kept judgements: checked when they are the built-in policy's */
+	if (v->is_store && v->dv_ok && !o->chain_only) {
+		uint8_t id[SL_HASH_LEN], want[SL_HASH_LEN];
+		uint64_t cnt;
+
+		if (!sl_store_judged_by(v->txn, id, &cnt)) {
+			rc = sl_policy_load(&v->kpol, NULL, e);
+			if (!rc)
+				rc = sl_comp_keeper_new(&v->keeper, v->kpol, e);
+			if (!rc && (rc = sl_comp_keeper_id(want, v->kpol)) != 0)
+				sl_err_set(e, rc, "cannot set up SHA-256");
+			if (rc)
+				goto out;
+			if (memcmp(id, want, SL_HASH_LEN)) {
+				sl_comp_keeper_free(v->keeper);
+				v->keeper = NULL;
+				r->judged_other = 1;
+			}
+		}
+	}
 	v->sum_bad = UINT64_MAX;
+	v->j_bad = UINT64_MAX;
 	v->ref_bad = UINT64_MAX;
 	v->tree_bad = UINT64_MAX;
 	for (i = 0; i < SLOTS; i++) {
-		int sums = v->dv_ok && sl_store_has_summaries(v->store);
-		int refs = v->dv_ok && sl_store_has_refs(v->store);
+		int sums = v->dv_ok && !o->chain_only &&
+		    sl_store_has_summaries(v->store);
+		int refs = v->dv_ok && !o->chain_only &&
+		    sl_store_has_refs(v->store);
 
 		v->slots[i].nodes = malloc(2 * CHUNK * SL_HASH_LEN);
 		if (sums)
 			v->slots[i].sums = malloc(CHUNK * SL_SUMMARY_LEN);
+		if (v->keeper) {
+			v->slots[i].jcap = CHUNK * 256;
+			v->slots[i].jbuf = malloc(v->slots[i].jcap);
+			if (!v->slots[i].jbuf) {
+				rc = sl_err_set(e, SL_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
 		if (refs)
 			v->slots[i].ref_buf = malloc(CHUNK *
 			    SL_STORE_REFS_MAX);
@@ -2179,9 +2284,12 @@ int sl_verify_log(struct sl_verify_result *r, const char *path,
 		v->threads[i].v = v;
 		v->threads[i].index = i;
 		v->threads[i].rv = malloc(sizeof(*v->threads[i].rv));
+		v->threads[i].kbuf = v->keeper ? malloc(SL_COMP_KEPT_MAX) :
+		    NULL;
 		sl_buf_init(&v->threads[i].idp.msg[0], ID_MSG_MAX);
 		sl_buf_init(&v->threads[i].idp.msg[1], ID_MSG_MAX);
-		if (!v->threads[i].rv || sl_hash_new(&v->threads[i].h)) {
+		if (!v->threads[i].rv || (v->keeper && !v->threads[i].kbuf) ||
+		    sl_hash_new(&v->threads[i].h)) {
 			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -2264,6 +2372,12 @@ stop:
 			    "is missing or does not match the entry (the "
 			    "reports would count it wrongly)", &r->summaries);
 		if (v->is_store && !r->problem[0])
+			check_derived(v, v->keeper != NULL, v->j_bad,
+			    "the judgement the store keeps of it (what the "
+			    "recording rules find in it, which report packs "
+			    "count completeness from) is missing or does not "
+			    "match the entry", &r->judgements);
+		if (v->is_store && !r->problem[0])
 			check_derived(v, v->slots[0].ref_buf != NULL,
 			    v->ref_bad, "the store's refs row, by which trails "
 			    "find a child's or a case's entries, is missing or "
@@ -2296,6 +2410,7 @@ out:
 	for (i = 0; i < SLOTS; i++) {
 		free(v->slots[i].nodes);
 		free(v->slots[i].sums);
+		free(v->slots[i].jbuf);
 		free(v->slots[i].ref_buf);
 		free(v->slots[i].tn);
 		free(v->slots[i].buf);
@@ -2312,10 +2427,13 @@ out:
 	for (i = 0; v->threads && i < v->nthreads; i++) {
 		sl_hash_free(v->threads[i].h);
 		free(v->threads[i].rv);
+		free(v->threads[i].kbuf);
 		sl_buf_free(&v->threads[i].idp.msg[0]);
 		sl_buf_free(&v->threads[i].idp.msg[1]);
 	}
 	free(v->threads);
+	sl_comp_keeper_free(v->keeper);
+	sl_policy_free(v->kpol);
 	free(v->exp);
 	free(v->got);
 	sl_store_read_end(v->twin);

@@ -44,6 +44,12 @@ struct sl_verify_opts {
 	    const uint8_t *entry, size_t n, const struct sl_entry_view *ev,
 	    const struct sl_record_view *v);
 	void *visit_ctx;
+	/* 1: the chain only, for a caller that trusts what the store keeps
+	 * (sharelog-report's pack on kept judgements): every entry's leaf,
+	 * seq, prev link and time, the tree against the checkpoints and
+	 * their signatures, but not each entry's canonical form nor the
+	 * derived tables (implies skip_lookups; no visits). */
+	int chain_only;
 };
 
 #define SL_VERIFY_WORKERS_MAX 16
@@ -67,6 +73,10 @@ struct sl_verify_result {
 	uint64_t entries;
 	uint64_t bytes;
 	uint64_t summaries;           /* store: kept summaries checked */
+	uint64_t judgements;          /* store: kept judgements checked */
+	int judged_other;             /* store: it keeps judgements by a
+					 policy other than the built-in
+					 one, not checked */
 	uint64_t refs;                /* store: entries whose refs (the
 					 trails' lookups) were checked */
 	uint64_t lookups;             /* store: entries whose rows in the

@@ -73,6 +73,13 @@ void sl_report_text(FILE *out, const char *path,
 		    "none kept yet (an older store; the first sharelogd start "
 		    "adds them)");
 	if (r->source == SL_SRC_STORE && r->derived == r->entries)
+		fprintf(out, "  judgements:   %s\n", r->judgements ? "the "
+		    "recording rules' judgement kept for report packs matches "
+		    "every entry" : r->judged_other ? "kept by another policy "
+		    "than the built-in one: not checked (packs with that "
+		    "policy judge every record again)" : "none kept (the "
+		    "first sharelogd start adds them)");
+	if (r->source == SL_SRC_STORE && r->derived == r->entries)
 		fprintf(out, "  lookups:      %s\n", r->refs ? "the child and "
 		    "case references kept for trails match every entry" :
 		    "read from the store's older indexes (the first sharelogd "
@@ -132,6 +139,9 @@ static json_t *integrity_json(const char *path,
 		if (r->source == SL_SRC_STORE)
 			json_object_set_new(o, "summaries_checked",
 			    json_integer((json_int_t)r->summaries));
+		if (r->source == SL_SRC_STORE)
+			json_object_set_new(o, "judgements_checked",
+			    json_integer((json_int_t)r->judgements));
 		if (r->source == SL_SRC_STORE)
 			json_object_set_new(o, "refs_checked",
 			    json_integer((json_int_t)r->refs));
