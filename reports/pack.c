@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -1946,6 +1947,28 @@ static int code_of(const char *field, const char *value)
 	return sl_record_enum_code(f, value, strlen(value));
 }
 
+/* The rules run from a store's kept judgements, beside the chain pass. */
+struct kept_job {
+	const struct sl_pack_opts *o;
+	struct sl_comp_opts co;
+	struct sl_comp_result *comp;
+	pthread_t th;
+	int started;
+	int rc;
+	double seconds;
+	struct sl_err e;
+};
+
+static void *kept_job(void *arg)
+{
+	struct kept_job *k = arg;
+	double t0 = now_s();
+
+	k->rc = sl_comp_run_kept(&k->comp, k->o->path, &k->co, &k->e);
+	k->seconds = now_s() - t0;
+	return NULL;
+}
+
 int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
     struct sl_err *e)
 {
@@ -1964,6 +1987,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	struct sl_err src_e = { 0, "" };
 	int src_rc;
 	struct sl_comp_opts co;
+	struct kept_job kj;
 	struct stat st;
 	char tmp[4096];
 	char guidance[64], manifest[64];
@@ -1972,6 +1996,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	memset(&kj, 0, sizeof(kj));
 	tmp[0] = '\0';
 	if (!o->unsuppressed && o->k < 2)
 		return sl_err_set(e, SL_EUSAGE, "k must be at least 2 (counts "
@@ -2027,8 +2052,9 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		if (!o->recheck && !c->src->derived) {
 			struct sl_err ke = { 0, "" };
 
-			rc = sl_comp_run_kept(&c->comp, o->path, &co, &ke);
-			if (rc == SL_ENOMEM) {
+			rc = sl_comp_kept_ready(o->path, o->policy, c->size,
+			    &ke);
+			if (rc && rc != SL_ENOTFOUND) {
 				*e = ke;
 				goto out;
 			}
@@ -2038,7 +2064,15 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 				    "%s", ke.msg);
 		}
 		if (res->kept) {
+			/* the rules from the kept judgements, on a thread
+			 * of their own beside the chain's pass */
 			vo.chain_only = 1;
+			kj.o = o;
+			kj.co = co;
+			kj.started = !pthread_create(&kj.th, NULL, kept_job,
+			    &kj);
+			if (!kj.started)
+				kept_job(&kj);
 		} else {
 			rc = sl_comp_begin(&c->comp, o->path, &co, e);
 			if (rc) {
@@ -2056,6 +2090,12 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	}
 	t0 = now_s();
 	rc = sl_verify_log(vr, o->path, &vo, e);
+	if (kj.started) {
+		pthread_join(kj.th, NULL);
+		kj.started = 0;
+	}
+	c->comp = c->comp ? c->comp : kj.comp;
+	kj.comp = NULL;
 	if (rc == SL_EINTEGRITY) {
 		rc = sl_err_set(e, SL_EINTEGRITY, "the log does not verify, so "
 		    "no pack is made: %s", vr->problem);
@@ -2069,6 +2109,14 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		rc = src_rc;
 		goto out;
 	}
+	if (res->kept && kj.rc) {
+		*e = kj.e;
+		rc = kj.rc;
+		sl_err_prefix(e, "completeness (sharelog-report pack "
+		    "--recheck judges every record again)");
+		goto out;
+	}
+	res->comp_s += res->kept ? kj.seconds : 0;
 
 	/* 2. the summaries as of the checkpoint */
 	t0 = now_s();
@@ -2147,6 +2195,9 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 out:
 	if (tmp[0])
 		remove_dir(tmp);
+	if (kj.started)
+		pthread_join(kj.th, NULL);
+	sl_comp_free(kj.comp);
 	if (c) {
 		sl_comp_free(c->comp);
 		sl_rsource_close(c->src);

@@ -17,6 +17,8 @@
 #include "formats/note.h"
 #include "formats/store.h"
 #include "formats/summary.h"
+#include "verify/completeness.h"
+#include "verify/policy.h"
 #include "verify/integrity.h"
 
 #include <lmdb.h>
@@ -40,9 +42,16 @@ static void build_pristine(void)
 	struct sl_err e = { 0, "" };
 	struct sl_store *s;
 	struct sl_keys *k;
+	struct sl_policy *pol;
+	struct sl_comp_keeper *kp;
+	struct sl_store_keeper sk;
 	unsigned done = 1;
 	uint64_t size;
 
+	/* written as sharelogd writes: each entry's judgement kept */
+	ck_assert_int_eq(sl_policy_load(&pol, NULL, &e), 0);
+	ck_assert_int_eq(sl_comp_keeper_new(&kp, pol, &e), 0);
+	ck_assert_int_eq(sl_comp_store_keeper(&sk, kp), 0);
 	tu_tmpdir(base, sizeof(base));
 	snprintf(store, sizeof(store), "%s/store", base);
 	snprintf(keys, sizeof(keys), "%s/keys", base);
@@ -50,6 +59,7 @@ static void build_pristine(void)
 	snprintf(lines, sizeof(lines), "%s/batch.jsonl", base);
 	ck_assert_msg(sl_admin_init(store, keys, "tamper.test/log", &e) == 0,
 	    "%s", e.msg);
+	sl_store_set_keeper(&sk);
 	ck_assert_int_eq(sl_store_open(&s, store, 0, &e), 0);
 	ck_assert_int_eq(sl_keys_open(&k, keys, "tamper.test/log", &e), 0);
 	snprintf(vkey, sizeof(vkey), "%s", k->vkey);
@@ -79,6 +89,9 @@ static void build_pristine(void)
 	sl_store_close(s);
 	ck_assert_msg(sl_admin_export(&size, store, keys, bundle, &e) == 0,
 	    "%s", e.msg);
+	sl_store_set_keeper(NULL);
+	sl_comp_keeper_free(kp);
+	sl_policy_free(pol);
 	ck_assert_uint_eq(size, N_ENTRIES);
 }
 
@@ -336,6 +349,7 @@ START_TEST(test_integrity_pristine_verifies)
 	ck_assert_uint_eq(res.nheld, 1);
 	ck_assert_uint_ge(res.checkpoints, N_ENTRIES / EVERY);
 	ck_assert_uint_eq(res.summaries, N_ENTRIES);
+	ck_assert_uint_eq(res.judgements, N_ENTRIES);
 	ck_assert_int_eq(verify("bundle", held, 1), 0);
 	ck_assert_int_eq(res.trust_from_log, 0);
 	ck_assert_int_eq(verify("bundle", NULL, 0), 0);
@@ -392,6 +406,44 @@ START_TEST(test_integrity_summary_edited_or_removed)
 	ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
 	raw_close(env, txn);
 	expect_bad("store", NULL, 4000, 4000, "missing");
+}
+END_TEST
+
+/* So are the recording rules' judgements packs count completeness from:
+ * one edited (a finding dropped) or removed is caught and named. */
+START_TEST(test_integrity_judgement_edited_or_removed)
+{
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *txn;
+	uint8_t kb[8];
+	uint8_t nb[SL_COMP_KEPT_MAX];
+	MDB_val k = { 8, kb };
+	MDB_val v;
+
+	txn = raw_open(&env, &dbi, "judgements");
+	be64(kb, 777);
+	ck_assert_int_eq(mdb_get(txn, dbi, &k, &v), 0);
+	ck_assert_uint_gt(v.mv_size, 92);
+	memcpy(nb, v.mv_data, v.mv_size);
+	nb[12] ^= 1;                         /* decided_at, 1 ms later */
+	v.mv_data = nb;
+	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	raw_close(env, txn);
+	expect_bad("store", NULL, 777, 777, "judgement");
+
+	txn = raw_open(&env, &dbi, "judgements");
+	nb[12] ^= 1;                         /* put it back */
+	ck_assert_int_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+	raw_close(env, txn);
+	ck_assert_int_eq(verify("store", NULL, 0), 0);
+
+	/* one missing, inside a chunk of the verifier's */
+	txn = raw_open(&env, &dbi, "judgements");
+	be64(kb, 4000);
+	ck_assert_int_eq(mdb_del(txn, dbi, &k, NULL), 0);
+	raw_close(env, txn);
+	expect_bad("store", NULL, 4000, 4000, "judgement");
 }
 END_TEST
 
@@ -1006,6 +1058,7 @@ Suite *sl_integrity_suite(void)
 	tcase_add_checked_fixture(tc, copy_log, drop_copy);
 	tcase_add_test(tc, test_integrity_pristine_verifies);
 	tcase_add_test(tc, test_integrity_summary_edited_or_removed);
+	tcase_add_test(tc, test_integrity_judgement_edited_or_removed);
 	tcase_add_test(tc, test_integrity_refs_edited_removed_or_added);
 	tcase_add_test(tc, test_integrity_threads_table);
 	tcase_add_test(tc, test_integrity_ids_table);

@@ -74,11 +74,18 @@ expect 0 "$SR" pack "$D/b" --out "$D/bp" --period month --checkpoint "$size"
 has "$D/out" "(derived from the entries)"
 same "$D/sp" "$D/bp"
 # internal packs too (every rule's count, the overdue list by decision_id):
-# a store's records are judged during its integrity pass, past the
+# a store's rules come from the judgements it kept at append, past the
 # checkpoint's size too (the log grew), a bundle's after the pass
 expect 0 "$SR" pack "$S" --out "$D/spi" --period month --unsuppressed --checkpoint "$size"
+has "$D/out" "(kept judgements)"
 expect 0 "$SR" pack "$D/b" --out "$D/bpi" --period month --unsuppressed --checkpoint "$size"
 same "$D/spi" "$D/bpi"
+# --recheck walks and judges every record again: the same bytes
+expect 0 "$SR" pack "$S" --out "$D/spr" --period month --unsuppressed --checkpoint "$size" --recheck
+has "$D/out" "(each record judged on the way)"
+same "$D/spi" "$D/spr"
+expect 0 "$SV" "$S"
+has "$D/out" "judgement kept for report packs matches every entry"
 expect 0 "$SR" pack "$S" --out "$D/sp2" --period month --checkpoint "$size"
 same "$D/sp" "$D/sp2"
 # one organisation; several periods

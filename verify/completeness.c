@@ -1959,14 +1959,59 @@ static int kept_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
 	return k->rc ? 1 : 0;
 }
 
+/* 0 when snapshot @t keeps @p's judgements of its first @upto entries;
+ * SL_ENOTFOUND, saying why, when not. */
+static int kept_ready(struct sl_store_txn *t, const struct sl_policy *p,
+    uint64_t upto, struct sl_err *e)
+{
+	uint8_t id[SL_HASH_LEN], want[SL_HASH_LEN];
+	uint64_t count = 0;
+	int rc;
+
+	if (!t || sl_store_judged_by(t, id, &count))
+		return sl_err_set(e, SL_ENOTFOUND, "%s keeps no judgements",
+		    t ? "the store" : "a bundle");
+	rc = sl_comp_keeper_id(want, p);
+	if (rc)
+		return sl_err_set(e, rc, "cannot set up SHA-256");
+	if (memcmp(id, want, SL_HASH_LEN))
+		return sl_err_set(e, SL_ENOTFOUND, "the store's kept "
+		    "judgements are another policy's");
+	if (count < upto)
+		return sl_err_set(e, SL_ENOTFOUND, "the store keeps judgements "
+		    "of fewer entries than asked");
+	return 0;
+}
+
+int sl_comp_kept_ready(const char *path, const struct sl_policy *p,
+    uint64_t upto, struct sl_err *e)
+{
+	struct sl_store *s = NULL;
+	struct sl_store_txn *t = NULL;
+	char f[4200];
+	int rc;
+
+	snprintf(f, sizeof(f), "%s/data.mdb", path);
+	if (access(f, R_OK))
+		return sl_err_set(e, SL_ENOTFOUND, "a bundle keeps no "
+		    "judgements");
+	rc = sl_store_open(&s, path, SL_STORE_RDONLY, e);
+	if (!rc)
+		rc = sl_store_read_begin(&t, s, e);
+	if (!rc)
+		rc = kept_ready(t, p, upto, e);
+	sl_store_read_end(t);
+	sl_store_close(s);
+	return rc;
+}
+
 int sl_comp_run_kept(struct sl_comp_result **out, const char *path,
     const struct sl_comp_opts *o, struct sl_err *e)
 {
 	struct sl_comp_result *r;
 	struct kept_walk k = { NULL, NULL, 0, 0, 0 };
 	struct worker w;
-	uint8_t id[SL_HASH_LEN], want[SL_HASH_LEN];
-	uint64_t count = 0, seen = 0;
+	uint64_t seen = 0;
 	int rc = comp_new(out, path, o, 0, e);
 
 	if (rc)
@@ -1977,22 +2022,9 @@ int sl_comp_run_kept(struct sl_comp_result **out, const char *path,
 		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (!r->txn || sl_store_judged_by(r->txn, id, &count)) {
-		rc = sl_err_set(e, SL_ENOTFOUND, "%s keeps no judgements",
-		    r->txn ? "the store" : "a bundle");
+	rc = kept_ready(r->txn, r->pol, r->n, e);
+	if (rc)
 		goto out;
-	}
-	rc = sl_comp_keeper_id(want, r->pol);
-	if (rc) {
-		rc = sl_err_set(e, rc, "cannot set up SHA-256");
-		goto out;
-	}
-	if (memcmp(id, want, SL_HASH_LEN) || count < r->n) {
-		rc = sl_err_set(e, SL_ENOTFOUND, "%s", count < r->n ?
-		    "the store keeps judgements of fewer entries than asked" :
-		    "the store's kept judgements are another policy's");
-		goto out;
-	}
 	workers_init(r, &w, 1, NULL);
 	k.w = &w;
 	k.nrules = sl_policy_count(r->pol);

@@ -164,6 +164,12 @@ struct sl_store_keeper;
 int sl_comp_store_keeper(struct sl_store_keeper *out,
     const struct sl_comp_keeper *k);
 
+/** 0 when the store at @path keeps @p's judgements of its first @upto
+ *  entries (sl_comp_run_kept can run); SL_ENOTFOUND, with @e saying why,
+ *  when not; another code when the store cannot be read. */
+int sl_comp_kept_ready(const char *path, const struct sl_policy *p,
+    uint64_t upto, struct sl_err *e);
+
 /**
  * sl_comp_run() on a store whose kept judgements are this policy's and
  * reach entry @o->upto: phase 1 is read from them, and only the records
