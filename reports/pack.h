@@ -56,7 +56,7 @@ struct sl_pack_result {
 	int judged_in_pass;       /* each record was judged during the
 				     integrity pass (a store) */
 	int kept;                 /* the rules read the kept judgements */
-	char not_kept[300];       /* why not, when the source is a store
+	char not_kept[512];       /* why not, when the source is a store
 				     and recheck was not asked */
 	double reports_s;         /* the eleven reports, written */
 };
