@@ -1,4 +1,5 @@
 #include "formats/summary.h"
+#include "formats/enc.h"
 #include "formats/err.h"
 #include "formats/schema.h"
 
@@ -168,24 +169,6 @@ int sl_summary_of_record(struct sl_summary *s, struct sl_record_view *v,
 	return rc;
 }
 
-static void put64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The kept layout: offsets of the fields, in the order of the struct. */
 enum {
 	O_TIMES = 0,          /* 7 x i64: decided .. review_due */
@@ -211,10 +194,10 @@ void sl_summary_encode(uint8_t out[SL_SUMMARY_LEN],
 
 	memset(out, 0, SL_SUMMARY_LEN);
 	for (i = 0; i < 7; i++)
-		put64(out + O_TIMES + 8 * i, (uint64_t)t[i]);
-	put64(out + O_THREAD, s->thread);
-	put64(out + O_ORG, s->org);
-	put64(out + O_ADVICE_FROM, s->advice_from |
+		sl_enc_le64(out + O_TIMES + 8 * i, (uint64_t)t[i]);
+	sl_enc_le64(out + O_THREAD, s->thread);
+	sl_enc_le64(out + O_ORG, s->org);
+	sl_enc_le64(out + O_ADVICE_FROM, s->advice_from |
 	    (uint64_t)s->to_agencies << 32);
 	out[O_TYPE] = s->type;
 	out[O_ADVICE_SOUGHT] = s->advice_sought;
@@ -234,10 +217,10 @@ int sl_summary_decode(struct sl_summary *s, const uint8_t *p, size_t n)
 	if (n != SL_SUMMARY_LEN || p[O_VERSION] != SL_SUMMARY_VERSION)
 		return SL_EINVAL;
 	for (i = 0; i < 7; i++)
-		*t[i] = (int64_t)get64(p + O_TIMES + 8 * i);
-	s->thread = get64(p + O_THREAD);
-	s->org = get64(p + O_ORG);
-	a = get64(p + O_ADVICE_FROM);
+		*t[i] = (int64_t)sl_enc_rdle64(p + O_TIMES + 8 * i);
+	s->thread = sl_enc_rdle64(p + O_THREAD);
+	s->org = sl_enc_rdle64(p + O_ORG);
+	a = sl_enc_rdle64(p + O_ADVICE_FROM);
 	s->advice_from = (uint32_t)a;
 	s->to_agencies = (uint32_t)(a >> 32);
 	s->type = p[O_TYPE];

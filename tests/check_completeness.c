@@ -116,6 +116,23 @@ static json_t *build(const json_t *fx, const json_t *spec, json_t *prev[],
 	return r;
 }
 
+/* Record @i of @thread built over the earlier ones (prev), and in *rms
+ * when it is recorded: the spec's recorded_at, or the fixture's delay
+ * after decided_at. */
+static json_t *thread_record(const json_t *fx, const json_t *thread,
+    json_t *prev[], unsigned i, unsigned *idn, int64_t *rms)
+{
+	const json_t *spec = json_array_get(thread, i);
+	const char *rat = json_string_value(json_object_get(spec,
+	    "recorded_at"));
+	json_t *r = build(fx, spec, prev, i, idn);
+
+	*rms = rat ? ms_of(rat) : ms_of(json_string_value(json_object_get(r,
+	    "decided_at"))) + json_integer_value(json_object_get(fx,
+	    "recorded_after_hours")) * 3600000;
+	return r;
+}
+
 /* Write the thread as a bundle's entries.jsonl in @dir; *n entries. */
 static void write_log(const char *dir, const json_t *fx, const json_t *thread,
     unsigned *n)
@@ -128,8 +145,6 @@ static void write_log(const char *dir, const json_t *fx, const json_t *thread,
 	struct sl_buf rec, ent;
 	struct sl_err e;
 	uint8_t zero[SL_HASH_LEN] = { 0 };
-	int64_t after = json_integer_value(json_object_get(fx,
-	    "recorded_after_hours")) * 3600000;
 
 	snprintf(path, sizeof(path), "%s/entries.jsonl", dir);
 	f = fopen(path, "w");
@@ -139,14 +154,10 @@ static void write_log(const char *dir, const json_t *fx, const json_t *thread,
 	*n = (unsigned)json_array_size(thread);
 	ck_assert_uint_le(*n, 16);
 	for (i = 0; i < *n; i++) {
-		const json_t *spec = json_array_get(thread, i);
-		const char *rat = json_string_value(json_object_get(spec,
-		    "recorded_at"));
-		json_t *r = build(fx, spec, prev, i, &idn);
+		int64_t rms;
+		json_t *r = thread_record(fx, thread, prev, i, &idn, &rms);
 		const char *rt = json_string_value(json_object_get(r,
 		    "record_type"));
-		int64_t rms = rat ? ms_of(rat) : ms_of(json_string_value(
-		    json_object_get(r, "decided_at"))) + after;
 
 		prev[i] = r;
 		sl_buf_reset(&rec);
@@ -513,22 +524,16 @@ static void kstore_add(struct kstore *k, const json_t *fx, const json_t *thread)
 	struct sl_buf rec, ent;
 	struct sl_err e;
 	struct sl_hash *h;
-	int64_t after = json_integer_value(json_object_get(fx,
-	    "recorded_after_hours")) * 3600000;
 
 	ck_assert_int_eq(sl_hash_new(&h), 0);
 	sl_buf_init(&rec, SL_ENTRY_MAX);
 	sl_buf_init(&ent, SL_ENTRY_MAX);
 	k->tag++;
 	for (i = 0; i < n && i < 16; i++) {
-		const json_t *spec = json_array_get(thread, i);
-		const char *rat = json_string_value(json_object_get(spec,
-		    "recorded_at"));
-		json_t *r = build(fx, spec, prev, i, &idn);
+		int64_t rms;
+		json_t *r = thread_record(fx, thread, prev, i, &idn, &rms);
 		const char *rt = json_string_value(json_object_get(r,
 		    "record_type"));
-		int64_t rms = rat ? ms_of(rat) : ms_of(json_string_value(
-		    json_object_get(r, "decided_at"))) + after;
 		struct sl_store_item it;
 		char id[64];
 

@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include "verify/completeness.h"
+#include "formats/enc.h"
 #include "formats/entry.h"
 #include "formats/record.h"
 #include "formats/schema.h"
@@ -599,26 +600,13 @@ static uint8_t *put_u16(uint8_t *p, uint16_t v)
 
 static uint8_t *put_u64(uint8_t *p, uint64_t v)
 {
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	sl_enc_le64(p, v);
 	return p + 8;
 }
 
 static uint16_t get_u16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
 }
 
 #define K_HEAD 92            /* bytes before the ids */
@@ -688,13 +676,13 @@ static int alone_decode(struct alone *a, const uint8_t *p, size_t n,
 		return SL_EINVAL;
 	a->etype = p[1];
 	a->flags = p[2] & (U_CLIENT | U_JUDGED | U_REFERS | U_BAD);
-	a->recorded_ms = (int64_t)get_u64(p + 4);
-	a->decided_ms = (int64_t)get_u64(p + 12);
+	a->recorded_ms = (int64_t)sl_enc_rdle64(p + 4);
+	a->decided_ms = (int64_t)sl_enc_rdle64(p + 12);
 	for (i = 0; i < 2; i++) {
-		a->rid[i] = get_u64(p + 20 + 32 * i);
-		a->ref[i] = get_u64(p + 28 + 32 * i);
-		a->did[i] = get_u64(p + 36 + 32 * i);
-		a->org[i] = get_u64(p + 44 + 32 * i);
+		a->rid[i] = sl_enc_rdle64(p + 20 + 32 * i);
+		a->ref[i] = sl_enc_rdle64(p + 28 + 32 * i);
+		a->did[i] = sl_enc_rdle64(p + 36 + 32 * i);
+		a->org[i] = sl_enc_rdle64(p + 44 + 32 * i);
 	}
 	a->didn = get_u16(p + 84);
 	a->orgn = get_u16(p + 86);
@@ -718,21 +706,21 @@ static int alone_decode(struct alone *a, const uint8_t *p, size_t n,
 		h->esc_severity = p[3];
 		h->hit.field = (int16_t)get_u16(p + 4);
 		h->hit.pad = 0;
-		h->due_ms = (int64_t)get_u64(p + 6);
-		h->esc_ms = (int64_t)get_u64(p + 14);
+		h->due_ms = (int64_t)sl_enc_rdle64(p + 6);
+		h->esc_ms = (int64_t)sl_enc_rdle64(p + 14);
 		if (h->hit.rule >= nrules)
 			return SL_EINVAL;
 	}
 	for (i = 0; i < a->ncands; i++, p += K_CAND) {
 		a->cands[i].rule = get_u16(p);
-		a->cands[i].due = (int64_t)get_u64(p + 2);
+		a->cands[i].due = (int64_t)sl_enc_rdle64(p + 2);
 		if (a->cands[i].rule >= nrules)
 			return SL_EINVAL;
 	}
 	for (i = 0; i < a->nreps; i++, p += K_REP) {
 		a->reps[i].rule = get_u16(p);
-		a->reps[i].text = get_u64(p + 2);
-		a->reps[i].by = get_u64(p + 10);
+		a->reps[i].text = sl_enc_rdle64(p + 2);
+		a->reps[i].by = sl_enc_rdle64(p + 10);
 		if (a->reps[i].rule >= nrules)
 			return SL_EINVAL;
 	}
