@@ -1737,8 +1737,8 @@ static int write_guidance(struct ctx *c, const char *name)
 	fprintf(f, "- Chain head (leaf hash of entry %llu): `%s`\n",
 	    (unsigned long long)(c->size - 1), hex);
 	fprintf(f, "- Integrity: every entry was re-hashed into the chain and "
-	    "the checkpoint's signature and root checked before any figure "
-	    "was computed (integrity_attestation)\n");
+	    "the checkpoint's signature and root checked before any report "
+	    "was written (integrity_attestation)\n");
 	fprintf(f, "- Counting: from a summary and the recording rules' "
 	    "judgement of each entry, which a store keeps from the time the "
 	    "entry is appended (`sharelog-verify LOG` checks them against the "
@@ -2094,8 +2094,10 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		pthread_join(kj.th, NULL);
 		kj.started = 0;
 	}
-	c->comp = c->comp ? c->comp : kj.comp;
-	kj.comp = NULL;
+	if (res->kept) {
+		c->comp = kj.comp;
+		kj.comp = NULL;
+	}
 	if (rc == SL_EINTEGRITY) {
 		rc = sl_err_set(e, SL_EINTEGRITY, "the log does not verify, so "
 		    "no pack is made: %s", vr->problem);
@@ -2112,8 +2114,8 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	if (res->kept && kj.rc) {
 		*e = kj.e;
 		rc = kj.rc;
-		sl_err_prefix(e, "completeness (sharelog-report pack "
-		    "--recheck judges every record again)");
+		sl_err_prefix(e, "completeness from the store's kept "
+		    "judgements (--recheck judges every record again instead)");
 		goto out;
 	}
 	res->comp_s += res->kept ? kj.seconds : 0;

@@ -397,6 +397,10 @@ struct krep {                /* a text for repeated_text */
  * (alone_decode). The decision and organisation ids point into the
  * bytes it was made from.
  */
+/* The longest id string kept (canonical JSON, quotes included); the
+ * schema's 128 characters take at most 514 bytes. */
+#define K_STR_MAX 1024
+
 struct alone {
 	uint8_t etype;
 	uint8_t flags;           /* U_CLIENT, U_JUDGED, U_REFERS, U_BAD */
@@ -502,10 +506,19 @@ static void alone_of(const struct sl_comp_result *r, struct alone *a,
 	a->didp = fv(v, r->f_decision_id, &a->didn);
 	if (a->didp)
 		hash128(a->did, a->didp, a->didn);
+	if (a->didn > K_STR_MAX) {      /* not a valid id: matched by its
+					 * hash, named as none */
+		a->didp = NULL;
+		a->didn = 0;
+	}
 	x = fv(v, r->f_decided, &n);
 	if (!x || sl_record_value_time(&a->decided_ms, x, n))
 		a->decided_ms = INT64_MIN;
 	a->orgp = fv(v, r->f_org, &a->orgn);
+	if (a->orgn > K_STR_MAX) {      /* not a valid id: none */
+		a->orgp = NULL;
+		a->orgn = 0;
+	}
 	if (a->orgp)
 		hash128(a->org, a->orgp, a->orgn);
 	/* a follow-up, or a reconsideration (judged and a follow-up too) */
@@ -609,10 +622,14 @@ static uint16_t get_u16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-#define K_HEAD 92            /* bytes before the ids */
+#define K_HEAD 92            /* bytes before the two id strings */
 #define K_HIT 22
 #define K_CAND 10
 #define K_REP 18
+
+_Static_assert(K_HEAD + 2 * K_STR_MAX + SL_POLICY_MAX_HITS * K_HIT +
+    SL_POLICY_MAX_RULES * (K_CAND + K_REP) <= SL_COMP_KEPT_MAX,
+    "a kept judgement fits SL_COMP_KEPT_MAX");
 
 static size_t alone_encode(uint8_t *out, const struct alone *a)
 {
@@ -1156,6 +1173,36 @@ static void *rejudge_work(void *arg)
 	return NULL;
 }
 
+/*
+ * From kept judgements no entry was read: those of the decisions to
+ * judge again and their follow-ups are read now, here, before the
+ * workers start (a read transaction is not shared between threads).
+ */
+static int read_walked(struct sl_comp_result *r, const struct ov *o,
+    size_t n)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < n; i++) {
+		uint64_t q[2] = { o[i].root, o[i].seq };
+
+		for (j = 0; j < 2; j++) {
+			struct ent *en = &r->ents[q[j]];
+			int rc;
+
+			if (en->p)
+				continue;
+			rc = sl_store_get(&en->p, &en->n, r->txn, q[j]);
+			if (rc)
+				return sl_err_set(r->e, rc, "cannot read entry "
+				    "%llu of the store to judge its thread "
+				    "again", (unsigned long long)q[j]);
+		}
+	}
+	return 0;
+}
+
 static int rejudge_all(struct sl_comp_result *r, struct ov *o, size_t n)
 {
 	struct rj w[64];
@@ -1164,18 +1211,8 @@ static int rejudge_all(struct sl_comp_result *r, struct ov *o, size_t n)
 	int rc = 0;
 
 	qsort(o, n, sizeof(*o), cmp_ov);
-	/* kept judgements: the records walked again are read now, here
-	 * (a read transaction is not shared between threads) */
-	for (t = 0; r->kept && (size_t)t < n; t++) {
-		uint64_t q[2] = { o[t].root, o[t].seq };
-		int j;
-
-		for (j = 0; j < 2; j++)
-			if (!r->ents[q[j]].p && (rc = sl_store_get(
-			    &r->ents[q[j]].p, &r->ents[q[j]].n, r->txn,
-			    q[j])) != 0)
-				return rc;
-	}
+	if (r->kept && (rc = read_walked(r, o, n)) != 0)
+		return rc;
 	memset(w, 0, sizeof(w));
 	for (t = 0; t < threads; t++) {
 		size_t b = n * (size_t)t / (size_t)threads;
@@ -1475,8 +1512,9 @@ static int phase2(struct sl_comp_result *r)
 			mine->seq = s;
 	}
 	/* Decisions that follow-ups added to: judged again, as a whole. */
-	if (ovs.n && rejudge_all(r, ovs.p, ovs.n))
+	if (ovs.n && (rc = rejudge_all(r, ovs.p, ovs.n)) != 0)
 		goto out;
+	rc = SL_ENOMEM;
 	r->ovs = ovs.p;          /* sorted now: kept for sl_comp_amended */
 	r->novs = ovs.n;
 	ovs.p = NULL;
@@ -1528,10 +1566,10 @@ out:
 	free(ids.t);
 	free(thr.t);
 	free(ovs.p);
-	if (rc)
+	if (rc == SL_ENOMEM)
 		return sl_err_set(r->e, rc, "out of memory judging decision "
 		    "threads");
-	return 0;
+	return rc;      /* 0, or an entry not read (r->e says which) */
 }
 
 /* ---- results ---------------------------------------------------------- */
@@ -2000,6 +2038,7 @@ int sl_comp_run_kept(struct sl_comp_result **out, const char *path,
 	struct kept_walk k = { NULL, NULL, 0, 0, 0 };
 	struct worker w;
 	uint64_t seen = 0;
+	int grc;
 	int rc = comp_new(out, path, o, 0, e);
 
 	if (rc)
@@ -2023,12 +2062,9 @@ int sl_comp_run_kept(struct sl_comp_result **out, const char *path,
 	if (!rc && k.next < r->n)
 		rc = sl_err_set(e, SL_ENOTFOUND, "the store keeps no "
 		    "judgement of entry %llu", (unsigned long long)k.next);
-	{
-		int grc = workers_gather(r, &w, 1, &seen);
-
-		if (!rc)
-			rc = grc;
-	}
+	grc = workers_gather(r, &w, 1, &seen);
+	if (!rc)
+		rc = grc;
 	if (rc)
 		goto out;
 	r->visited = 1;

@@ -136,7 +136,7 @@ void sl_comp_free(struct sl_comp_result *r);
  * sharelog-verify checks each one against its entry.
  */
 #define SL_COMP_KEPT_VERSION 1
-#define SL_COMP_KEPT_MAX 18432   /* bytes of one, at most */
+#define SL_COMP_KEPT_MAX 20480   /* bytes of one, at most */
 
 struct sl_comp_keeper;
 
