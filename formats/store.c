@@ -1,12 +1,13 @@
-#include "formats/store.h"
 #include "formats/buf.h"
 #include "formats/enc.h"
 #include "formats/entry.h"
 #include "formats/jcs.h"
+#include "formats/mem.h"
 #include "formats/record.h"
 #include "formats/rfc3339.h"
 #include "formats/schema.h"
 #include "formats/sha2x.h"
+#include "formats/store.h"
 #include "formats/summary.h"
 
 #include <errno.h>
@@ -1983,6 +1984,13 @@ static void drop_map(struct mapping *m, const char *path)
 void sl_store_drop_pages(struct sl_store *s)
 {
 	drop_map(&s->map, s->path);
+}
+
+void sl_store_drop_range(struct sl_store *s, uintptr_t lo, uintptr_t hi)
+{
+	if (!s->map.hi && find_map(&s->map, s->path))
+		return;
+	sl_mem_forget(lo, hi, s->map.lo, s->map.hi);
 }
 
 /* The index environment's pages likewise. */

@@ -396,6 +396,11 @@ int sl_store_backup(struct sl_store *s, const char *dir, struct sl_err *e);
  */
 void sl_store_drop_pages(struct sl_store *s);
 
+/** Likewise for the pages that hold bytes [lo, hi) of the log's map
+ *  (pointers from sl_store_scan): a reader lets go of what it has done
+ *  with. */
+void sl_store_drop_range(struct sl_store *s, uintptr_t lo, uintptr_t hi);
+
 /**
  * How many times store/derived's commit failed after the log's had
  * succeeded (the append still succeeded; the next one derives what is

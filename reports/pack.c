@@ -4,6 +4,7 @@
 #include "formats/csv.h"
 #include "formats/enc.h"
 #include "formats/entry.h"
+#include "formats/mem.h"
 #include "formats/record.h"
 #include "formats/rfc3339.h"
 #include "formats/schema.h"
@@ -547,26 +548,61 @@ static int acc_cells(const struct acc *a, int ctr, struct cells *out)
 	return 0;
 }
 
-static int dbl_cmp(const void *a, const void *b)
+/*
+ * The value of rank @k (from 0) of v[0..n), placing it at v[k] with none
+ * greater before it and none smaller after (Wirth's selection, Hoare's
+ * partition): a quantile of a million durations needs no whole sort.
+ * The pivot is the median of three values, so sorted runs stay linear.
+ */
+static double select_rank(double *v, size_t n, size_t k)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	ptrdiff_t l = 0, m = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
 
-	return x < y ? -1 : x > y;
+	while (l < m) {
+		double a = v[l], b = v[l + (m - l) / 2], c = v[m];
+		double x = a < b ? (b < c ? b : (a < c ? c : a)) :
+		    (a < c ? a : (b < c ? c : b));
+		ptrdiff_t i = l, j = m;
+
+		do {
+			while (v[i] < x)
+				i++;
+			while (x < v[j])
+				j--;
+			if (i <= j) {
+				double t = v[i];
+
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		} while (i <= j);
+		if (j < kk)
+			l = i;
+		if (kk < i)
+			m = j;
+	}
+	return v[k];
 }
 
-/* Quantile q of f (sorted here): the median is the mean of the middle
- * two of an even count; other quantiles are nearest-rank. */
+/* Quantile q of f (reordered here): the median is the mean of the
+ * middle two of an even count; other quantiles are nearest-rank. */
 static double quantile(struct fvec *f, double q)
 {
-	size_t r;
+	size_t r, h = f->n / 2, i;
+	double lo, m;
 
-	if (f->n > 1)
-		qsort(f->v, f->n, sizeof(*f->v), dbl_cmp);
-	if (q == 0.5)
-		return f->n % 2 ? f->v[f->n / 2] :
-		    (f->v[f->n / 2 - 1] + f->v[f->n / 2]) / 2;
+	if (q == 0.5) {
+		m = select_rank(f->v, f->n, h);
+		if (f->n % 2)
+			return m;
+		/* the middle two: the largest of those before rank h */
+		lo = f->v[0];
+		for (i = 1; i < h; i++)
+			lo = f->v[i] > lo ? f->v[i] : lo;
+		return (lo + m) / 2;
+	}
 	r = (size_t)ceil(q * (double)f->n);
-	return f->v[r ? r - 1 : 0];
+	return select_rank(f->v, f->n, r ? r - 1 : 0);
 }
 
 /* ---- the pack's context ---------------------------------------------- */
@@ -665,7 +701,7 @@ static int build_threads(struct ctx *c)
 	c->ticap = 1024;
 	while (c->ticap < 2 * n)
 		c->ticap *= 2;
-	c->ti = calloc(c->ticap, sizeof(*c->ti));
+	c->ti = sl_mem_calloc(c->ticap, sizeof(*c->ti));
 	if (!c->ti)
 		return sl_err_set(c->e, SL_ENOMEM, "out of memory");
 	for (i = 0; i < c->size; i++) {
@@ -1907,7 +1943,7 @@ static int select_records(struct ctx *c)
 	uint64_t i;
 	int rc;
 
-	c->pidx = malloc(c->size * sizeof(*c->pidx));
+	c->pidx = sl_mem_malloc(c->size * sizeof(*c->pidx));
 	if (!c->pidx)
 		return sl_err_set(c->e, SL_ENOMEM, "out of memory");
 	for (i = 0; i < c->size; i++) {

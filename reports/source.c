@@ -2,6 +2,7 @@
 #include "formats/bundle.h"
 #include "formats/checkpoint.h"
 #include "formats/entry.h"
+#include "formats/mem.h"
 #include "formats/note.h"
 #include "formats/record.h"
 #include "formats/store.h"
@@ -243,7 +244,7 @@ static int load_summaries(struct sl_rsource *s, int threads,
 {
 	struct priv *v = s->priv;
 
-	s->sum = malloc((s->size ? s->size : 1) * sizeof(*s->sum));
+	s->sum = sl_mem_malloc((s->size ? s->size : 1) * sizeof(*s->sum));
 	if (!s->sum)
 		return sl_err_set(e, SL_ENOMEM, "out of memory for %llu "
 		    "summaries", (unsigned long long)s->size);
@@ -285,7 +286,7 @@ static int open_bundle(struct sl_rsource *s, const char *path,
 		return sl_err_set(e, SL_EIO, "cannot map %s", p);
 	}
 	v->maplen = (size_t)st.st_size;
-	v->off = malloc(cap * sizeof(*v->off));
+	v->off = sl_mem_malloc(cap * sizeof(*v->off));
 	if (!v->off)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
 	q = v->map;
@@ -297,7 +298,7 @@ static int open_bundle(struct sl_rsource *s, const char *path,
 		if (!nl)
 			break;
 		if (n == cap) {
-			uint64_t *no = realloc(v->off, 2 * cap *
+			uint64_t *no = sl_mem_realloc(v->off, 2 * cap *
 			    sizeof(*v->off));
 
 			if (!no)
@@ -624,7 +625,7 @@ static int bundle_tree(struct sl_rsource *s)
 
 	if (rc)
 		return rc;
-	v->lv[0] = malloc(n * SL_HASH_LEN);
+	v->lv[0] = sl_mem_malloc(n * SL_HASH_LEN);
 	if (!v->lv[0]) {
 		sl_hash_free(h);
 		return SL_ENOMEM;

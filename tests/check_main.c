@@ -9,6 +9,7 @@ int main(void)
 	int failed;
 
 	srunner_add_suite(sr, sl_buf_suite());
+	srunner_add_suite(sr, sl_mem_suite());
 	srunner_add_suite(sr, sl_hash_suite());
 	srunner_add_suite(sr, sl_sha2x_suite());
 	srunner_add_suite(sr, sl_jcs_suite());

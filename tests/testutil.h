@@ -16,6 +16,7 @@ Suite *sl_sha2x_suite(void);
 Suite *sl_checkpoint_suite(void);
 Suite *sl_pseudo_suite(void);
 Suite *sl_enc_suite(void);
+Suite *sl_mem_suite(void);
 Suite *sl_jcs_suite(void);
 Suite *sl_json_suite(void);
 Suite *sl_rfc3339_suite(void);

@@ -20,6 +20,7 @@
 #include "verify/completeness.h"
 #include "formats/enc.h"
 #include "formats/entry.h"
+#include "formats/mem.h"
 #include "formats/record.h"
 #include "formats/schema.h"
 #include "formats/store.h"
@@ -99,7 +100,7 @@ static int vec_reserve(struct vec *v, size_t more)
 		return 0;
 	while (nc < v->n + more)
 		nc *= 2;
-	np = realloc(v->p, nc * v->size);
+	np = sl_mem_realloc(v->p, nc * v->size);
 	if (!np)
 		return SL_ENOMEM;
 	v->p = np;
@@ -322,7 +323,7 @@ static int open_log(struct sl_comp_result *r, const char *path, int collect)
 	int rc;
 
 	snprintf(f, sizeof(f), "%s/entries.jsonl", path);
-	r->ents = calloc(r->n ? r->n : 1, sizeof(*r->ents));
+	r->ents = sl_mem_calloc(r->n ? r->n : 1, sizeof(*r->ents));
 	if (!r->ents)
 		return sl_err_set(r->e, SL_ENOMEM, "out of memory");
 	fd = open(f, O_RDONLY);
@@ -1014,7 +1015,7 @@ static int idmap_init(struct idmap *m, uint64_t n)
 
 	while (cap < n * 2)
 		cap <<= 1;
-	m->t = calloc(cap, sizeof(*m->t));
+	m->t = sl_mem_calloc(cap, sizeof(*m->t));
 	if (!m->t)
 		return SL_ENOMEM;
 	m->mask = cap - 1;
@@ -1310,7 +1311,7 @@ static size_t rep_keep(const struct sl_comp_result *r, struct rep *rp,
 	while (cap < biggest * 2)
 		cap <<= 1;
 	mask = cap - 1;
-	tab = malloc(cap * sizeof(*tab));
+	tab = sl_mem_malloc(cap * sizeof(*tab));
 	if (!tab) {
 		free(tmp);
 		return SIZE_MAX;
@@ -1365,7 +1366,7 @@ static int repeated(struct sl_comp_result *r, struct vec *raws)
 	if (!n)
 		return 0;
 	qsort(rp, n, sizeof(*rp), cmp_rep);
-	flag = calloc(n, 1);
+	flag = sl_mem_calloc(n, 1);
 	if (!flag)
 		return SL_ENOMEM;
 	i = 0;
@@ -1490,7 +1491,7 @@ static int phase2(struct sl_comp_result *r)
 	}
 	while (cap < r->nfollow * 2 + 16)
 		cap <<= 1;
-	thr.t = calloc(cap, sizeof(*thr.t));
+	thr.t = sl_mem_calloc(cap, sizeof(*thr.t));
 	if (!thr.t)
 		goto out;
 	thr.mask = cap - 1;
@@ -1619,7 +1620,7 @@ static int finish(struct sl_comp_result *r)
 
 	if (nr)
 		qsort(raw, nr, sizeof(*raw), cmp_raw);
-	r->findings = calloc(nr ? nr : 1, sizeof(*r->findings));
+	r->findings = sl_mem_calloc(nr ? nr : 1, sizeof(*r->findings));
 	cnt = calloc(norg * nrules * 4, sizeof(uint64_t));
 	r->orgstats = calloc(norg, sizeof(*r->orgstats));
 	order = calloc(norg, sizeof(*order));
@@ -1841,7 +1842,7 @@ static int comp_new(struct sl_comp_result **out, const char *path,
 	init_fields(r);
 	rc = open_log(r, path, collect);
 	if (!rc) {
-		r->units = calloc(r->n ? r->n : 1, sizeof(*r->units));
+		r->units = sl_mem_calloc(r->n ? r->n : 1, sizeof(*r->units));
 		if (!r->units)
 			rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 	}

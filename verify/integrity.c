@@ -3,6 +3,7 @@
 #include "formats/checkpoint.h"
 #include "formats/enc.h"
 #include "formats/entry.h"
+#include "formats/mem.h"
 #include "formats/merkle.h"
 #include "formats/note.h"
 #include "formats/rfc3339.h"
@@ -104,11 +105,9 @@ struct chunk {
 	uint32_t n;
 	size_t len;                        /* bytes of entries */
 	const uint8_t *ptr[CHUNK];         /* the entries' bytes */
-	uint8_t *buf;                      /* copies, for the store source */
-	size_t cap;
 	uint32_t lens[CHUNK];
-	uintptr_t lo;                      /* bundle: the mapped bytes it */
-	uintptr_t hi;                      /* spans, released once joined */
+	uintptr_t lo;                      /* the mapped bytes it spans, */
+	uintptr_t hi;                      /* released once joined */
 	uint64_t key[CHUNK];
 	uint8_t type[CHUNK];
 	uint8_t prev[CHUNK][SL_HASH_LEN];  /* each entry's link, to check */
@@ -967,26 +966,11 @@ static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
  */
 static void release(const struct verifier *v, const struct chunk *c)
 {
-	/* The kernel maps the aligned 64 KiB around each page fault
-	 * ("fault-around"): release whole windows, but never past the
-	 * file's own mapping, since MADV_DONTNEED would zero a neighbouring
-	 * anonymous mapping. A neighbour chunk still in use just reads its
-	 * page from the page cache again. */
-	const uintptr_t win = (uintptr_t)64 << 10;
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = (uintptr_t)v->map;
-	uintptr_t hi = (lo + v->maplen + pg - 1) & ~(pg - 1);
-	uintptr_t a = c->lo & ~(win - 1);
-	uintptr_t b = (c->hi + win - 1) & ~(win - 1);
-
-	if (!v->map || c->hi <= c->lo)
-		return;
-	if (a < lo)
-		a = lo;
-	if (b > hi)
-		b = hi;
-	if (b > a)
-		madvise((void *)a, b - a, MADV_DONTNEED);
+	if (v->is_store)
+		sl_store_drop_range(v->store, c->lo, c->hi);
+	else if (v->map)
+		sl_mem_forget(c->lo, c->hi, (uintptr_t)v->map,
+		    (uintptr_t)v->map + v->maplen);
 }
 
 /* With v->mu held: wait for chunk c's worker, join it in order, free it. */
@@ -1092,11 +1076,6 @@ static void submit_chunk(struct verifier *v)
 	struct chunk *c = v->cur;
 
 	if (v->is_store) {
-		uint32_t i;
-
-		/* copies: turn offsets into pointers, let the map go now */
-		for (i = 0; i < c->n; i++)
-			c->ptr[i] = c->buf + (uintptr_t)c->ptr[i];
 		c->nsums = 0;
 		if (c->sums)
 			(void)sl_store_summaries(v->txn, c->index * CHUNK,
@@ -1132,7 +1111,6 @@ static int add_entry(struct verifier *v, uint64_t key, const uint8_t *p,
     size_t n, int noeol)
 {
 	struct chunk *c = v->cur;
-	size_t off = 0;
 
 	if (!c) {
 		c = &v->slots[v->next_fill % SLOTS];
@@ -1144,39 +1122,13 @@ static int add_entry(struct verifier *v, uint64_t key, const uint8_t *p,
 		c->hi = 0;
 		v->cur = c;
 	}
-	if (v->is_store) {
-		/*
-		 * LMDB spreads a store's entry pages between pages of its other
-		 * tables, and the kernel maps those neighbours too; copying the
-		 * entries and dropping the map's pages as soon as a chunk is
-		 * full keeps the verifier's memory bounded.
-		 */
-		if (c->len + n > c->cap) {
-			size_t cap = c->cap ? c->cap : (size_t)1 << 22;
-			uint8_t *nb;
-
-			while (cap < c->len + n)
-				cap *= 2;
-			nb = realloc(c->buf, cap);
-			if (!nb)
-				return sl_err_set(v->e, SL_ENOMEM,
-				    "out of memory");
-			c->buf = nb;
-			c->cap = cap;
-		}
-		memcpy(c->buf + c->len, p, n);
-		off = c->len;
-		p = NULL;
-		if ((c->n & 511) == 511)
-			sl_store_drop_pages(v->store);
-	}
-	if (p) {
-		if ((uintptr_t)p < c->lo)
-			c->lo = (uintptr_t)p;
-		if ((uintptr_t)p + n > c->hi)
-			c->hi = (uintptr_t)p + n;
-	}
-	c->ptr[c->n] = p ? p : (const uint8_t *)(uintptr_t)off;
+	/* Entries are read where they lie, in the file's map: a store's
+	 * stay valid while the pass's read snapshot is open. */
+	if ((uintptr_t)p < c->lo)
+		c->lo = (uintptr_t)p;
+	if ((uintptr_t)p + n > c->hi)
+		c->hi = (uintptr_t)p + n;
+	c->ptr[c->n] = p;
 	c->lens[c->n] = (uint32_t)n;
 	c->key[c->n] = key;
 	c->n++;
@@ -2413,7 +2365,6 @@ out:
 		free(v->slots[i].jbuf);
 		free(v->slots[i].ref_buf);
 		free(v->slots[i].tn);
-		free(v->slots[i].buf);
 	}
 	if (v->map)
 		munmap((void *)v->map, v->maplen);
