@@ -133,20 +133,3 @@ int sl_enc_unb64(uint8_t *out, size_t outcap, size_t *outlen,
 	return 0;
 }
 
-void sl_enc_le64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-uint64_t sl_enc_rdle64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}

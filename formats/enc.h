@@ -15,11 +15,26 @@ void sl_enc_hex(char *out, const uint8_t *p, size_t n);
 /** Decode exactly 2*n lowercase hex digits from s into out[n]. */
 int sl_enc_unhex(uint8_t *out, size_t n, const char *s, size_t slen);
 
-/** @v into p[0..8), little-endian (the integers of the kept forms). */
-void sl_enc_le64(uint8_t *p, uint64_t v);
+/** @v into p[0..8), little-endian (the integers of the kept forms).
+ *  Inline: a whole-log pass decodes tens of millions of them. */
+static inline void sl_enc_le64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
 
 /** p[0..8) read as a little-endian integer. */
-uint64_t sl_enc_rdle64(const uint8_t *p);
+static inline uint64_t sl_enc_rdle64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
 
 /** Length of the base64 text for n bytes (no NUL). */
 size_t sl_enc_b64len(size_t n);
