@@ -1577,6 +1577,11 @@ static int loop_init(struct loop *lp, struct server *sv, unsigned idx,
 	/* Hard limits for what a client can make the service hold. */
 	evhttp_set_max_headers_size(lp->http, 8192);
 	evhttp_set_max_body_size(lp->http, (ev_ssize_t)sv->cfg->max_body + 1);
+	/* A body over the limit is read to its end and thrown away before
+	 * the 413 (within the request deadline): closing while the client
+	 * still sends made its TCP stack reset the connection, and on a slow
+	 * machine the client lost the answer. */
+	evhttp_set_flags(lp->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_timeout(lp->http, (int)sv->cfg->read_timeout_s);
 	evhttp_set_allowed_methods(lp->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	lp->sock = evhttp_accept_socket_with_handle(lp->http, fd);

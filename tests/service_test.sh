@@ -523,7 +523,14 @@ while [ $r -lt "$CRASH_ROUNDS" ]; do
 		done
 	) &
 	cpid=$!
-	sleep "0.$(( (r * 37) % 6 + 2 ))"
+	# the kill comes at a varying moment after the round's first
+	# acknowledgement, however long a slow machine takes to give it
+	# (10 s at most): every round then has something to lose
+	a0=$(wc -l < "$D/acked"); w=0
+	while [ "$(wc -l < "$D/acked")" = "$a0" ] && [ $w -lt 100 ]; do
+		sleep 0.1; w=$((w + 1))
+	done
+	sleep "0.$(( (r * 37) % 6 + 1 ))"
 	kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; SPID=""
 	wait $cpid
 	next=$(cat "$D/next" 2>/dev/null || echo $next)
