@@ -1981,11 +1981,6 @@ static void drop_map(struct mapping *m, const char *path)
 		m->hi = 0;  /* the map moved (it grew): look again */
 }
 
-void sl_store_drop_pages(struct sl_store *s)
-{
-	drop_map(&s->map, s->path);
-}
-
 void sl_store_drop_range(struct sl_store *s, uintptr_t lo, uintptr_t hi)
 {
 	if (!s->map.hi && find_map(&s->map, s->path))
@@ -1993,7 +1988,6 @@ void sl_store_drop_range(struct sl_store *s, uintptr_t lo, uintptr_t hi)
 	sl_mem_forget(lo, hi, s->map.lo, s->map.hi);
 }
 
-/* The index environment's pages likewise. */
 /* Let go of the pages of the environment @at (WHERE_*) that hold them. */
 static void drop_at(struct sl_store *s, int at)
 {
@@ -2001,7 +1995,7 @@ static void drop_at(struct sl_store *s, int at)
 	size_t n = strlen(s->path);
 
 	if (at == WHERE_LOG || (at == WHERE_DERIVED && s->dv_at == DV_MAIN)) {
-		sl_store_drop_pages(s);
+		drop_map(&s->map, s->path);
 		return;
 	}
 	n -= n >= 9 ? 9 : n;    /* s->path ends in "/data.mdb" */

@@ -389,16 +389,13 @@ int sl_store_tree_rows(struct sl_store_txn *t, uint64_t start,
 int sl_store_backup(struct sl_store *s, const char *dir, struct sl_err *e);
 
 /**
- * Drop this process's resident pages of the store's memory map (the data
- * stays in the page cache). Pointers into the map stay valid and read the
- * same bytes again; a long sequential read calls this to keep its resident
- * memory bounded. Linux only; a no-op where the map cannot be found.
+ * Drop this process's resident pages that hold bytes [lo, hi) of the
+ * log's map (pointers from sl_store_scan; the data stays in the page
+ * cache): pointers into the map stay valid and read the same bytes
+ * again. A long sequential read lets go of what it has done with to keep
+ * its resident memory bounded. Linux only; a no-op where the map cannot
+ * be found.
  */
-void sl_store_drop_pages(struct sl_store *s);
-
-/** Likewise for the pages that hold bytes [lo, hi) of the log's map
- *  (pointers from sl_store_scan): a reader lets go of what it has done
- *  with. */
 void sl_store_drop_range(struct sl_store *s, uintptr_t lo, uintptr_t hi);
 
 /**
