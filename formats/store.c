@@ -91,13 +91,33 @@ struct sl_store {
 	 * active: read snapshots hold this shared, growth holds it alone. */
 	pthread_rwlock_t resize;
 	/* data.mdb's mapping in this process, and the index's, found on
-	 * first use */
+	 * first use (under map_mu: a shared open is read on many threads) */
 	struct mapping {
 		uintptr_t lo;
 		uintptr_t hi;
 	} map, ixmap, dvmap;
+	pthread_mutex_t map_mu;
+	/* a read-only open shared in the process (see shared_head) */
+	unsigned opens;
+	dev_t dev;
+	ino_t ino;
+	struct sl_store *next_shared;
 	char path[4096];
 };
+
+/*
+ * LMDB allows an environment one open per process: a second open takes
+ * the lock file's exclusive lock from under the first (POSIX locks never
+ * conflict within a process) and resets its reader table, and closing
+ * either drops all the process's locks on the file. A writer starting in
+ * another process could then reuse pages a reader here still reads. So
+ * the read-only opens of one store in a process share one sl_store (a
+ * report pack reads a store on three threads at once), closed with its
+ * last sl_store_close(). Writable opens are one per process by use: the
+ * service lends its own to what it serves.
+ */
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sl_store *shared_head;
 
 struct sl_store_txn {
 	struct sl_store *s;
@@ -368,20 +388,19 @@ void sl_store_set_keeper(const struct sl_store_keeper *k)
 	keeper_set = k;
 }
 
+static int open_new(struct sl_store **out, const char *dir, const char *path,
+    unsigned flags, const struct stat *stp, struct sl_err *e);
+
 int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
     struct sl_err *e)
 {
 	struct sl_store *s;
 	char path[4096];
-	char fmt[64];
 	struct stat st;
-	MDB_txn *txn = NULL;
-	int v1 = 0;
-	int trusted = 0;
 	int rc;
-	int mrc;
 
 	*out = NULL;
+	memset(&st, 0, sizeof(st));
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (flags & SL_STORE_CREATE) {
 		if (mkdir(dir, 0700) && errno != EEXIST)
@@ -394,6 +413,46 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 		return sl_err_set(e, SL_ENOTFOUND, "no store in %s (create "
 		    "one with: sharelogd init)", dir);
 	}
+	if (flags == SL_STORE_RDONLY) {
+		pthread_mutex_lock(&shared_mu);
+		for (s = shared_head; s; s = s->next_shared)
+			if (s->dev == st.st_dev && s->ino == st.st_ino)
+				break;
+		if (s) {
+			s->opens++;
+			pthread_mutex_unlock(&shared_mu);
+			*out = s;
+			return 0;
+		}
+		/* held while opening: a second thread waits for this open
+		 * instead of making one of its own */
+		rc = open_new(out, dir, path, flags, &st, e);
+		if (!rc) {
+			(*out)->opens = 1;
+			(*out)->dev = st.st_dev;
+			(*out)->ino = st.st_ino;
+			(*out)->next_shared = shared_head;
+			shared_head = *out;
+		}
+		pthread_mutex_unlock(&shared_mu);
+		return rc;
+	}
+	return open_new(out, dir, path, flags, &st, e);
+}
+
+/* sl_store_open() of a store not open in the process; @stp is @path's
+ * (zero when it is to be created). */
+static int open_new(struct sl_store **out, const char *dir, const char *path,
+    unsigned flags, const struct stat *stp, struct sl_err *e)
+{
+	struct sl_store *s;
+	char fmt[64];
+	MDB_txn *txn = NULL;
+	int v1 = 0;
+	int trusted = 0;
+	int rc;
+	int mrc;
+
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return sl_err_set(e, SL_ENOMEM, "out of memory");
@@ -408,6 +467,7 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 	}
 	pthread_once(&fields_once, fields_init);
 	pthread_rwlock_init(&s->resize, NULL);
+	pthread_mutex_init(&s->map_mu, NULL);
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	sl_buf_init(&s->rec, SL_ENTRY_MAX);
 	sl_buf_init(&s->ent, SL_ENTRY_MAX);
@@ -439,8 +499,8 @@ int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
 		 * room first, while no transaction is active. */
 		mdb_env_info(s->env, &info);
 		if (!(flags & SL_STORE_CREATE)) {
-			size_t want = (size_t)st.st_size +
-			    (size_t)st.st_size / 2 + ((size_t)64 << 20);
+			size_t want = (size_t)stp->st_size +
+			    (size_t)stp->st_size / 2 + ((size_t)64 << 20);
 
 			if (info.me_mapsize < want)
 				mdb_env_set_mapsize(s->env, want);
@@ -545,6 +605,21 @@ void sl_store_close(struct sl_store *s)
 {
 	if (!s)
 		return;
+	if (s->opens) {
+		struct sl_store **pp;
+
+		pthread_mutex_lock(&shared_mu);
+		if (--s->opens) {
+			pthread_mutex_unlock(&shared_mu);
+			return;
+		}
+		for (pp = &shared_head; *pp; pp = &(*pp)->next_shared)
+			if (*pp == s) {
+				*pp = s->next_shared;
+				break;
+			}
+		pthread_mutex_unlock(&shared_mu);
+	}
 	/* What the service's indexer had not reached yet; a failure only
 	 * leaves a longer tail for lookups to scan. */
 	if (s->ix && !(s->flags & SL_STORE_RDONLY) && s->size)
@@ -562,6 +637,7 @@ void sl_store_close(struct sl_store *s)
 	free(s->raw_sub);
 	free(s->kbuf);
 	pthread_rwlock_destroy(&s->resize);
+	pthread_mutex_destroy(&s->map_mu);
 	free(s);
 }
 
@@ -1983,9 +2059,10 @@ static void drop_map(struct mapping *m, const char *path)
 
 void sl_store_drop_range(struct sl_store *s, uintptr_t lo, uintptr_t hi)
 {
-	if (!s->map.hi && find_map(&s->map, s->path))
-		return;
-	sl_mem_forget(lo, hi, s->map.lo, s->map.hi);
+	pthread_mutex_lock(&s->map_mu);
+	if (s->map.hi || !find_map(&s->map, s->path))
+		sl_mem_forget(lo, hi, s->map.lo, s->map.hi);
+	pthread_mutex_unlock(&s->map_mu);
 }
 
 /* Let go of the pages of the environment @at (WHERE_*) that hold them. */
@@ -1994,14 +2071,17 @@ static void drop_at(struct sl_store *s, int at)
 	char path[4200];
 	size_t n = strlen(s->path);
 
+	pthread_mutex_lock(&s->map_mu);
 	if (at == WHERE_LOG || (at == WHERE_DERIVED && s->dv_at == DV_MAIN)) {
 		drop_map(&s->map, s->path);
+		pthread_mutex_unlock(&s->map_mu);
 		return;
 	}
 	n -= n >= 9 ? 9 : n;    /* s->path ends in "/data.mdb" */
 	snprintf(path, sizeof(path), "%.*s/%s/data.mdb", (int)n, s->path,
 	    at == WHERE_INDEX ? "index" : "derived");
 	drop_map(at == WHERE_INDEX ? &s->ixmap : &s->dvmap, path);
+	pthread_mutex_unlock(&s->map_mu);
 }
 
 /* Resident pages released per step when scanning with RELEASE. */

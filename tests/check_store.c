@@ -954,6 +954,75 @@ START_TEST(test_store_reader_in_other_process)
 }
 END_TEST
 
+/* Readers of @path's log registered by process @pid, as another process
+ * sees them in the lock file. */
+static int readers_cb(const char *msg, void *ctx)
+{
+	int *n = ctx;
+	long pid;
+
+	if (sscanf(msg, "%ld", &pid) == 1 && pid == (long)getppid())
+		(*n)++;
+	return 0;
+}
+
+static int readers_seen(const char *path)
+{
+	pid_t pid = fork();
+	int st;
+
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		MDB_env *env;
+		int n = 0;
+
+		if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 16) ||
+		    mdb_env_open(env, path, MDB_RDONLY | MDB_NOTLS, 0600))
+			_exit(100);
+		mdb_reader_list(env, readers_cb, &n);
+		_exit(n);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 100);
+	return WEXITSTATUS(st);
+}
+
+/* A second read-only open in the process must not reset the lock file
+ * (LMDB allows one open an environment per process): the first open's
+ * reader stays registered, whichever open is closed first, so a writer
+ * elsewhere never reuses the pages it reads. */
+START_TEST(test_store_readonly_opens_share_one_environment)
+{
+	struct sl_store *s = new_store();
+	struct sl_store *a, *b;
+	struct sl_store_txn *t;
+	struct sl_err e;
+	const uint8_t *p;
+	size_t n;
+
+	ck_assert_int_eq(append_range(s, 0, 10, &e), 0);
+	sl_store_close(s);
+	ck_assert_int_eq(sl_store_open(&a, sdir, SL_STORE_RDONLY, &e), 0);
+	ck_assert_int_eq(sl_store_read_begin(&t, a, &e), 0);
+	ck_assert_int_eq(readers_seen(sdir), 1);
+	ck_assert_int_eq(sl_store_open(&b, sdir, SL_STORE_RDONLY, &e), 0);
+	ck_assert_int_eq(readers_seen(sdir), 1);
+	sl_store_close(a);
+	ck_assert_int_eq(readers_seen(sdir), 1);
+	ck_assert_int_eq(sl_store_get(&p, &n, t, 9), 0);
+	ck_assert_uint_gt(n, 0);
+	sl_store_read_end(t);
+	ck_assert_int_eq(readers_seen(sdir), 0);
+	sl_store_close(b);
+	/* closed with its last open: a new one reads afresh */
+	ck_assert_int_eq(sl_store_open(&a, sdir, SL_STORE_RDONLY, &e), 0);
+	ck_assert_int_eq(sl_store_read_begin(&t, a, &e), 0);
+	ck_assert_uint_eq(sl_store_txn_size(t), 11);
+	sl_store_read_end(t);
+	sl_store_close(a);
+}
+END_TEST
+
 START_TEST(test_store_two_writers_stay_contiguous)
 {
 	struct sl_store *a = new_store();
@@ -987,6 +1056,7 @@ Suite *sl_store_suite(void)
 	tcase_add_test(tc, test_store_proofs_from_stored_nodes);
 	tcase_add_test(tc, test_store_map_grows);
 	tcase_add_test(tc, test_store_reader_in_other_process);
+	tcase_add_test(tc, test_store_readonly_opens_share_one_environment);
 	tcase_add_test(tc, test_store_two_writers_stay_contiguous);
 	tcase_add_test(tc, test_store_derived_behind_restart_other);
 	tcase_add_test(tc, test_store_derived_commit_fails);
