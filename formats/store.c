@@ -1,3 +1,4 @@
+#include "formats/store.h"
 #include "formats/buf.h"
 #include "formats/enc.h"
 #include "formats/entry.h"
@@ -7,7 +8,6 @@
 #include "formats/rfc3339.h"
 #include "formats/schema.h"
 #include "formats/sha2x.h"
-#include "formats/store.h"
 #include "formats/summary.h"
 
 #include <errno.h>
