@@ -630,6 +630,7 @@ struct ctx {
 	struct tinfo *ti;
 	size_t ticap;
 	struct sl_comp_result *comp;
+	struct sl_hash *amend_h[SL_COMP_WORKERS];   /* amend_cb's */
 	char dir[4200];
 	char files[12][64];
 	int nfiles;
@@ -656,38 +657,26 @@ static struct tinfo *ti_get(struct ctx *c, uint64_t thread, int add)
 	return &c->ti[i];
 }
 
-struct amend {
-	struct ctx *c;
-	struct sl_hash *h;
-};
-
-static int amend_cb(void *ctx, uint64_t seq, const struct sl_record_view *v)
-{
-	struct amend *a = ctx;
-	struct sl_summary *s = &a->c->src->sum[seq];
-	struct sl_summary was = *s;
-
-	sl_summary_derive(s, v, was.type, was.recorded_ms, a->h);
-	return 0;
-}
-
 /*
  * A decision that later amendments, outcomes or inform_updates added to
  * is counted as it stands with them, as the recording rules judge it: an
  * amendment that corrects a decision, or moves its review date, corrects
  * the statistics and the overdue list too. What identifies the decision
- * (its id, organisation, decided_at, type) never changes.
+ * (its id, organisation, decided_at, type) never changes. The rules tell
+ * of each such decision as they judge it again, from their workers (each
+ * a hashing context of its own, made on first use).
  */
-static int amend_summaries(struct ctx *c)
+static int amend_cb(void *ctx, unsigned worker, uint64_t seq,
+    const struct sl_record_view *v)
 {
-	struct amend a = { c, NULL };
-	int rc = sl_hash_new(&a.h);
+	struct ctx *c = ctx;
+	struct sl_summary *s = &c->src->sum[seq];
+	struct sl_summary was = *s;
 
-	if (!rc)
-		rc = sl_comp_amended(c->comp, amend_cb, &a);
-	sl_hash_free(a.h);
-	if (rc)
-		return sl_err_set(c->e, rc, "out of memory applying amendments");
+	if (!c->amend_h[worker] && sl_hash_new(&c->amend_h[worker]))
+		return SL_ENOMEM;
+	sl_summary_derive(s, v, was.type, was.recorded_ms,
+	    c->amend_h[worker]);
 	return 0;
 }
 
@@ -2084,6 +2073,8 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		co.to_ms = INT64_MAX;
 		co.upto = c->size;
 		co.threads = o->threads;
+		co.amended = amend_cb;
+		co.amended_ctx = c;
 		t0 = now_s();
 		if (!o->recheck && !c->src->derived) {
 			struct sl_err ke = { 0, "" };
@@ -2195,9 +2186,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		goto out;
 	}
 	res->judged_in_pass = !res->kept && sl_comp_visited(c->comp);
-	rc = amend_summaries(c);
-	if (!rc)
-		rc = build_threads(c);
+	rc = build_threads(c);
 	if (rc)
 		goto out;
 	res->comp_s += now_s() - t0;
@@ -2238,6 +2227,8 @@ out:
 	sl_comp_free(kj.comp);
 	if (c) {
 		sl_comp_free(c->comp);
+		for (i = 0; i < SL_COMP_WORKERS; i++)
+			sl_hash_free(c->amend_h[i]);
 		sl_rsource_close(c->src);
 		free(c->pidx);
 		free(c->ti);

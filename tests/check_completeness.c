@@ -184,14 +184,15 @@ struct got {
 	int severity;
 };
 
-/* Write the thread as a log in @dir and run the rules over it. */
-static struct sl_comp_result *run_thread(const char *dir,
+/* Write the thread as a log in @dir and run the rules over it, telling
+ * @told (when given) of each decision follow-ups added to. */
+static struct sl_comp_result *run_told(const char *dir,
     const struct sl_policy *p, const json_t *fx, const json_t *thread,
-    const char *as_of)
+    const char *as_of, sl_comp_amended_fn told, void *ctx)
 {
 	unsigned n;
 	struct sl_comp_opts o = { p, ms_of(as_of), INT64_MIN, INT64_MAX, 0,
-		1 };
+		1, told, ctx };
 	struct sl_comp_result *r = NULL;
 	struct sl_err e;
 
@@ -199,6 +200,13 @@ static struct sl_comp_result *run_thread(const char *dir,
 	o.upto = n;
 	ck_assert_msg(!sl_comp_run(&r, dir, &o, &e), "%s", e.msg);
 	return r;
+}
+
+static struct sl_comp_result *run_thread(const char *dir,
+    const struct sl_policy *p, const json_t *fx, const json_t *thread,
+    const char *as_of)
+{
+	return run_told(dir, p, fx, thread, as_of, NULL, NULL);
 }
 
 static struct got judge(const struct sl_policy *p, const json_t *fx,
@@ -239,12 +247,14 @@ struct seen {
 	char rid[64];
 };
 
-static int seen_cb(void *ctx, uint64_t seq, const struct sl_record_view *v)
+static int seen_cb(void *ctx, unsigned worker, uint64_t seq,
+    const struct sl_record_view *v)
 {
 	struct seen *s = ctx;
 	int lb = sl_record_field_index("lawful_basis", 12);
 	int id = sl_record_field_index("record_id", 9);
 
+	ck_assert_uint_lt(worker, SL_COMP_WORKERS);
 	s->calls++;
 	s->seq = seq;
 	snprintf(s->basis, sizeof(s->basis), "%.*s", (int)v->len[lb],
@@ -276,8 +286,7 @@ START_TEST(amended_decision)
 	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
 	as_of = json_string_value(json_object_get(fx, "as_of"));
 	tu_tmpdir(dir, sizeof(dir));
-	r = run_thread(dir, p, fx, thread, as_of);
-	ck_assert_int_eq(sl_comp_amended(r, seen_cb, &sn), 0);
+	r = run_told(dir, p, fx, thread, as_of, seen_cb, &sn);
 	ck_assert_uint_eq(sn.calls, 1);
 	ck_assert_uint_eq(sn.seq, 0);
 	ck_assert_str_eq(sn.basis, "\"legal_obligation_6_1_c\"");
@@ -287,9 +296,8 @@ START_TEST(amended_decision)
 	json_array_remove(thread, 3);
 	json_array_remove(thread, 2);
 	json_array_remove(thread, 1);
-	r = run_thread(dir, p, fx, thread, as_of);
 	sn.calls = 0;
-	ck_assert_int_eq(sl_comp_amended(r, seen_cb, &sn), 0);
+	r = run_told(dir, p, fx, thread, as_of, seen_cb, &sn);
 	ck_assert_uint_eq(sn.calls, 0);
 	sl_comp_free(r);
 	tu_rmdir(dir);
@@ -663,7 +671,7 @@ START_TEST(kept_equals_walked)
 	for (t = 0; t < nt + ne; t++) {
 		const char *when = t < nt ? times[t] : extra[t - nt];
 		struct sl_comp_opts o = { p, ms_of(when), INT64_MIN, INT64_MAX,
-			k.seq, 1 };
+			k.seq, 1, NULL, NULL };
 		struct sl_comp_result *a = NULL, *b = NULL;
 
 		ck_assert_msg(!sl_comp_run(&a, sdir, &o, &e), "%s", e.msg);

@@ -152,8 +152,6 @@ struct sl_comp_result {
 	size_t norgs, orgcap;
 	/* results */
 	struct vec raws, cands, reps;
-	struct ov *ovs;           /* follow-ups that add to a decision, by */
-	size_t novs;              /* decision then seq (sl_comp_amended) */
 	struct sl_comp_finding *findings;
 	size_t nfindings;
 	char *strings;
@@ -878,8 +876,8 @@ static int thread_count(int asked, uint64_t work, uint64_t per)
 		t = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (t < 1)
 		t = 1;
-	if (t > 64)
-		t = 64;
+	if (t > SL_COMP_WORKERS)
+		t = SL_COMP_WORKERS;
 	if ((uint64_t)t > work / per + 1)
 		t = (int)(work / per + 1);
 	return t;
@@ -1126,17 +1124,22 @@ static int amended_view(struct sl_comp_result *r, struct sl_record_view *v,
 	return 0;
 }
 
-/* Judge root again with every follow-up that added to it, in order. */
-static int rejudge(struct sl_comp_result *r, struct vec *raws,
-    struct vec *cands, const struct ov *ov, size_t n)
+/* Judge root again with every follow-up that added to it, in order
+ * (on phase 2's worker @worker); the caller is told of it as it stands. */
+static int rejudge(struct sl_comp_result *r, unsigned worker,
+    struct vec *raws, struct vec *cands, const struct ov *ov, size_t n)
 {
 	struct sl_record_view v, f;
 	struct kcand kc[SL_POLICY_MAX_RULES];
 	uint64_t root = ov[0].root;
 	size_t i, nc;
+	int rc;
 
 	if (amended_view(r, &v, &f, ov, n))
 		return 0;
+	if (r->opts.amended && (rc = r->opts.amended(r->opts.amended_ctx,
+	    worker, root, &v)) != 0)
+		return rc;
 	r->units[root].flags |= U_REEVAL;
 	open_checks(r, &v, kc, &nc, NULL, NULL);
 	for (i = 0; i < nc; i++) {
@@ -1153,6 +1156,7 @@ static int rejudge(struct sl_comp_result *r, struct vec *raws,
 struct rj {
 	struct sl_comp_result *r;
 	const struct ov *o;
+	unsigned index;
 	size_t from, to;
 	struct vec raws, cands;
 	int rc;
@@ -1168,7 +1172,8 @@ static void *rejudge_work(void *arg)
 
 		while (b < w->to && w->o[b].root == w->o[a].root)
 			b++;
-		w->rc = rejudge(w->r, &w->raws, &w->cands, w->o + a, b - a);
+		w->rc = rejudge(w->r, w->index, &w->raws, &w->cands, w->o + a,
+		    b - a);
 		a = b;
 	}
 	return NULL;
@@ -1206,7 +1211,7 @@ static int read_walked(struct sl_comp_result *r, const struct ov *o,
 
 static int rejudge_all(struct sl_comp_result *r, struct ov *o, size_t n)
 {
-	struct rj w[64];
+	struct rj w[SL_COMP_WORKERS];
 	int threads = thread_count(r->opts.threads, n, 256);
 	int t;
 	int rc = 0;
@@ -1226,6 +1231,7 @@ static int rejudge_all(struct sl_comp_result *r, struct ov *o, size_t n)
 			w[t - 1].to = b;
 		w[t].r = r;
 		w[t].o = o;
+		w[t].index = (unsigned)t;
 		w[t].raws.size = sizeof(struct raw);
 		w[t].cands.size = sizeof(struct cand);
 	}
@@ -1516,9 +1522,6 @@ static int phase2(struct sl_comp_result *r)
 	if (ovs.n && (rc = rejudge_all(r, ovs.p, ovs.n)) != 0)
 		goto out;
 	rc = SL_ENOMEM;
-	r->ovs = ovs.p;          /* sorted now: kept for sl_comp_amended */
-	r->novs = ovs.n;
-	ovs.p = NULL;
 	/* follow_up: answered by a later record of the thread? */
 	{
 		struct cand *c = r->cands.p;
@@ -2210,7 +2213,6 @@ void sl_comp_free(struct sl_comp_result *r)
 	free(r->raws.p);
 	free(r->cands.p);
 	free(r->reps.p);
-	free(r->ovs);
 	free(r->findings);
 	free(r->strings);
 	free(r->counts);
@@ -2220,28 +2222,6 @@ void sl_comp_free(struct sl_comp_result *r)
 	free(r->vw);
 	pthread_mutex_destroy(&r->org_lock);
 	free(r);
-}
-
-int sl_comp_amended(struct sl_comp_result *r, sl_comp_amended_fn fn,
-    void *ctx)
-{
-	struct sl_record_view *v = malloc(2 * sizeof(*v));
-	size_t a = 0;
-	int rc = 0;
-
-	if (!v)
-		return SL_ENOMEM;
-	while (a < r->novs && !rc) {
-		size_t b = a;
-
-		while (b < r->novs && r->ovs[b].root == r->ovs[a].root)
-			b++;
-		if (!amended_view(r, &v[0], &v[1], r->ovs + a, b - a))
-			rc = fn(ctx, r->ovs[a].root, &v[0]);
-		a = b;
-	}
-	free(v);
-	return rc;
 }
 
 /* ---- one thread, for the service -------------------------------------- */

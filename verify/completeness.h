@@ -23,6 +23,22 @@
 #include "formats/err.h"
 #include "verify/policy.h"
 
+struct sl_record_view;
+
+/* Phase 2's workers at most (sl_comp_opts.amended's @worker is less). */
+#define SL_COMP_WORKERS 64
+
+/**
+ * Told of each decision or reconsideration that later follow-ups
+ * (amendments, outcomes, inform_updates recorded by the as-of time)
+ * added to: its seq and its record as it stands with them, as the rules
+ * judge it again (the view is valid during the call only). Called from
+ * several workers at once, each with its own @worker, never twice for a
+ * seq; a non-zero return fails the run with that code.
+ */
+typedef int (*sl_comp_amended_fn)(void *ctx, unsigned worker, uint64_t seq,
+    const struct sl_record_view *v);
+
 struct sl_comp_opts {
 	const struct sl_policy *policy;
 	int64_t as_of_ms;
@@ -30,6 +46,8 @@ struct sl_comp_opts {
 	int64_t to_ms;
 	uint64_t upto;            /* entries to look at (the verified ones) */
 	int threads;              /* 0 = one per core */
+	sl_comp_amended_fn amended;   /* NULL: none told */
+	void *amended_ctx;
 };
 
 struct sl_comp_finding {
@@ -108,21 +126,6 @@ void sl_comp_totals(const struct sl_comp_result *r, uint64_t *entries,
     uint64_t *judged, uint64_t *errors, uint64_t *warnings);
 
 double sl_comp_seconds(const struct sl_comp_result *r);
-
-struct sl_record_view;
-typedef int (*sl_comp_amended_fn)(void *ctx, uint64_t seq,
-    const struct sl_record_view *v);
-
-/**
- * Each decision or reconsideration that later follow-ups (amendments,
- * outcomes, inform_updates recorded by the as-of time) added to, in seq
- * order: @fn gets its seq and its record as it stands with them, as the
- * rules judged it (the view is valid during the call only). Stops at the
- * first non-zero return of @fn and returns it; SL_ENOMEM when out of
- * memory.
- */
-int sl_comp_amended(struct sl_comp_result *r, sl_comp_amended_fn fn,
-    void *ctx);
 
 void sl_comp_free(struct sl_comp_result *r);
 

@@ -122,7 +122,8 @@ static int completeness(const char *path, const struct sl_verify_opts *o,
 	struct sl_verify_result *r = calloc(1, sizeof(*r));
 	struct sl_policy *pol = NULL;
 	struct sl_comp_result *cr = NULL;
-	struct sl_comp_opts co = { NULL, 0, INT64_MIN, INT64_MAX, 0, 0 };
+	struct sl_comp_opts co = { NULL, 0, INT64_MIN, INT64_MAX, 0, 0, NULL,
+		NULL };
 	struct sl_report_comp rep = { NULL, NULL, 0, INT64_MIN, INT64_MAX };
 	struct sl_err e = { 0, "" };
 	uint64_t entries, judged, errors, warnings;
