@@ -95,8 +95,8 @@ N=$(($(wc -l < "$D/comp-1m.jsonl")))
 {
 	echo "Measured $(date -u +%FT%TZ) on $(nproc) cores; $N records in the store; medians of $ROUNDS runs."
 	echo
-	echo "    internal pack (11 reports): whole command $(col 1 "$OUT/rep-int") s = the chain $(col 2 "$OUT/rep-int") s (the rules from the kept judgements beside it, $(col 4 "$OUT/rep-int") s) + summaries $(col 3 "$OUT/rep-int") s + reports $(col 5 "$OUT/rep-int") s"
-	echo "    published pack (10 reports, disclosure control): whole command $(col 1 "$OUT/rep-pub") s = the chain $(col 2 "$OUT/rep-pub") s (rules beside it $(col 4 "$OUT/rep-pub") s) + summaries $(col 3 "$OUT/rep-pub") s + reports $(col 5 "$OUT/rep-pub") s"
+	echo "    internal pack (11 reports): whole command $(col 1 "$OUT/rep-int") s = the chain $(col 2 "$OUT/rep-int") s (beside it: the rules from the kept judgements $(col 4 "$OUT/rep-int") s, the summaries $(col 3 "$OUT/rep-int") s) + reports $(col 5 "$OUT/rep-int") s"
+	echo "    published pack (10 reports, disclosure control): whole command $(col 1 "$OUT/rep-pub") s = the chain $(col 2 "$OUT/rep-pub") s (beside it: rules $(col 4 "$OUT/rep-pub") s, summaries $(col 3 "$OUT/rep-pub") s) + reports $(col 5 "$OUT/rep-pub") s"
 	echo "    internal pack --recheck (everything from the entries): whole command $(col 1 "$OUT/rep-chk") s = integrity with each record judged $(col 2 "$OUT/rep-chk") s + summaries $(col 3 "$OUT/rep-chk") s + threads and log $(col 4 "$OUT/rep-chk") s + reports $(col 5 "$OUT/rep-chk") s"
 	echo "    the reports from the kept summaries (summaries + reports): internal $(agg "$OUT/rep-int") s, published $(agg "$OUT/rep-pub") s"
 	echo "    postgresql: $PG"

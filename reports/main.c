@@ -200,6 +200,9 @@ static int pack(int argc, char **argv)
 	    r.derived ? " (derived from the entries)" : " (kept in the store)",
 	    r.kept ? " (kept judgements)" : r.judged_in_pass ?
 	    " on threads and the whole log" : "", r.comp_s, r.reports_s);
+	if (r.kept)
+		printf("  the summaries and the rules were read beside the "
+		    "chain, on threads of their own\n");
 	if (r.not_kept[0])
 		printf("  every record judged again: %s\n", r.not_kept);
 	return 0;

@@ -631,6 +631,12 @@ struct ctx {
 	size_t ticap;
 	struct sl_comp_result *comp;
 	struct sl_hash *amend_h[SL_COMP_WORKERS];   /* amend_cb's */
+	/* the summaries, read on a thread of their own beside the pass
+	 * when the rules come from kept judgements: amend_cb waits for them
+	 * (sums_state 0: being read, 1: read, -1: failed) */
+	pthread_mutex_t sums_mu;
+	pthread_cond_t sums_cv;
+	int sums_state;
 	char dir[4200];
 	char files[12][64];
 	int nfiles;
@@ -670,9 +676,18 @@ static int amend_cb(void *ctx, unsigned worker, uint64_t seq,
     const struct sl_record_view *v)
 {
 	struct ctx *c = ctx;
-	struct sl_summary *s = &c->src->sum[seq];
-	struct sl_summary was = *s;
+	struct sl_summary *s, was;
+	int ready;
 
+	pthread_mutex_lock(&c->sums_mu);
+	while (!c->sums_state)
+		pthread_cond_wait(&c->sums_cv, &c->sums_mu);
+	ready = c->sums_state > 0;
+	pthread_mutex_unlock(&c->sums_mu);
+	if (!ready)
+		return SL_EINVAL;   /* the summaries' error is the one told */
+	s = &c->src->sum[seq];
+	was = *s;
 	if (!c->amend_h[worker] && sl_hash_new(&c->amend_h[worker]))
 		return SL_ENOMEM;
 	sl_summary_derive(s, v, was.type, was.recorded_ms,
@@ -1994,6 +2009,31 @@ static void *kept_job(void *arg)
 	return NULL;
 }
 
+/* The summaries, read beside the pass and the kept rules. */
+struct sums_job {
+	struct ctx *c;
+	pthread_t th;
+	int started;
+	int rc;
+	double seconds;
+	struct sl_err e;
+};
+
+static void *sums_job(void *arg)
+{
+	struct sums_job *j = arg;
+	struct ctx *c = j->c;
+	double t0 = now_s();
+
+	j->rc = sl_rsource_load_summaries(c->src, c->o->threads, &j->e);
+	j->seconds = now_s() - t0;
+	pthread_mutex_lock(&c->sums_mu);
+	c->sums_state = j->rc ? -1 : 1;
+	pthread_cond_broadcast(&c->sums_cv);
+	pthread_mutex_unlock(&c->sums_mu);
+	return NULL;
+}
+
 int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
     struct sl_err *e)
 {
@@ -2013,6 +2053,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	int src_rc;
 	struct sl_comp_opts co;
 	struct kept_job kj;
+	struct sums_job sj;
 	struct stat st;
 	char tmp[4096];
 	char guidance[64], manifest[64];
@@ -2022,6 +2063,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 
 	memset(res, 0, sizeof(*res));
 	memset(&kj, 0, sizeof(kj));
+	memset(&sj, 0, sizeof(sj));
 	tmp[0] = '\0';
 	if (!o->unsuppressed && o->k < 2)
 		return sl_err_set(e, SL_EUSAGE, "k must be at least 2 (counts "
@@ -2031,12 +2073,17 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		    "written into a new folder", o->out);
 	c = calloc(1, sizeof(*c));
 	vr = calloc(1, sizeof(*vr));
+	if (c) {
+		pthread_mutex_init(&c->sums_mu, NULL);
+		pthread_cond_init(&c->sums_cv, NULL);
+	}
 	if (!c || !vr) {
 		rc = sl_err_set(e, SL_ENOMEM, "out of memory");
 		goto out;
 	}
 	c->o = o;
 	c->e = e;
+	sj.c = c;
 	c->k = o->unsuppressed ? 0 : o->k;
 	c->suffix = o->unsuppressed ? "_UNSUPPRESSED" : "";
 	c->d_share = (uint8_t)code_of("decision", "share");
@@ -2048,35 +2095,24 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	/*
 	 * 1. integrity first: figures from an altered log mean nothing.
 	 * The rules need the checkpoint's size and the as-of time, from the
-	 * summaries source, opened first; a source that cannot be opened
-	 * waits for the verdict: an altered log is named as such first.
-	 * A store that keeps judgements for this policy gives the rules
-	 * from them, and the pass then checks the chain only: what the
-	 * store keeps is checked by sharelog-verify, and a recheck (or
-	 * sharelog-verify --pack) makes the pack from the entries. Else the
-	 * pass walks every record anyway, so the rules judge each one on
-	 * its own as it goes by (sl_comp_visit).
+	 * source, opened first; a source that cannot be read waits for the
+	 * verdict: an altered log is named as such first. A store that
+	 * keeps judgements for this policy gives the rules from them, and
+	 * the pass then checks the chain only: what the store keeps is
+	 * checked by sharelog-verify, and a recheck (or sharelog-verify
+	 * --pack) makes the pack from the entries. The rules and the
+	 * summaries are then read on threads of their own beside the pass
+	 * (the as-of time is the newest covered entry's). Else the pass
+	 * walks every record anyway, so the rules judge each one on its own
+	 * as it goes by (sl_comp_visit).
 	 */
 	t0 = now_s();
-	src_rc = sl_rsource_open(&c->src, o->path, o->at, o->threads, 1,
+	src_rc = sl_rsource_open(&c->src, o->path, o->at, o->threads, 0,
 	    &src_e);
-	res->load_s = now_s() - t0;
 	if (!src_rc) {
-		c->sum = c->src->sum;
 		c->size = c->src->size;
-		c->as_of = o->as_of_ms != INT64_MIN ? o->as_of_ms :
-		    c->sum[c->size - 1].recorded_ms;
-		memset(&co, 0, sizeof(co));
-		co.policy = o->policy;
-		co.as_of_ms = c->as_of;
-		co.from_ms = INT64_MIN;
-		co.to_ms = INT64_MAX;
-		co.upto = c->size;
-		co.threads = o->threads;
-		co.amended = amend_cb;
-		co.amended_ctx = c;
-		t0 = now_s();
-		if (!o->recheck && !c->src->derived) {
+		if (!o->recheck && c->src->is_store && (o->as_of_ms !=
+		    INT64_MIN || c->src->last_ms != INT64_MIN)) {
 			struct sl_err ke = { 0, "" };
 
 			rc = sl_comp_kept_ready(o->path, o->policy, c->size,
@@ -2090,12 +2126,38 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 				snprintf(res->not_kept, sizeof(res->not_kept),
 				    "%s", ke.msg);
 		}
+		if (!res->kept) {
+			src_rc = sl_rsource_load_summaries(c->src, o->threads,
+			    &src_e);
+			c->sums_state = src_rc ? -1 : 1;
+		}
+	}
+	res->load_s = now_s() - t0;
+	if (!src_rc) {
+		/* the newest covered entry's time, unless asked */
+		c->as_of = o->as_of_ms != INT64_MIN ? o->as_of_ms : res->kept ?
+		    c->src->last_ms : c->src->sum[c->size - 1].recorded_ms;
+		memset(&co, 0, sizeof(co));
+		co.policy = o->policy;
+		co.as_of_ms = c->as_of;
+		co.from_ms = INT64_MIN;
+		co.to_ms = INT64_MAX;
+		co.upto = c->size;
+		co.threads = o->threads;
+		co.amended = amend_cb;
+		co.amended_ctx = c;
+		t0 = now_s();
 		if (res->kept) {
-			/* the rules from the kept judgements, on a thread
-			 * of their own beside the chain's pass */
+			/* the rules from the kept judgements and the
+			 * summaries, each on a thread of its own beside the
+			 * chain's pass */
 			vo.chain_only = 1;
 			kj.o = o;
 			kj.co = co;
+			sj.started = !pthread_create(&sj.th, NULL, sums_job,
+			    &sj);
+			if (!sj.started)
+				sums_job(&sj);
 			kj.started = !pthread_create(&kj.th, NULL, kept_job,
 			    &kj);
 			if (!kj.started)
@@ -2117,6 +2179,10 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	}
 	t0 = now_s();
 	rc = sl_verify_log(vr, o->path, &vo, e);
+	if (sj.started) {
+		pthread_join(sj.th, NULL);
+		sj.started = 0;
+	}
 	if (kj.started) {
 		pthread_join(kj.th, NULL);
 		kj.started = 0;
@@ -2138,6 +2204,11 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		rc = src_rc;
 		goto out;
 	}
+	if (res->kept && sj.rc) {
+		*e = sj.e;
+		rc = sj.rc;
+		goto out;
+	}
 	if (res->kept && kj.rc) {
 		*e = kj.e;
 		rc = kj.rc;
@@ -2145,7 +2216,9 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 		    "judgements (--recheck judges every record again instead)");
 		goto out;
 	}
+	res->load_s += sj.seconds;
 	res->comp_s += res->kept ? kj.seconds : 0;
+	c->sum = c->src->sum;
 
 	/* 2. the summaries as of the checkpoint */
 	t0 = now_s();
@@ -2222,6 +2295,8 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 out:
 	if (tmp[0])
 		remove_dir(tmp);
+	if (sj.started)
+		pthread_join(sj.th, NULL);
 	if (kj.started)
 		pthread_join(kj.th, NULL);
 	sl_comp_free(kj.comp);
@@ -2232,6 +2307,10 @@ out:
 		sl_rsource_close(c->src);
 		free(c->pidx);
 		free(c->ti);
+	}
+	if (c) {
+		pthread_mutex_destroy(&c->sums_mu);
+		pthread_cond_destroy(&c->sums_cv);
 	}
 	free(c);
 	free(vr);

@@ -239,7 +239,7 @@ static int derive_all(struct sl_rsource *s, int threads, struct sl_err *e)
 	return 0;
 }
 
-static int load_summaries(struct sl_rsource *s, int threads,
+int sl_rsource_load_summaries(struct sl_rsource *s, int threads,
     struct sl_err *e)
 {
 	struct priv *v = s->priv;
@@ -392,13 +392,20 @@ static int open_source(struct sl_rsource **out, const char *path,
 	if (!rc)
 		rc = sl_hash_leaf(s->head, h, p, n);
 	sl_hash_free(h);
+	s->last_ms = INT64_MIN;
+	if (!rc) {
+		struct sl_entry_view ev;
+
+		if (!sl_entry_peek(&ev, p, n))
+			s->last_ms = ev.recorded_ms;
+	}
 	if (rc) {
 		sl_err_set(e, rc, "cannot read entry %llu",
 		    (unsigned long long)(s->size - 1));
 		goto fail;
 	}
 	if (summaries) {
-		rc = load_summaries(s, threads, e);
+		rc = sl_rsource_load_summaries(s, threads, e);
 		if (rc)
 			goto fail;
 	}

@@ -27,6 +27,7 @@ struct sl_rsource {
 	size_t note_len;
 	uint8_t root[SL_HASH_LEN];
 	uint8_t head[SL_HASH_LEN];/* leaf hash of entry size - 1 */
+	int64_t last_ms;          /* its recorded_at (INT64_MIN: unread) */
 	void *priv;
 };
 
@@ -40,6 +41,12 @@ struct sl_rsource {
 int sl_rsource_open(struct sl_rsource **out, const char *path, uint64_t at,
     int threads, int summaries, struct sl_err *e);
 void sl_rsource_close(struct sl_rsource *s);
+
+/** Fill sum[] of a source opened without summaries (@threads workers
+ *  derive them when the log keeps none). A source may be opened on one
+ *  thread and loaded on another, but not used by two at once. */
+int sl_rsource_load_summaries(struct sl_rsource *s, int threads,
+    struct sl_err *e);
 
 /**
  * The same over a store the caller already has open (sharelogd serving
