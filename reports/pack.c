@@ -1987,11 +1987,14 @@ static int code_of(const char *field, const char *value)
 	return sl_record_enum_code(f, value, strlen(value));
 }
 
-/* The rules run from a store's kept judgements, beside the chain pass. */
-struct kept_job {
-	const struct sl_pack_opts *o;
-	struct sl_comp_opts co;
-	struct sl_comp_result *comp;
+/* Work beside the chain's pass on a thread of its own (inline when no
+ * thread can be made): the rules from a store's kept judgements, and
+ * the summaries. */
+struct job {
+	int (*run)(struct job *);
+	struct ctx *c;
+	struct sl_comp_opts co;        /* the rules': their options */
+	struct sl_comp_result *comp;   /* and their result */
 	pthread_t th;
 	int started;
 	int rc;
@@ -1999,39 +2002,46 @@ struct kept_job {
 	struct sl_err e;
 };
 
-static void *kept_job(void *arg)
+static void *job_main(void *arg)
 {
-	struct kept_job *k = arg;
+	struct job *j = arg;
 	double t0 = now_s();
 
-	k->rc = sl_comp_run_kept(&k->comp, k->o->path, &k->co, &k->e);
-	k->seconds = now_s() - t0;
+	j->rc = j->run(j);
+	j->seconds = now_s() - t0;
 	return NULL;
 }
 
-/* The summaries, read beside the pass and the kept rules. */
-struct sums_job {
-	struct ctx *c;
-	pthread_t th;
-	int started;
-	int rc;
-	double seconds;
-	struct sl_err e;
-};
-
-static void *sums_job(void *arg)
+static void job_start(struct job *j)
 {
-	struct sums_job *j = arg;
-	struct ctx *c = j->c;
-	double t0 = now_s();
+	j->started = !pthread_create(&j->th, NULL, job_main, j);
+	if (!j->started)
+		job_main(j);
+}
 
-	j->rc = sl_rsource_load_summaries(c->src, c->o->threads, &j->e);
-	j->seconds = now_s() - t0;
+static void job_join(struct job *j)
+{
+	if (j->started)
+		pthread_join(j->th, NULL);
+	j->started = 0;
+}
+
+static int kept_rules(struct job *j)
+{
+	return sl_comp_run_kept(&j->comp, j->c->o->path, &j->co, &j->e);
+}
+
+/* amend_cb waits for these */
+static int summaries(struct job *j)
+{
+	struct ctx *c = j->c;
+	int rc = sl_rsource_load_summaries(c->src, c->o->threads, &j->e);
+
 	pthread_mutex_lock(&c->sums_mu);
-	c->sums_state = j->rc ? -1 : 1;
+	c->sums_state = rc ? -1 : 1;
 	pthread_cond_broadcast(&c->sums_cv);
 	pthread_mutex_unlock(&c->sums_mu);
-	return NULL;
+	return rc;
 }
 
 int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
@@ -2052,8 +2062,7 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	struct sl_err src_e = { 0, "" };
 	int src_rc;
 	struct sl_comp_opts co;
-	struct kept_job kj;
-	struct sums_job sj;
+	struct job kj, sj;
 	struct stat st;
 	char tmp[4096];
 	char guidance[64], manifest[64];
@@ -2083,6 +2092,9 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	}
 	c->o = o;
 	c->e = e;
+	kj.run = kept_rules;
+	kj.c = c;
+	sj.run = summaries;
 	sj.c = c;
 	c->k = o->unsuppressed ? 0 : o->k;
 	c->suffix = o->unsuppressed ? "_UNSUPPRESSED" : "";
@@ -2152,16 +2164,9 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 			 * summaries, each on a thread of its own beside the
 			 * chain's pass */
 			vo.chain_only = 1;
-			kj.o = o;
 			kj.co = co;
-			sj.started = !pthread_create(&sj.th, NULL, sums_job,
-			    &sj);
-			if (!sj.started)
-				sums_job(&sj);
-			kj.started = !pthread_create(&kj.th, NULL, kept_job,
-			    &kj);
-			if (!kj.started)
-				kept_job(&kj);
+			job_start(&sj);
+			job_start(&kj);
 		} else {
 			rc = sl_comp_begin(&c->comp, o->path, &co, e);
 			if (rc) {
@@ -2179,14 +2184,8 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 	}
 	t0 = now_s();
 	rc = sl_verify_log(vr, o->path, &vo, e);
-	if (sj.started) {
-		pthread_join(sj.th, NULL);
-		sj.started = 0;
-	}
-	if (kj.started) {
-		pthread_join(kj.th, NULL);
-		kj.started = 0;
-	}
+	job_join(&sj);
+	job_join(&kj);
 	if (res->kept) {
 		c->comp = kj.comp;
 		kj.comp = NULL;
@@ -2295,10 +2294,8 @@ int sl_pack_write(const struct sl_pack_opts *o, struct sl_pack_result *res,
 out:
 	if (tmp[0])
 		remove_dir(tmp);
-	if (sj.started)
-		pthread_join(sj.th, NULL);
-	if (kj.started)
-		pthread_join(kj.th, NULL);
+	job_join(&sj);
+	job_join(&kj);
 	sl_comp_free(kj.comp);
 	if (c) {
 		sl_comp_free(c->comp);
