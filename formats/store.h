@@ -66,7 +66,11 @@ struct sl_store_txn;
 
 /**
  * Open (or with SL_STORE_CREATE create) the store in folder @dir.
- * Caller closes with sl_store_close().
+ * Caller closes with sl_store_close(). LMDB allows a store one open per
+ * process: read-only opens of one store share one handle (safe to read on
+ * several threads, each with its own snapshot), closed with the last
+ * close; a process opens a store writable once, and never both ways at
+ * once. A handle does not survive fork(): a child opens its own.
  */
 int sl_store_open(struct sl_store **out, const char *dir, unsigned flags,
     struct sl_err *e);
