@@ -112,7 +112,7 @@ struct sl_store {
  * either drops all the process's locks on the file. A writer starting in
  * another process could then reuse pages a reader here still reads. So
  * the read-only opens of one store in a process share one sl_store (a
- * report pack reads a store on three threads at once), closed with its
+ * report pack reads a store on several threads at once), closed with its
  * last sl_store_close(). Writable opens are one per process by use: the
  * service lends its own to what it serves.
  */

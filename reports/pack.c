@@ -2304,8 +2304,6 @@ out:
 		sl_rsource_close(c->src);
 		free(c->pidx);
 		free(c->ti);
-	}
-	if (c) {
 		pthread_mutex_destroy(&c->sums_mu);
 		pthread_cond_destroy(&c->sums_cv);
 	}
