@@ -9,9 +9,8 @@
 #include "formats/hash.h"
 #include "formats/err.h"
 
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,13 +96,93 @@ int sl_hash_node(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
 	return digest3(out, h, buf, sizeof(buf), NULL, 0, NULL, 0);
 }
 
+/*
+ * HMAC (RFC 2104) on the low-level calls too: EVP_MAC needs OpenSSL's
+ * provider set-up, which costs a short command such as a trail a few
+ * milliseconds, and a context copy per pseudonym on the service's path.
+ */
+struct sl_hash_mac {
+	SHA256_CTX inner;   /* after (K0 ^ ipad) */
+	SHA256_CTX outer;   /* after (K0 ^ opad) */
+};
+
+static int mac_init(struct sl_hash_mac *m, const void *key, size_t keylen)
+{
+	uint8_t k0[64], pad[64];
+	size_t i;
+	int ok;
+
+	memset(k0, 0, sizeof(k0));
+	if (keylen > sizeof(k0)) {
+		ok = SHA256(key, keylen, k0) != NULL;
+		if (!ok)
+			return SL_ECRYPTO;
+	} else if (keylen) {
+		memcpy(k0, key, keylen);
+	}
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k0[i] ^ 0x36;
+	ok = SHA256_Init(&m->inner) == 1 &&
+	    SHA256_Update(&m->inner, pad, sizeof(pad)) == 1;
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k0[i] ^ 0x5c;
+	ok = ok && SHA256_Init(&m->outer) == 1 &&
+	    SHA256_Update(&m->outer, pad, sizeof(pad)) == 1;
+	OPENSSL_cleanse(k0, sizeof(k0));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	return ok ? 0 : SL_ECRYPTO;
+}
+
+int sl_hash_mac_new(struct sl_hash_mac **out, const void *key,
+    size_t keylen)
+{
+	struct sl_hash_mac *m = malloc(sizeof(*m));
+	int rc;
+
+	*out = NULL;
+	if (!m)
+		return SL_ENOMEM;
+	rc = mac_init(m, key, keylen);
+	if (rc) {
+		sl_hash_mac_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+void sl_hash_mac_free(struct sl_hash_mac *m)
+{
+	if (!m)
+		return;
+	OPENSSL_cleanse(m, sizeof(*m));
+	free(m);
+}
+
+int sl_hash_mac_run(uint8_t out[SL_HASH_LEN], const struct sl_hash_mac *m,
+    const void *msg, size_t n)
+{
+	SHA256_CTX c = m->inner;
+	uint8_t ih[SL_HASH_LEN];
+	int ok;
+
+	ok = SHA256_Update(&c, msg, n) == 1 && SHA256_Final(ih, &c) == 1;
+	c = m->outer;
+	ok = ok && SHA256_Update(&c, ih, sizeof(ih)) == 1 &&
+	    SHA256_Final(out, &c) == 1;
+	OPENSSL_cleanse(ih, sizeof(ih));
+	OPENSSL_cleanse(&c, sizeof(c));
+	return ok ? 0 : SL_ECRYPTO;
+}
+
 int sl_hash_hmac(uint8_t out[SL_HASH_LEN], const void *key, size_t keylen,
     const void *msg, size_t n)
 {
-	size_t len = 0;
+	struct sl_hash_mac m;
+	int rc = mac_init(&m, key, keylen);
 
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA2-256", NULL, key, keylen,
-	    msg, n, out, SL_HASH_LEN, &len) || len != SL_HASH_LEN)
-		return SL_ECRYPTO;
-	return 0;
+	if (!rc)
+		rc = sl_hash_mac_run(out, &m, msg, n);
+	OPENSSL_cleanse(&m, sizeof(m));
+	return rc;
 }

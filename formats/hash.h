@@ -44,6 +44,19 @@ int sl_hash_node(uint8_t out[SL_HASH_LEN], struct sl_hash *h,
 int sl_hash_hmac(uint8_t out[SL_HASH_LEN], const void *key, size_t keylen,
     const void *msg, size_t n);
 
+/**
+ * A key made ready for many HMAC-SHA-256s: its inner and outer pads are
+ * hashed once. Caller frees with sl_hash_mac_free() (wipes the state).
+ */
+struct sl_hash_mac;
+int sl_hash_mac_new(struct sl_hash_mac **out, const void *key,
+    size_t keylen);
+void sl_hash_mac_free(struct sl_hash_mac *m);
+
+/** out = HMAC-SHA-256(key of @m, msg); @m is only read (any thread). */
+int sl_hash_mac_run(uint8_t out[SL_HASH_LEN], const struct sl_hash_mac *m,
+    const void *msg, size_t n);
+
 /** SHA-256 of the empty string, the root of an empty tree. */
 extern const uint8_t sl_hash_empty[SL_HASH_LEN];
 

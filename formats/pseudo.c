@@ -4,10 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,10 +15,9 @@
 struct sl_pseudo {
 	uint8_t key[32];
 	char key_id[SL_PSEUDO_KEYID_LEN + 1];
-	/* HMAC keyed once; each pseudonym works on a copy (a fetch and
-	 * key set-up per record cost more than the MAC itself) */
-	EVP_MAC *mac;
-	EVP_MAC_CTX *keyed;
+	/* HMAC keyed once: each pseudonym then costs two SHA-256 blocks
+	 * and the message */
+	struct sl_hash_mac *mac;
 };
 
 int sl_pseudo_generate(const char *path, struct sl_err *e)
@@ -90,20 +86,10 @@ int sl_pseudo_load(struct sl_pseudo **out, const char *path,
 		goto out;
 	}
 	sl_enc_hex(p->key_id, id, 4);
-	{
-		OSSL_PARAM params[2] = {
-			OSSL_PARAM_construct_utf8_string("digest",
-			    (char *)"SHA2-256", 0),
-			OSSL_PARAM_construct_end()
-		};
-
-		p->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		p->keyed = p->mac ? EVP_MAC_CTX_new(p->mac) : NULL;
-		if (!p->keyed || EVP_MAC_init(p->keyed, p->key, sizeof(p->key),
-		    params) != 1) {
-			rc = sl_err_set(e, SL_ECRYPTO, "cannot set up HMAC-SHA-256");
-			goto out;
-		}
+	rc = sl_hash_mac_new(&p->mac, p->key, sizeof(p->key));
+	if (rc) {
+		sl_err_set(e, rc, "cannot set up HMAC-SHA-256");
+		goto out;
 	}
 	*out = p;
 	p = NULL;
@@ -118,8 +104,7 @@ void sl_pseudo_free(struct sl_pseudo *p)
 {
 	if (!p)
 		return;
-	EVP_MAC_CTX_free(p->keyed);
-	EVP_MAC_free(p->mac);
+	sl_hash_mac_free(p->mac);
 	OPENSSL_cleanse(p, sizeof(*p));
 	free(p);
 }
@@ -141,15 +126,7 @@ int sl_pseudo_child(char out[SL_PSEUDO_LEN + 1], const struct sl_pseudo *p,
 		return SL_ETOOBIG;
 	memcpy(msg, "child:", 6);
 	memcpy(msg + 6, id, n);
-	{
-		EVP_MAC_CTX *c = EVP_MAC_CTX_dup(p->keyed);
-		size_t len = 0;
-
-		rc = c && EVP_MAC_update(c, msg, 6 + n) == 1 &&
-		    EVP_MAC_final(c, mac, &len, sizeof(mac)) == 1 &&
-		    len == sizeof(mac) ? 0 : SL_ECRYPTO;
-		EVP_MAC_CTX_free(c);
-	}
+	rc = sl_hash_mac_run(mac, p->mac, msg, 6 + n);
 	OPENSSL_cleanse(msg, sizeof(msg));
 	if (rc)
 		return rc;
