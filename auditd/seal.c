@@ -14,11 +14,9 @@ int sl_seal_checkpoint_by(uint64_t *size, struct sl_store *s,
     struct sl_signer *const *signers, size_t n, struct sl_err *e)
 {
 	struct sl_checkpoint c;
-	struct sl_buf body;
 	struct sl_buf note;
 	int rc;
 
-	sl_buf_init(&body, 1024);
 	sl_buf_init(&note, 4096);
 	snprintf(c.origin, sizeof(c.origin), "%s", sl_store_origin(s));
 	rc = sl_store_root(c.root, s, &c.size);
@@ -26,17 +24,13 @@ int sl_seal_checkpoint_by(uint64_t *size, struct sl_store *s,
 		sl_err_set(e, rc, "cannot compute the tree root");
 		goto out;
 	}
-	rc = sl_checkpoint_body(&body, &c);
-	if (!rc)
-		rc = sl_note_sign(&note, (const char *)body.data, body.len,
-		    signers, n, e);
+	rc = sl_checkpoint_sign(&note, &c, signers, n, e);
 	if (!rc)
 		rc = sl_store_put_checkpoint(s, c.size, (const char *)note.data,
 		    note.len, e);
 	if (!rc)
 		*size = c.size;
 out:
-	sl_buf_free(&body);
 	sl_buf_free(&note);
 	return rc;
 }

@@ -163,6 +163,12 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 		w->dfail_said_ms = now_us() / 1000;
 	}
 	pthread_mutex_lock(&w->mu);
+	if (sl_store_sealed_size(w->s) > w->cp_size) {
+		/* signed inside the commit: no transaction of its own */
+		w->cp_size = sl_store_sealed_size(w->s);
+		w->cp_at_ms = t / 1000;
+		w->st.checkpoints++;
+	}
 	w->st.derived_failures = df;
 	w->st.commits++;
 	w->st.entries += sl_store_size(w->s) - before;
@@ -314,10 +320,15 @@ int sl_writer_start(struct sl_writer **out, struct sl_store *s,
 	w->ctx = ctx;
 	w->cp_size = 0;
 	w->cp_at_ms = now_ms();
+	/* the entry-count rule signs inside the commits; maybe_checkpoint()
+	 * keeps the time rule, shutdown, and any signature that failed */
+	if (signer)
+		sl_store_set_sealer(s, signer, cp_entries);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	pthread_cond_init(&w->ixcv, NULL);
 	if (pthread_create(&w->thread, NULL, run, w)) {
+		sl_store_set_sealer(s, NULL, 0);
 		free(w);
 		return sl_err_set(e, SL_EIO, "cannot start the writer thread");
 	}
@@ -391,6 +402,7 @@ int sl_writer_stop(struct sl_writer *w, struct sl_job **left,
 	pthread_join(w->thread, NULL);
 	if (w->has_indexer)
 		pthread_join(w->indexer, NULL);
+	sl_store_set_sealer(w->s, NULL, 0);
 	*left = w->finished;
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);

@@ -1,5 +1,6 @@
 #include "formats/checkpoint.h"
 #include "formats/enc.h"
+#include "formats/note.h"
 
 #include <string.h>
 
@@ -23,6 +24,23 @@ int sl_checkpoint_body(struct sl_buf *out, const struct sl_checkpoint *c)
 	sl_enc_b64(b64, c->root, SL_HASH_LEN);
 	return sl_buf_addf(out, "%s\n%llu\n%s\n", c->origin,
 	    (unsigned long long)c->size, b64);
+}
+
+int sl_checkpoint_sign(struct sl_buf *note, const struct sl_checkpoint *c,
+    struct sl_signer *const *signers, size_t n, struct sl_err *e)
+{
+	struct sl_buf body;
+	int rc;
+
+	sl_buf_init(&body, 1024);
+	rc = sl_checkpoint_body(&body, c);
+	if (rc)
+		sl_err_set(e, rc, "out of memory");
+	else
+		rc = sl_note_sign(note, (const char *)body.data, body.len,
+		    signers, n, e);
+	sl_buf_free(&body);
+	return rc;
 }
 
 int sl_checkpoint_parse(struct sl_checkpoint *out, const char *text,

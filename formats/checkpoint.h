@@ -24,6 +24,15 @@ struct sl_checkpoint {
 /** Append the checkpoint body (the note text) to @out. */
 int sl_checkpoint_body(struct sl_buf *out, const struct sl_checkpoint *c);
 
+struct sl_signer;
+
+/**
+ * Append to @note the body of @c signed by each of @n signers (note.h):
+ * the one way a checkpoint is made, by the service and by the store.
+ */
+int sl_checkpoint_sign(struct sl_buf *note, const struct sl_checkpoint *c,
+    struct sl_signer *const *signers, size_t n, struct sl_err *e);
+
 /** Parse a note text (extension lines allowed and ignored). */
 int sl_checkpoint_parse(struct sl_checkpoint *out, const char *text,
     size_t n, struct sl_err *e);

@@ -1,5 +1,6 @@
 #include "formats/store.h"
 #include "formats/buf.h"
+#include "formats/checkpoint.h"
 #include "formats/enc.h"
 #include "formats/entry.h"
 #include "formats/jcs.h"
@@ -60,6 +61,11 @@ struct sl_store {
 	 * process's keeper at open, sl_store_set_keeper); NULL: none */
 	const struct sl_store_keeper *keeper;
 	uint8_t *kbuf;
+	/* checkpoints signed inside appends (sl_store_set_sealer) */
+	struct sl_signer *sealer;
+	uint64_t seal_every;
+	uint64_t sealed;
+	struct sl_buf note;
 	int has_refs;             /* refs is complete: lookups use the
 				     index environment and refs' tail */
 	int has_subjects;         /* the legacy tables are there */
@@ -472,6 +478,7 @@ static int open_new(struct sl_store **out, const char *dir, const char *path,
 	sl_buf_init(&s->rec, SL_ENTRY_MAX);
 	sl_buf_init(&s->ent, SL_ENTRY_MAX);
 	sl_buf_init(&s->chm, SL_ENTRY_MAX + 512);
+	sl_buf_init(&s->note, 64 * 1024);
 	rc = sl_hash_new(&s->hash);
 	if (rc) {
 		sl_err_set(e, rc, "cannot set up SHA-256");
@@ -634,6 +641,7 @@ void sl_store_close(struct sl_store *s)
 	sl_buf_free(&s->rec);
 	sl_buf_free(&s->ent);
 	sl_buf_free(&s->chm);
+	sl_buf_free(&s->note);
 	free(s->raw_sub);
 	free(s->kbuf);
 	pthread_rwlock_destroy(&s->resize);
@@ -649,6 +657,66 @@ uint64_t sl_store_size(const struct sl_store *s)
 const char *sl_store_origin(const struct sl_store *s)
 {
 	return s->origin;
+}
+
+void sl_store_set_sealer(struct sl_store *s, struct sl_signer *signer,
+    uint64_t every)
+{
+	s->sealer = signer;
+	s->seal_every = every ? every : 1;
+}
+
+uint64_t sl_store_sealed_size(const struct sl_store *s)
+{
+	return s->sealed;
+}
+
+/*
+ * The checkpoint of the log at @size (root from @range) into @txn when
+ * the sealer's interval has passed since the newest one there; *@sealed
+ * gets its size. 0 or an LMDB code; a signature that cannot be made is
+ * not an error of the append (see store.h).
+ */
+static int seal_in(struct sl_store *s, MDB_txn *txn, uint64_t size,
+    const struct sl_merkle_range *range, uint64_t *sealed)
+{
+	struct sl_checkpoint c;
+	struct sl_err e;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t newest = 0;
+	uint8_t kb[8];
+	int mrc;
+
+	/* read in the transaction: another process may have signed one */
+	mrc = mdb_cursor_open(txn, s->checkpoints, &cur);
+	if (mrc)
+		return mrc;
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (mrc == MDB_NOTFOUND)
+		mrc = 0;
+	else if (!mrc && k.mv_size == 8)
+		newest = rd64(k.mv_data);
+	else if (!mrc)
+		mrc = MDB_CORRUPTED;
+	if (mrc || size <= newest || size - newest < s->seal_every)
+		return mrc;
+	snprintf(c.origin, sizeof(c.origin), "%s", s->origin);
+	c.size = size;
+	sl_buf_reset(&s->note);
+	if (sl_merkle_range_root(c.root, range, s->hash) ||
+	    sl_checkpoint_sign(&s->note, &c, &s->sealer, 1, &e))
+		return 0;
+	be64(kb, size);
+	k.mv_size = 8;
+	k.mv_data = kb;
+	v.mv_size = s->note.len;
+	v.mv_data = s->note.data;
+	mrc = mdb_put(txn, s->checkpoints, &k, &v, MDB_APPEND);
+	if (!mrc)
+		*sealed = size;
+	return mrc;
 }
 
 int sl_store_root(uint8_t out[SL_HASH_LEN], struct sl_store *s,
@@ -1511,6 +1579,7 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 {
 	struct wstate w = { s, NULL, NULL, 0, 0 };
 	struct sl_merkle_range range = s->range;
+	uint64_t sealed = 0;
 	uint8_t last[SL_HASH_LEN];
 	uint64_t size = s->size;
 	int64_t last_ms = s->last_ms;
@@ -1655,6 +1724,8 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 	json_decref(parsed);
 	parsed = NULL;
 	mrc = put_through(w.dtxn, s->dmeta, size, last);
+	if (!mrc && s->sealer && size > s->size)
+		mrc = seal_in(s, w.txn, size, &range, &sealed);
 	if (mrc)
 		goto lmdb;
 	/* The log first: synced, it is what the caller is told. Should
@@ -1674,6 +1745,8 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 	s->size = size;
 	s->last_ms = last_ms;
 	s->range = range;
+	if (sealed)
+		s->sealed = sealed;
 	memcpy(s->last_leaf, last, SL_HASH_LEN);
 	if (origin)
 		snprintf(s->origin, sizeof(s->origin), "%s", origin);

@@ -151,6 +151,25 @@ int sl_store_genesis(struct sl_store *s, const char *origin,
 int sl_store_put_checkpoint(struct sl_store *s, uint64_t size,
     const char *note, size_t n, struct sl_err *e);
 
+struct sl_signer;
+
+/**
+ * Sign checkpoints inside the appends: one that leaves the log @every or
+ * more entries past its newest checkpoint also stores a checkpoint of its
+ * new size, in the same transaction, so that it costs no commit and no
+ * sync of its own. @signer (named like the origin) is borrowed: it must
+ * outlive the store or a call with NULL, which stops this. A signature
+ * that cannot be made leaves that append without a checkpoint (the
+ * entries matter more); sl_store_sealed_size() then stays behind and the
+ * caller signs one itself (auditd/seal.h).
+ */
+void sl_store_set_sealer(struct sl_store *s, struct sl_signer *signer,
+    uint64_t every);
+
+/** The size of the newest checkpoint signed inside an append through @s
+ *  (0: none yet). */
+uint64_t sl_store_sealed_size(const struct sl_store *s);
+
 /** The compact range of the writer's view (for signing checkpoints). */
 int sl_store_root(uint8_t out[SL_HASH_LEN], struct sl_store *s,
     uint64_t *size);

@@ -1,7 +1,9 @@
 #include "tests/testutil.h"
 #include "auditd/keys.h"
 #include "auditd/writer.h"
+#include "formats/checkpoint.h"
 #include "formats/entry.h"
+#include "formats/note.h"
 #include "formats/store.h"
 
 #include <string.h>
@@ -85,6 +87,107 @@ START_TEST(test_writer_list_is_one_commit_in_its_order)
 }
 END_TEST
 
+static int count_note(void *ctx, uint64_t size, const char *note, size_t n)
+{
+	(void)size;
+	(void)note;
+	(void)n;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* Submit @n fresh decisions numbered from @first as one list; wait. */
+static void submit_n(struct sl_writer *w, unsigned first, size_t n)
+{
+	struct sl_job jobs[8];
+	struct sl_store_item items[8];
+	json_t *recs[8];
+	struct sl_job *j;
+	size_t i;
+
+	ck_assert_uint_le(n, 8);
+	memset(jobs, 0, sizeof(jobs));
+	memset(items, 0, sizeof(items));
+	for (i = 0; i < n; i++) {
+		recs[i] = tu_record(first + (unsigned)i);
+		items[i].record = recs[i];
+		items[i].type = SL_ET_DECISION;
+		items[i].submitted_by = "writer-test";
+		jobs[i].items = &items[i];
+		jobs[i].n = 1;
+		jobs[i].next = i + 1 < n ? &jobs[i + 1] : NULL;
+	}
+	sl_writer_submit(w, &jobs[0]);
+	for (j = wait_done(w); j; j = j->next)
+		ck_assert_int_eq(j->status, 0);
+	for (i = 0; i < n; i++)
+		json_decref(recs[i]);
+}
+
+/*
+ * The entry-count rule signs inside the commit that crosses it: the
+ * checkpoint is there at the commit's size, its root is the log's, its
+ * signature is the log key's, and no other transaction was needed (the
+ * commit count). Commits below the count sign nothing.
+ */
+START_TEST(test_writer_signs_checkpoints_inside_commits)
+{
+	struct sl_writer *w;
+	struct sl_writer_stats ws;
+	struct sl_store_txn *t;
+	struct sl_job *left;
+	struct sl_verifier *vf;
+	struct sl_note_verdict vd;
+	struct sl_checkpoint c;
+	struct sl_err e;
+	const char *note;
+	size_t n, notes = 0;
+	uint64_t size, before = sl_store_size(st);
+	uint8_t root[SL_HASH_LEN];
+
+	size_t had = 0;
+	uint64_t newest = 0;
+
+	ck_assert_int_eq(sl_store_read_begin(&t, st, &e), 0);
+	ck_assert_int_eq(sl_store_checkpoints(t, count_note, &had), 0);
+	if (had)
+		ck_assert_int_eq(sl_store_latest_checkpoint(&note, &n,
+		    &newest, t), 0);
+	sl_store_read_end(t);
+	/* the count is reached by the fifth entry from now */
+	ck_assert_int_eq(sl_writer_start(&w, st, kk->signer,
+	    before - newest + 5, 3600000, on_done, NULL, &e), 0);
+	submit_n(w, 1, 3);            /* below the count: no checkpoint */
+	ck_assert_int_eq(sl_store_read_begin(&t, st, &e), 0);
+	ck_assert_int_eq(sl_store_checkpoints(t, count_note, &notes), 0);
+	sl_store_read_end(t);
+	ck_assert_uint_eq(notes, had);
+	submit_n(w, 10, 2);           /* crosses it */
+	ck_assert_int_eq(sl_store_read_begin(&t, st, &e), 0);
+	ck_assert_int_eq(sl_store_latest_checkpoint(&note, &n, &size, t), 0);
+	ck_assert_uint_eq(size, before + 5);
+	ck_assert_int_eq(sl_note_verifier_parse(&vf, kk->vkey,
+	    strlen(kk->vkey), &e), 0);
+	ck_assert_int_eq(sl_note_open(&vd, note, n, &vf, 1, &e), 0);
+	ck_assert_uint_eq(vd.verified, 1);
+	ck_assert_int_eq(sl_checkpoint_parse(&c, note, vd.text_len, &e), 0);
+	ck_assert_uint_eq(c.size, before + 5);
+	ck_assert_int_eq(sl_store_root(root, st, &size), 0);
+	ck_assert_uint_eq(size, before + 5);
+	ck_assert_mem_eq(c.root, root, SL_HASH_LEN);
+	sl_note_verifier_free(vf);
+	sl_store_read_end(t);
+	sl_writer_stats(w, &ws);
+	ck_assert_uint_eq(ws.commits, 2);
+	ck_assert_uint_eq(ws.checkpoints, 1);
+	ck_assert_uint_eq(sl_store_sealed_size(st), before + 5);
+	ck_assert_int_eq(sl_writer_stop(w, &left, &e), 0);
+	/* stopped, the store signs no more by itself */
+	ck_assert_int_eq(sl_store_append(st, NULL, 0, &e), 0);
+	ck_assert_uint_eq(sl_store_sealed_size(st), before + 5);
+}
+END_TEST
+
 Suite *sl_writer_suite(void)
 {
 	Suite *s = suite_create("writer");
@@ -93,6 +196,7 @@ Suite *sl_writer_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_writer_list_is_one_commit_in_its_order);
+	tcase_add_test(tc, test_writer_signs_checkpoints_inside_commits);
 	suite_add_tcase(s, tc);
 	return s;
 }
