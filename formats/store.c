@@ -659,6 +659,33 @@ const char *sl_store_origin(const struct sl_store *s)
 	return s->origin;
 }
 
+/* The last u64be key of table @dbi in @txn into *@key (0 and *@found 0
+ * when the table is empty). 0 or an LMDB code. */
+static int last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *key, int *found)
+{
+	MDB_cursor *c;
+	MDB_val k;
+	MDB_val v;
+	int mrc;
+
+	*key = 0;
+	*found = 0;
+	mrc = mdb_cursor_open(txn, dbi, &c);
+	if (mrc)
+		return mrc;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (mrc == MDB_NOTFOUND)
+		return 0;
+	if (!mrc && k.mv_size != 8)
+		mrc = MDB_CORRUPTED;
+	if (!mrc) {
+		*key = rd64(k.mv_data);
+		*found = 1;
+	}
+	return mrc;
+}
+
 void sl_store_set_sealer(struct sl_store *s, struct sl_signer *signer,
     uint64_t every)
 {
@@ -682,24 +709,14 @@ static int seal_in(struct sl_store *s, MDB_txn *txn, uint64_t size,
 {
 	struct sl_checkpoint c;
 	struct sl_err e;
-	MDB_cursor *cur;
 	MDB_val k, v;
-	uint64_t newest = 0;
+	uint64_t newest;
 	uint8_t kb[8];
+	int found;
 	int mrc;
 
 	/* read in the transaction: another process may have signed one */
-	mrc = mdb_cursor_open(txn, s->checkpoints, &cur);
-	if (mrc)
-		return mrc;
-	mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	mdb_cursor_close(cur);
-	if (mrc == MDB_NOTFOUND)
-		mrc = 0;
-	else if (!mrc && k.mv_size == 8)
-		newest = rd64(k.mv_data);
-	else if (!mrc)
-		mrc = MDB_CORRUPTED;
+	mrc = last_u64(txn, s->checkpoints, &newest, &found);
 	if (mrc || size <= newest || size - newest < s->seal_every)
 		return mrc;
 	snprintf(c.origin, sizeof(c.origin), "%s", s->origin);
@@ -1236,23 +1253,11 @@ static int leaf_of(struct sl_store *s, MDB_txn *mt, uint64_t seq,
 /* The log's size in @mt. */
 static int log_size(struct sl_store *s, MDB_txn *mt, uint64_t *size)
 {
-	MDB_cursor *c;
-	MDB_val k;
-	MDB_val v;
-	int mrc;
+	int found = 0;
+	int mrc = last_u64(mt, s->entries, size, &found);
 
-	*size = 0;
-	mrc = mdb_cursor_open(mt, s->entries, &c);
-	if (mrc)
-		return mrc;
-	mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	mdb_cursor_close(c);
-	if (mrc == MDB_NOTFOUND)
-		return 0;
-	if (!mrc && k.mv_size != 8)
-		mrc = MDB_CORRUPTED;
-	if (!mrc)
-		*size = rd64(k.mv_data) + 1;
+	if (found)
+		(*size)++;
 	return mrc;
 }
 

@@ -39,6 +39,25 @@ static struct sl_job *wait_done(struct sl_writer *w)
 	return sl_writer_done(w);
 }
 
+/* @n decisions numbered from @first, one job each, listed in order. */
+static void fill_jobs(struct sl_job *jobs, struct sl_store_item *items,
+    json_t **recs, unsigned first, size_t n)
+{
+	size_t i;
+
+	memset(jobs, 0, n * sizeof(*jobs));
+	memset(items, 0, n * sizeof(*items));
+	for (i = 0; i < n; i++) {
+		recs[i] = tu_record(first + (unsigned)i);
+		items[i].record = recs[i];
+		items[i].type = SL_ET_DECISION;
+		items[i].submitted_by = "writer-test";
+		jobs[i].items = &items[i];
+		jobs[i].n = 1;
+		jobs[i].next = i + 1 < n ? &jobs[i + 1] : NULL;
+	}
+}
+
 START_TEST(test_writer_list_is_one_commit_in_its_order)
 {
 	enum { N = 3 };
@@ -52,17 +71,7 @@ START_TEST(test_writer_list_is_one_commit_in_its_order)
 	size_t i, back = 0;
 	uint64_t before = sl_store_size(st);
 
-	memset(jobs, 0, sizeof(jobs));
-	memset(items, 0, sizeof(items));
-	for (i = 0; i < N; i++) {
-		recs[i] = tu_record((unsigned)i + 1);
-		items[i].record = recs[i];
-		items[i].type = SL_ET_DECISION;
-		items[i].submitted_by = "writer-test";
-		jobs[i].items = &items[i];
-		jobs[i].n = 1;
-		jobs[i].next = i + 1 < N ? &jobs[i + 1] : NULL;
-	}
+	fill_jobs(jobs, items, recs, 1, N);
 	ck_assert_int_eq(sl_writer_start(&w, st, kk->signer, 1000, 60000,
 	    on_done, NULL, &e), 0);
 	/* one list into an idle writer: one transaction, in list order */
@@ -106,17 +115,7 @@ static void submit_n(struct sl_writer *w, unsigned first, size_t n)
 	size_t i;
 
 	ck_assert_uint_le(n, 8);
-	memset(jobs, 0, sizeof(jobs));
-	memset(items, 0, sizeof(items));
-	for (i = 0; i < n; i++) {
-		recs[i] = tu_record(first + (unsigned)i);
-		items[i].record = recs[i];
-		items[i].type = SL_ET_DECISION;
-		items[i].submitted_by = "writer-test";
-		jobs[i].items = &items[i];
-		jobs[i].n = 1;
-		jobs[i].next = i + 1 < n ? &jobs[i + 1] : NULL;
-	}
+	fill_jobs(jobs, items, recs, first, n);
 	sl_writer_submit(w, &jobs[0]);
 	for (j = wait_done(w); j; j = j->next)
 		ck_assert_int_eq(j->status, 0);
