@@ -133,7 +133,7 @@ int sl_admin_restore(uint64_t *size, const char *bundle, const char *store,
 	struct sl_verify_result *r;
 	const char *keys[1] = { vkey };
 	struct sl_verify_opts o = { NULL, 0, keys, vkey ? 1 : 0, 0, 0, NULL,
-		NULL, 0 };
+		NULL, 0, 0 };
 	int rc;
 
 	r = calloc(1, sizeof(*r));

@@ -112,7 +112,7 @@ START_TEST(test_bundle_restore_roundtrip)
 	char restored[400];
 	char vk[400];
 	struct sl_verify_result *r = calloc(1, sizeof(*r));
-	struct sl_verify_opts o = { NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0 };
+	struct sl_verify_opts o = { NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0, 0 };
 
 	snprintf(restored, sizeof(restored), "%s/restored", dir);
 	snprintf(again, sizeof(again), "%s/again", dir);
@@ -163,7 +163,7 @@ START_TEST(test_bundle_format_vectors)
 	const char *vk = "example.lscp.gov.uk/sharelog+66be455d+AbF48birV9EPvF"
 	    "SdSwZuy/2J/nh0M3af5vwc2fem+CaX";
 	struct sl_verify_result *r = calloc(1, sizeof(*r));
-	struct sl_verify_opts o = { NULL, 0, &vk, 1, 0, 0, NULL, NULL, 0 };
+	struct sl_verify_opts o = { NULL, 0, &vk, 1, 0, 0, NULL, NULL, 0, 0 };
 	struct sl_err e;
 	struct sl_hash *h;
 	char hex[65];

@@ -304,7 +304,7 @@ static int verify(const char *which, const char *held, int with_key)
 	const char *h[1] = { held };
 	const char *k[1] = { vkey };
 	struct sl_verify_opts o = { h, held ? 1 : 0, k, with_key ? 1 : 0, 0, 0,
-		NULL, NULL, 0 };
+		NULL, NULL, 0, 0 };
 	struct sl_err e = { 0, "" };
 	int rc;
 

@@ -966,6 +966,8 @@ static void note_keys(struct verifier *v, const struct chunk *c, uint32_t i)
  */
 static void release(const struct verifier *v, const struct chunk *c)
 {
+	if (v->o->keep_mapped)
+		return;
 	if (v->is_store)
 		sl_store_drop_range(v->store, c->lo, c->hi);
 	else if (v->map)

@@ -50,6 +50,11 @@ struct sl_verify_opts {
 	 * their signatures, but not each entry's canonical form nor the
 	 * derived tables (implies skip_lookups; no visits). */
 	int chain_only;
+	/* 1: leave the log's pages mapped once a chunk is done, for a caller
+	 * that reads entries again afterwards and whose log fits in memory
+	 * (the pack); 0: each chunk's pages are let go, so that resident
+	 * memory stays bounded whatever the log's size. */
+	int keep_mapped;
 };
 
 #define SL_VERIFY_WORKERS_MAX 16

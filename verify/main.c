@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 	const char *keys[MAX_ARGS];
 	char *owned[MAX_ARGS];
 	size_t nowned = 0;
-	struct sl_verify_opts o = { held, 0, keys, 0, 0, 0, NULL, NULL, 0 };
+	struct sl_verify_opts o = { held, 0, keys, 0, 0, 0, NULL, NULL, 0, 0 };
 	struct sl_verify_result *r;
 	struct sl_err e = { 0, "" };
 	const char *path = NULL;
