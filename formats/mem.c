@@ -68,6 +68,12 @@ void *sl_mem_realloc(void *p, size_t n)
 	void *q;
 
 	pthread_once(&once, own_mappings);
+	/* A block that grows past 64 KiB gets its own mapping at once (a
+	 * MiB, the bound above): from there it grows by moving the mapping
+	 * (mremap), not by copying into fresh pages as on the heap, and the
+	 * pages it does not use yet are never touched. */
+	if (n >= ((size_t)64 << 10) && n < ((size_t)1 << 20))
+		n = (size_t)1 << 20;
 	q = realloc(p, n ? n : 1);
 	if (q)
 		advise(q, n);

@@ -23,7 +23,8 @@ void *sl_mem_calloc(size_t n, size_t size);
 void *sl_mem_malloc(size_t n);
 
 /** realloc(p, n), likewise; on failure p is untouched (still the
- *  caller's). */
+ *  caller's). A block of 64 KiB or more is given at least a MiB, so that
+ *  growing it is never a copy. */
 void *sl_mem_realloc(void *p, size_t n);
 
 /**

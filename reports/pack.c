@@ -512,7 +512,7 @@ static void fvec_add(struct acc *a, struct fvec *f, double x)
 {
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? 2 * f->cap : 16;
-		double *nv = realloc(f->v, cap * sizeof(*nv));
+		double *nv = sl_mem_realloc(f->v, cap * sizeof(*nv));
 
 		if (!nv) {
 			a->oom = 1;

@@ -1310,7 +1310,7 @@ static size_t rep_keep(const struct sl_comp_result *r, struct rep *rp,
 	size_t end[1 << REP_PART_BITS];
 	size_t biggest = 0, cap = 64, mask, i, k = 0;
 	unsigned pt;
-	struct rep *tmp = malloc(n * sizeof(*tmp));
+	struct rep *tmp = sl_mem_malloc(n * sizeof(*tmp));
 	struct {
 		uint64_t key;
 		uint32_t count;
