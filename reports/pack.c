@@ -2045,13 +2045,14 @@ static int summaries(struct job *j)
 }
 
 /*
- * 1 when the log at @path (a store's data.mdb, or a bundle) is at most a
- * quarter of this machine's memory. The integrity pass then leaves the
- * log's pages mapped: the rules' second look reads about a tenth of the
- * entries again, and each page let go and mapped again is a fault (0.5-0.8
- * s of a 3 s pack on a million entries here). They are clean pages of the
- * page cache, which the kernel takes back under pressure; a larger log is
- * let go chunk by chunk as sharelog-verify does.
+ * 1 when the log at @path (a store's data.mdb, a bundle's entries) is
+ * at most a quarter of this machine's memory. The integrity pass then
+ * leaves the log's pages mapped: the rules' second look reads about a
+ * tenth of the entries again, and each page let go and mapped again is a
+ * fault (0.5-0.8 s of a 3 s pack on a million entries here). They are
+ * clean pages of the page cache, which the kernel takes back under
+ * pressure; a larger log is let go chunk by chunk as sharelog-verify
+ * does.
  */
 static int fits_in_memory(const char *path)
 {
@@ -2063,9 +2064,13 @@ static int fits_in_memory(const char *path)
 	if (stat(path, &st) || pages <= 0 || psz <= 0)
 		return 0;
 	if (S_ISDIR(st.st_mode)) {
+		/* a store's log, or a bundle's */
 		snprintf(p, sizeof(p), "%s/data.mdb", path);
-		if (stat(p, &st))
-			return 0;
+		if (stat(p, &st)) {
+			snprintf(p, sizeof(p), "%s/entries.jsonl", path);
+			if (stat(p, &st))
+				return 0;
+		}
 	}
 	return (uint64_t)st.st_size <= (uint64_t)pages * (uint64_t)psz / 4;
 }
