@@ -112,17 +112,16 @@ static int mac_init(struct sl_hash_mac *m, const void *key, size_t keylen)
 	size_t i;
 	int ok;
 
+	/* a key longer than the block is hashed first (RFC 2104) */
 	memset(k0, 0, sizeof(k0));
-	if (keylen > sizeof(k0)) {
+	ok = 1;
+	if (keylen > sizeof(k0))
 		ok = SHA256(key, keylen, k0) != NULL;
-		if (!ok)
-			return SL_ECRYPTO;
-	} else if (keylen) {
+	else if (keylen)
 		memcpy(k0, key, keylen);
-	}
 	for (i = 0; i < sizeof(pad); i++)
 		pad[i] = k0[i] ^ 0x36;
-	ok = SHA256_Init(&m->inner) == 1 &&
+	ok = ok && SHA256_Init(&m->inner) == 1 &&
 	    SHA256_Update(&m->inner, pad, sizeof(pad)) == 1;
 	for (i = 0; i < sizeof(pad); i++)
 		pad[i] = k0[i] ^ 0x5c;

@@ -659,8 +659,8 @@ const char *sl_store_origin(const struct sl_store *s)
 	return s->origin;
 }
 
-/* The last u64be key of table @dbi in @txn into *@key (0 and *@found 0
- * when the table is empty). 0 or an LMDB code. */
+/* The last u64be key of table @dbi in @txn into *@key (0 when the table
+ * is empty; *@found, when given, says which). 0 or an LMDB code. */
 static int last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *key, int *found)
 {
 	MDB_cursor *c;
@@ -669,7 +669,8 @@ static int last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *key, int *found)
 	int mrc;
 
 	*key = 0;
-	*found = 0;
+	if (found)
+		*found = 0;
 	mrc = mdb_cursor_open(txn, dbi, &c);
 	if (mrc)
 		return mrc;
@@ -681,7 +682,8 @@ static int last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *key, int *found)
 		mrc = MDB_CORRUPTED;
 	if (!mrc) {
 		*key = rd64(k.mv_data);
-		*found = 1;
+		if (found)
+			*found = 1;
 	}
 	return mrc;
 }
@@ -712,11 +714,10 @@ static int seal_in(struct sl_store *s, MDB_txn *txn, uint64_t size,
 	MDB_val k, v;
 	uint64_t newest;
 	uint8_t kb[8];
-	int found;
 	int mrc;
 
 	/* read in the transaction: another process may have signed one */
-	mrc = last_u64(txn, s->checkpoints, &newest, &found);
+	mrc = last_u64(txn, s->checkpoints, &newest, NULL);
 	if (mrc || size <= newest || size - newest < s->seal_every)
 		return mrc;
 	snprintf(c.origin, sizeof(c.origin), "%s", s->origin);

@@ -79,19 +79,19 @@ START_TEST(test_hash_hmac_rfc4231_long_and_short_keys)
 	memset(key, 0x0b, 20);
 	ck_assert_int_eq(sl_hash_hmac(mac, key, 20, "Hi There", 8), 0);
 	tu_hex(hex, mac);
-	ck_assert_str_eq(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726"
-	    "e9376c2e32cff7");
+	ck_assert_str_eq(hex, "b0344c61d8db38535ca8afceaf0bf12b"
+	    "881dc200c9833da726e9376c2e32cff7");
 	memset(key, 0xaa, sizeof(key));
 	ck_assert_int_eq(sl_hash_hmac(mac, key, sizeof(key), c6,
 	    sizeof(c6) - 1), 0);
 	tu_hex(hex, mac);
-	ck_assert_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140"
-	    "546040f0ee37f54");
+	ck_assert_str_eq(hex, "60e431591ee0b67f0d8a26aacbf5b77f"
+	    "8e0bc6213728c5140546040f0ee37f54");
 	ck_assert_int_eq(sl_hash_hmac(mac, key, sizeof(key), c7,
 	    sizeof(c7) - 1), 0);
 	tu_hex(hex, mac);
-	ck_assert_str_eq(hex, "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938"
-	    "a7f51535c3a35e2");
+	ck_assert_str_eq(hex, "9b09ffa71b942fcb27635fbcd5b0e944"
+	    "bfdc63644f0713938a7f51535c3a35e2");
 }
 END_TEST
 
@@ -123,7 +123,8 @@ START_TEST(test_hash_mac_matches_openssl)
 			    sizeof(want), &len));
 			ck_assert_int_eq(sl_hash_mac_run(got, m, msg, ml), 0);
 			ck_assert_mem_eq(got, want, 32);
-			ck_assert_int_eq(sl_hash_hmac(got, key, kl, msg, ml), 0);
+			ck_assert_int_eq(sl_hash_hmac(got, key, kl, msg, ml),
+			    0);
 			ck_assert_mem_eq(got, want, 32);
 		}
 		sl_hash_mac_free(m);
