@@ -273,7 +273,10 @@ static int write_value(struct sl_buf *out, const json_t *v, int depth,
 {
 	int rc = 0;
 
-	if (depth > SL_JSON_MAX_DEPTH)
+	/* @depth counts containers, as the reader and sl_jcs_scan do: a
+	 * scalar inside the 16th level is fine, a 17th container is not. */
+	if ((json_is_object(v) || json_is_array(v)) &&
+	    depth > SL_JSON_MAX_DEPTH)
 		return sl_err_set(e, SL_EINVAL, "nested deeper than %d levels",
 		    SL_JSON_MAX_DEPTH);
 	switch (json_typeof(v)) {

@@ -185,6 +185,54 @@ START_TEST(test_jcs_scan_depth_limit)
 END_TEST
 
 /*
+ * The reader, the writer and the scanner count the same levels: 16
+ * containers with a value in the innermost are fine for all three, 17
+ * for none (found by tests/fuzz/fuzz_json: the writer counted the value
+ * as a level of its own and refused what the reader had taken).
+ */
+START_TEST(test_jcs_depth_limit_agrees_with_reader)
+{
+	char text[128];
+	struct sl_err e;
+	int depth;
+
+	for (depth = 15; depth <= 17; depth++) {
+		struct sl_jcs_member m[2];
+		struct sl_buf b;
+		json_t *v = NULL;
+		size_t o = 0, nm;
+		int i, ok = depth <= 16;
+
+		o += (size_t)snprintf(text, sizeof(text), "{\"a\":");
+		for (i = 1; i < depth; i++)
+			text[o++] = '[';
+		text[o++] = '7';
+		for (i = 1; i < depth; i++)
+			text[o++] = ']';
+		text[o++] = '}';
+		text[o] = '\0';
+		ck_assert_int_eq(sl_json_parse(&v, text, o, 4096, &e),
+		    ok ? 0 : SL_EINVAL);
+		ck_assert_int_eq(sl_jcs_scan(m, 2, &nm, (const uint8_t *)text,
+		    o, &e), ok ? 0 : SL_EINVAL);
+		if (!ok) {
+			/* the writer refuses a tree built some other way */
+			v = json_loads(text, 0, NULL);
+			ck_assert_ptr_nonnull(v);
+		}
+		sl_buf_init(&b, 4096);
+		ck_assert_int_eq(sl_jcs_write(&b, v, &e), ok ? 0 : SL_EINVAL);
+		if (ok)
+			ck_assert(b.len == o && !memcmp(b.data, text, o));
+		else
+			ck_assert_ptr_nonnull(strstr(e.msg, "deeper than 16"));
+		sl_buf_free(&b);
+		json_decref(v);
+	}
+}
+END_TEST
+
+/*
  * Differential property: mutate canonical documents byte by byte; the
  * scanner may accept a mutant only if parsing it and writing it
  * canonically gives back exactly the same bytes.
@@ -323,6 +371,7 @@ Suite *sl_jcs_suite(void)
 	tcase_add_test(tc, test_jcs_scan_accepts_and_reports_members);
 	tcase_add_test(tc, test_jcs_scan_rejects_non_canonical);
 	tcase_add_test(tc, test_jcs_scan_depth_limit);
+	tcase_add_test(tc, test_jcs_depth_limit_agrees_with_reader);
 	tcase_add_test(tc, test_jcs_scan_accepts_only_canonical);
 	tcase_add_test(tc, test_jcs_write_random_objects);
 	suite_add_tcase(s, tc);
