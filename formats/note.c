@@ -246,38 +246,6 @@ static int ed_verify(EVP_PKEY *k, const uint8_t sig[64], const void *m,
 	return ok ? 0 : SL_EINTEGRITY;
 }
 
-int sl_note_sign(struct sl_buf *out, const char *text, size_t n,
-    struct sl_signer *const *signers, size_t nsigners, struct sl_err *e)
-{
-	size_t i;
-	int rc;
-
-	if (n == 0 || text[n - 1] != '\n')
-		return sl_err_set(e, SL_EINVAL, "note text must end in a "
-		    "newline");
-	rc = sl_buf_add(out, text, n);
-	if (!rc)
-		rc = sl_buf_addc(out, '\n');
-	for (i = 0; !rc && i < nsigners; i++) {
-		uint8_t blob[68];
-		char b64[96];
-
-		blob[0] = (uint8_t)(signers[i]->id >> 24);
-		blob[1] = (uint8_t)(signers[i]->id >> 16);
-		blob[2] = (uint8_t)(signers[i]->id >> 8);
-		blob[3] = (uint8_t)signers[i]->id;
-		rc = ed_sign(blob + 4, signers[i]->key, text, n);
-		if (rc)
-			return sl_err_set(e, rc, "Ed25519 signing failed");
-		sl_enc_b64(b64, blob, sizeof(blob));
-		rc = sl_buf_addf(out, "\xe2\x80\x94 %s %s\n", signers[i]->name,
-		    b64);
-	}
-	if (rc)
-		return sl_err_set(e, rc, "cannot build the signed note");
-	return 0;
-}
-
 /* Signed notes are UTF-8 without control characters other than '\n'. */
 static int note_chars_ok(const uint8_t *p, size_t n)
 {
@@ -311,6 +279,42 @@ static int note_chars_ok(const uint8_t *p, size_t n)
 		}
 	}
 	return 1;
+}
+
+int sl_note_sign(struct sl_buf *out, const char *text, size_t n,
+    struct sl_signer *const *signers, size_t nsigners, struct sl_err *e)
+{
+	size_t i;
+	int rc;
+
+	if (n == 0 || text[n - 1] != '\n')
+		return sl_err_set(e, SL_EINVAL, "note text must end in a "
+		    "newline");
+	/* never sign what sl_note_open would refuse to read */
+	if (!note_chars_ok((const uint8_t *)text, n))
+		return sl_err_set(e, SL_EINVAL, "note text must be UTF-8 "
+		    "without control characters other than newlines");
+	rc = sl_buf_add(out, text, n);
+	if (!rc)
+		rc = sl_buf_addc(out, '\n');
+	for (i = 0; !rc && i < nsigners; i++) {
+		uint8_t blob[68];
+		char b64[96];
+
+		blob[0] = (uint8_t)(signers[i]->id >> 24);
+		blob[1] = (uint8_t)(signers[i]->id >> 16);
+		blob[2] = (uint8_t)(signers[i]->id >> 8);
+		blob[3] = (uint8_t)signers[i]->id;
+		rc = ed_sign(blob + 4, signers[i]->key, text, n);
+		if (rc)
+			return sl_err_set(e, rc, "Ed25519 signing failed");
+		sl_enc_b64(b64, blob, sizeof(blob));
+		rc = sl_buf_addf(out, "\xe2\x80\x94 %s %s\n", signers[i]->name,
+		    b64);
+	}
+	if (rc)
+		return sl_err_set(e, rc, "cannot build the signed note");
+	return 0;
 }
 
 int sl_note_open(struct sl_note_verdict *out, const char *note, size_t n,

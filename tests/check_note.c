@@ -56,6 +56,20 @@ START_TEST(test_note_sign_verify_and_format)
 	    0);
 	ck_assert_uint_eq(nv.verified, 1);
 	ck_assert_uint_eq(nv.text_len, strlen(text));
+	/* what sl_note_open would refuse to read is not signed (found by
+	 * tests/fuzz/fuzz_note) */
+	{
+		static const char *const unreadable[] = { "a\tb\n",
+			"a\x7f\n", "caf\xc3\n", "\xed\xa0\x80\n" };
+		size_t i, len = b.len;
+
+		for (i = 0; i < 4; i++) {
+			ck_assert_int_eq(sl_note_sign(&b, unreadable[i],
+			    strlen(unreadable[i]), &s, 1, &e), SL_EINVAL);
+			ck_assert_ptr_nonnull(strstr(e.msg, "UTF-8"));
+			ck_assert_uint_eq(b.len, len);
+		}
+	}
 	/* any change to the text breaks it */
 	b.data[16] = '6';
 	ck_assert_int_eq(sl_note_open(&nv, (char *)b.data, b.len, &v, 1, &e),
