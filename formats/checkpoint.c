@@ -62,7 +62,8 @@ int sl_checkpoint_parse(struct sl_checkpoint *out, const char *text,
 		return sl_err_set(e, SL_EINVAL, "checkpoint: expected origin, "
 		    "size and root lines");
 	len = (size_t)(nl1 - l1);
-	if (len == 0 || len > SL_ORIGIN_MAX)
+	/* a NUL would end the origin early: "a\0b" read as "a" */
+	if (len == 0 || len > SL_ORIGIN_MAX || memchr(l1, '\0', len))
 		return sl_err_set(e, SL_EINVAL, "checkpoint: bad origin line");
 	memcpy(out->origin, l1, len);
 	out->origin[len] = '\0';

@@ -26,6 +26,18 @@ START_TEST(test_checkpoint_body_and_parse)
 	    SL_EINVAL);
 	ck_assert_int_eq(sl_checkpoint_parse(&d, "o\n1\nAAAA\n", 9, &e),
 	    SL_EINVAL);  /* root is not 32 bytes */
+	/* an origin with a NUL inside, valid otherwise (found by fuzzing:
+	 * it was read as the origin before the NUL) */
+	{
+		char t[128];
+		size_t tl = b.len;
+
+		memcpy(t, b.data, tl);
+		t[2] = '\0';
+		ck_assert_int_eq(sl_checkpoint_parse(&d, t, tl, &e),
+		    SL_EINVAL);
+		ck_assert_ptr_nonnull(strstr(e.msg, "origin"));
+	}
 	sl_buf_free(&b);
 }
 END_TEST
