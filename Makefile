@@ -6,10 +6,17 @@
 #   make run        the demo (see README.md)
 #   make bench      the benchmarks of docs/BENCHMARKS.md (slow)
 #
-# O= names the build folder; SAN=1 builds with the sanitizers.
+#   make fuzz       the libFuzzer targets of tests/fuzz/, 5 minutes each
+#
+# O= names the build folder; SAN=1 builds with the sanitizers; FUZZ=1
+# builds with clang for libFuzzer (and the sanitizers).
 
 O ?= build
 CC ?= cc
+ifeq ($(FUZZ),1)
+CC := clang
+SAN := 1
+endif
 PKGS := jansson lmdb libevent libevent_openssl libevent_pthreads openssl check
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Werror
@@ -19,6 +26,9 @@ ifeq ($(SAN),1)
 CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 LDSAN := -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),1)
+CFLAGS_ALL += -fsanitize=fuzzer-no-link
 else
 CFLAGS_ALL += -O2
 endif
@@ -36,6 +46,10 @@ LIB_SRC := $(FORMATS_SRC) $(AUDITD_SRC) $(VERIFY_SRC) $(REPORTS_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
 TEST_SRC := $(wildcard tests/check_*.c) tests/testutil.c
 TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:%.c=$(O)/%)
+FUZZ_SECONDS ?= 10
 
 PROGS := $(O)/sharelogd $(O)/sharelog-verify $(O)/sharelog-report
 
@@ -69,6 +83,17 @@ $(O)/sharelog-report: $(O)/reports/main.o $(O)/libsharelog.a
 $(O)/tests/check_all: $(TEST_OBJ) $(O)/libsharelog.a
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
 
+$(O)/tests/fuzz/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/fuzz.o \
+    $(O)/tests/fuzz/mutate.o $(O)/libsharelog.a
+	$(CC) -fsanitize=fuzzer,address,undefined $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/fuzz/mkdict: $(O)/tests/fuzz/mkdict.o $(O)/libsharelog.a
+	$(CC) -fsanitize=fuzzer-no-link $(LDSAN) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Every fuzz target from its seeds, FUZZ_SECONDS each (needs FUZZ=1).
+fuzz-test: deps-ok $(FUZZ_BIN) $(O)/tests/fuzz/mkdict
+	BIN=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz_test.sh
+
 # One pass of every test against the build in $(O).
 test: all $(O)/tests/check_all
 	./$(O)/tests/check_all
@@ -83,6 +108,10 @@ deps:
 check: deps
 	$(MAKE) O=build test
 	$(MAKE) O=build-san SAN=1 test
+	$(MAKE) O=build-fuzz FUZZ=1 fuzz-test
+
+fuzz: deps
+	$(MAKE) O=build-fuzz FUZZ=1 FUZZ_SECONDS=300 fuzz-test
 
 run: deps
 	$(MAKE) O=build all
@@ -95,6 +124,6 @@ bench: deps
 	./bench/service_big.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all deps deps-ok test check run bench clean
+.PHONY: all deps deps-ok test check run bench clean fuzz fuzz-test

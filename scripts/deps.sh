@@ -4,7 +4,7 @@
 # and a machine that already has everything never touches the network.
 set -eu
 PKGS="gcc make pkg-config libssl-dev openssl check libcsv-dev liblmdb-dev \
-lmdb-utils libevent-dev libjansson-dev python3 curl"
+lmdb-utils libevent-dev libjansson-dev python3 curl clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

@@ -1,0 +1,38 @@
+/*
+ * fuzz: what the libFuzzer targets in tests/fuzz/ share.
+ *
+ * Each fuzz_<name>.c is one target: LLVMFuzzerTestOneInput() feeds the
+ * input to the code under test and checks a property that must hold for
+ * every input. tests/fuzz_test.sh runs them (make check: a short run from
+ * the seeds in tests/fuzz/corpus/<name>; make fuzz: a long one).
+ */
+#ifndef SL_FUZZ_H
+#define SL_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/pseudo.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/**
+ * Mutate data[0..size) into at most @max bytes: half the time one to
+ * three edits of its JSON tree that a client could get wrong (schema
+ * fields, enumeration values, near-miss date-times and ids, elements
+ * twice, members dropped), written in a random layout; otherwise, or
+ * when it is not JSON, libFuzzer's own mutation. Returns the new size.
+ */
+size_t fuzz_json_mutate(uint8_t *data, size_t size, size_t max,
+    unsigned seed);
+
+/** Unless @ok, print the sentence and abort: libFuzzer saves the input. */
+void fuzz_assert(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** A pseudonym key with fixed bytes (a failure replays the same way);
+ *  lives until the process ends. */
+struct sl_pseudo *fuzz_pseudo(void);
+
+#endif
