@@ -566,17 +566,47 @@ static void clear_row(struct reader *r)
 	r->overflow = 0;
 }
 
+/* At most SHOWN_CHARS bytes of a name or a cell, with room to escape */
+#define SHOWN_CHARS 60
+#define SHOWN_MAX (SHOWN_CHARS * 4 + 4)
+
+/*
+ * A column name or a cell from the file as a message shows it: control
+ * characters as \xNN (a line break inside a quoted name would split one
+ * refusal into two lines, an escape sequence would reach the terminal),
+ * cut after SHOWN_CHARS bytes with "...". Returns @out.
+ */
+static const char *shown(char out[SHOWN_MAX], const char *s)
+{
+	size_t i, o = 0;
+
+	for (i = 0; s[i] && i < SHOWN_CHARS; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, SHOWN_MAX - o,
+			    "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	if (s[i])
+		memcpy(out + o, "...", 3), o += 3;
+	out[o] = '\0';
+	return out;
+}
+
 static void row_error(struct reader *r, const struct col *c,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void row_error(struct reader *r, const struct col *c,
     const char *fmt, ...)
 {
+	char name[SHOWN_MAX];
 	va_list ap;
 
 	if (c)
 		fprintf(r->errs, "row %llu, column \"%s\": ",
-		    (unsigned long long)r->row, c->header);
+		    (unsigned long long)r->row, shown(name, c->header));
 	else
 		fprintf(r->errs, "row %llu: ", (unsigned long long)r->row);
 	va_start(ap, fmt);
@@ -589,6 +619,7 @@ static void row_error(struct reader *r, const struct col *c,
 static int header(struct reader *r)
 {
 	struct sl_import_map *m = (struct sl_import_map *)r->m;
+	char name[SHOWN_MAX];
 	int bad = 0;
 	size_t i, j;
 
@@ -605,7 +636,7 @@ static int header(struct reader *r)
 				break;
 		if (j < i) {
 			row_error(r, NULL, "column \"%s\" appears twice in "
-			    "the header", h);
+			    "the header", shown(name, h));
 			bad = 1;
 			continue;
 		}
@@ -615,7 +646,7 @@ static int header(struct reader *r)
 		if (j == m->ncols) {
 			row_error(r, NULL, "column \"%s\" is not in the "
 			    "mapping (map it to a field, or to null to leave "
-			    "it out)", h);
+			    "it out)", shown(name, h));
 			bad = 1;
 			continue;
 		}
@@ -624,7 +655,8 @@ static int header(struct reader *r)
 	for (j = 0; j < m->ncols; j++)
 		if (m->cols[j].pos < 0) {
 			row_error(r, NULL, "the mapping's column \"%s\" is "
-			    "not in the file's header", m->cols[j].header);
+			    "not in the file's header",
+			    shown(name, m->cols[j].header));
 			bad = 1;
 		}
 	r->ncols = r->ncells;
@@ -701,9 +733,12 @@ static json_t *cell_value(struct reader *r, const struct col *c, char *raw,
 		v = boolean(s);
 		if (!v) {
 			*bad = 1;
+			char cell[SHOWN_MAX];
+
 			row_error(r, c, "field /%s: \"%s\" is not yes or no "
 			    "(true/false, yes/no, y/n, 1/0, or give "
-			    "\"values\" in the mapping)", c->field, s);
+			    "\"values\" in the mapping)", c->field,
+			    shown(cell, s));
 		}
 		return v;
 	case K_DATE:
@@ -989,7 +1024,7 @@ int sl_import_csv(struct sl_ingest_stats *st, FILE *in,
 		rc = sl_err_set(e, SL_EINVAL, "%llu of %llu rows refused; "
 		    "nothing was stored", (unsigned long long)st->bad,
 		    (unsigned long long)st->lines);
-	} else {
+	} else if (s) {         /* NULL: check only */
 		rc = sl_ingest_commit(r.g, s, 0, st, e);
 	}
 	clear_row(&r);

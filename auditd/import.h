@@ -45,7 +45,8 @@ void sl_import_map_free(struct sl_import_map *m);
  * @as as for sl_ingest_jsonl). Bad rows are written to @errs, one line
  * each. st->lines counts the data rows (blank rows skipped). Returns 0,
  * SL_EINVAL when the file or a row was refused (nothing stored), or the
- * store's error.
+ * store's error. @s NULL checks only: every row is validated and
+ * reported the same way, and nothing is stored.
  */
 int sl_import_csv(struct sl_ingest_stats *st, FILE *in,
     const struct sl_import_map *m, struct sl_store *s,

@@ -108,6 +108,16 @@ hasnt "$D/err" "row 9"              # the good row is not reported
 n=$(grep -c '^row ' "$D/err")
 [ "$n" = 12 ] && ok || bad "$n row errors, expected 12 (two in row 11)"
 
+# --- --check: the same verdicts, and nothing stored, bad file or good
+before=$(size)
+expect 1 "$SD" import --store "$S" --mapping "$M" --check "$D/bad.csv"
+has "$D/err" "11 of 12 rows refused; nothing was stored"
+has "$D/err" 'row 3, column "Date decided": field /decided_at'
+sed 's/D-IMP-000/D-CHK-000/' "$I/good.csv" >"$D/chk.csv"
+expect 0 "$SD" import --store "$S" --mapping "$M" --check "$D/chk.csv"
+has "$D/out" "checked 2 row(s): every one would be imported; nothing was stored"
+[ "$(size)" = "$before" ] && ok || bad "import --check stored entries"
+
 # a row repeated in the file: the second is a second decision of one id
 { cat "$I/good.csv"; sed -n 2p "$I/good.csv" | sed 's/,Yes,referral/,No,referral/'; } >"$D/dup.csv"
 sed -i 's/D-IMP-000/D-DUP-000/' "$D/dup.csv"
@@ -133,6 +143,17 @@ has "$D/err" "the mapping's column \"Case no\" is not in the file's header"
 sed '1s/Notes for staff$/Ref/' "$I/good.csv" >"$D/h3.csv"
 refused --mapping "$M" "$D/h3.csv"
 has "$D/err" 'column "Ref" appears twice in the header'
+# a name with a line break and a terminal escape inside its quotes: still
+# one line a refusal, the control characters shown as \xNN; a long name
+# cut (found by tests/fuzz/fuzz_import)
+long=$(printf 'L%.0s' $(seq 1 300))
+{ printf '"Bad\nname\033[31m","%s",' "$long"; sed -n 1p "$I/good.csv"
+  sed -n '2,$s/^/x,y,/p' "$I/good.csv"; } >"$D/h4.csv"
+refused --mapping "$M" "$D/h4.csv"
+has "$D/err" 'row 1: column "Bad\x0aname\x1b[31m" is not in the mapping'
+has "$D/err" "row 1: column \"$(printf 'L%.0s' $(seq 1 60))...\" is not"
+n=$(grep -vc '^row \|^sharelogd import: ' "$D/err")
+[ "$n" = 0 ] && ok || bad "$n lines of the refusal are not a row's"
 
 # --- malformed CSV, an empty file, a cell past the limit
 { head -2 "$I/good.csv"; sed -n 3p "$I/good.csv" | sed 's/^D-IMP-0002,/D-Q-1,"unclosed /'; } >"$D/q.csv"
