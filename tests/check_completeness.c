@@ -424,6 +424,17 @@ START_TEST(policy_errors_name_the_rule)
 		  "\"error\", \"guidance\": \"g\", \"require\": [\"rationale\"], "
 		  "\"colour\": 1}]}", "unknown key \"colour\"" },
 		{ "{\"policy\": \"x\", \"rules\": [", "line 1" },
+		/* two comparisons in one requirement, refused before either
+		 * is loaded (found by fuzzing: "in" then "not_in" leaked the
+		 * first list; "not_after" beside "not_before" was ignored) */
+		{ "{\"policy\": \"x\", \"rules\": [{\"id\": \"A1\", \"severity\": "
+		  "\"error\", \"guidance\": \"g\", \"require\": [{\"field\": "
+		  "\"decision\", \"in\": [\"share\"], \"not_in\": [\"partial\"]}]}]}",
+		  "(A1): one comparison per requirement" },
+		{ "{\"policy\": \"x\", \"rules\": [{\"id\": \"A1\", \"severity\": "
+		  "\"error\", \"guidance\": \"g\", \"require\": [{\"field\": "
+		  "\"shared_at\", \"not_before\": \"decided_at\", \"not_after\": "
+		  "\"2030-01-01\"}]}]}", "(A1): one comparison per requirement" },
 	};
 	size_t i;
 

@@ -392,7 +392,13 @@ static int load_req(struct ld *l, struct req *q, const json_t *o)
 			;
 		if (!known[i])
 			return bad(l, "unknown requirement key \"%s\"", key);
+		n += i >= 3;    /* the comparisons: in ... within_hours */
 	}
+	/* before anything is loaded: "in" and "not_in" would both fill
+	 * q->set, and "not_before" would hide "not_after" */
+	if (n > 1)
+		return bad(l, "one comparison per requirement (split it)%s",
+		    "");
 	rc = field_of(l, &q->field, json_string_value(json_object_get(o,
 	    "field")));
 	if (rc)
@@ -409,14 +415,12 @@ static int load_req(struct ld *l, struct req *q, const json_t *o)
 	    "not_placeholder"));
 	if ((x = json_object_get(o, "in"))) {
 		q->kind = RQ_IN;
-		n++;
 		if ((rc = load_set(l, &q->set, x, "in")))
 			return rc;
 		code_set(&q->set, q->field);
 	}
 	if ((x = json_object_get(o, "not_in"))) {
 		q->kind = RQ_NOT_IN;
-		n++;
 		if ((rc = load_set(l, &q->set, x, "not_in")))
 			return rc;
 		code_set(&q->set, q->field);
@@ -425,7 +429,6 @@ static int load_req(struct ld *l, struct req *q, const json_t *o)
 	    (x = json_object_get(o, "not_after"))) {
 		q->kind = json_object_get(o, "not_before") ? RQ_NOT_BEFORE :
 		    RQ_NOT_AFTER;
-		n++;
 		if (!json_is_string(x))
 			return bad(l, "not_before/not_after is a field or a "
 			    "date YYYY-MM-DD%s", "");
@@ -437,7 +440,6 @@ static int load_req(struct ld *l, struct req *q, const json_t *o)
 		const json_t *h = json_object_get(x, "hours");
 
 		q->kind = RQ_WITHIN;
-		n++;
 		if (!json_is_string(of) || !json_is_integer(h) ||
 		    json_integer_value(h) < 0)
 			return bad(l, "within_hours is {\"of\": FIELD, "
@@ -446,9 +448,6 @@ static int load_req(struct ld *l, struct req *q, const json_t *o)
 			return rc;
 		q->hours = json_integer_value(h);
 	}
-	if (n > 1)
-		return bad(l, "one comparison per requirement (split it)%s",
-		    "");
 	return 0;
 }
 
