@@ -435,6 +435,12 @@ START_TEST(policy_errors_name_the_rule)
 		  "\"error\", \"guidance\": \"g\", \"require\": [{\"field\": "
 		  "\"shared_at\", \"not_before\": \"decided_at\", \"not_after\": "
 		  "\"2030-01-01\"}]}]}", "(A1): one comparison per requirement" },
+		/* a list refused half way: freed (the sanitizer build's leak
+		 * check fails this case otherwise; found by fuzzing) */
+		{ "{\"policy\": \"x\", \"rules\": [{\"id\": \"A1\", \"severity\": "
+		  "\"error\", \"guidance\": \"g\", \"require\": [{\"field\": "
+		  "\"decision\", \"in\": [\"share\", 3]}]}]}",
+		  "(A1): in holds strings or true/false" },
 	};
 	size_t i;
 

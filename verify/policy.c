@@ -581,10 +581,11 @@ static int load_rule(struct ld *l, struct rule *r, const json_t *o)
 			return bad(l, "the policy has more than %d requirements "
 			    "in all", SL_POLICY_MAX_REQUIRES);
 		for (i = 0; i < json_array_size(req); i++) {
+			/* counted first: a half-loaded one is freed too */
+			r->nreq++;
 			rc = load_req(l, &r->req[i], json_array_get(req, i));
 			if (rc)
 				return rc;
-			r->nreq++;
 		}
 		r->pub.field = sl_policy_field_name(r->req[0].field);
 		return 0;
