@@ -23,6 +23,7 @@
 #include "auditd/keys.h"
 #include "auditd/seal.h"
 #include "auditd/server.h"
+#include "formats/enc.h"
 #include "formats/store.h"
 #include "verify/completeness.h"
 #include "verify/policy.h"
@@ -121,11 +122,12 @@ static int parse(struct args *a, int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(o, "--commit-every") && i + 1 < argc) {
-			char *end;
+			uint64_t v;
 
-			a->commit_every = strtoull(argv[++i], &end, 10);
-			if (*end)
+			i++;
+			if (sl_enc_decimal(&v, argv[i], strlen(argv[i])))
 				return -1;
+			a->commit_every = v;
 			continue;
 		}
 		if (o[0] == '-' && o[1] != '\0')

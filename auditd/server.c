@@ -973,7 +973,6 @@ static int query_u64(struct evhttp_request *req, const char *name,
 	const char *v;
 	const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(
 	    req));
-	char *end;
 	int rc = 0;
 
 	*out = def;
@@ -984,10 +983,8 @@ static int query_u64(struct evhttp_request *req, const char *name,
 	v = evhttp_find_header(&q, name);
 	if (!v) {
 		rc = required ? -1 : 0;
-	} else {
-		*out = strtoull(v, &end, 10);
-		if (!*v || *end || *v == '-')
-			rc = -1;
+	} else if (sl_enc_decimal(out, v, strlen(v))) {
+		rc = -1;
 	}
 	evhttp_clear_headers(&q);
 	return rc;

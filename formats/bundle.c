@@ -1,5 +1,6 @@
 #include "formats/bundle.h"
 #include "formats/buf.h"
+#include "formats/enc.h"
 #include "formats/entry.h"
 
 #include <dirent.h>
@@ -262,13 +263,9 @@ static int restore_checkpoints(struct sl_store *s, const char *dir,
 	snprintf(path, sizeof(path), "%s/checkpoints", dir);
 	d = opendir(path);
 	while (d && (de = readdir(d)) != NULL) {
-		char *end;
-		unsigned long long v;
+		uint64_t v;
 
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		v = strtoull(de->d_name, &end, 10);
-		if (*end)
+		if (sl_enc_decimal(&v, de->d_name, strlen(de->d_name)))
 			continue;
 		if (n == cap) {
 			uint64_t *p;

@@ -71,15 +71,10 @@ int sl_checkpoint_parse(struct sl_checkpoint *out, const char *text,
 		return sl_err_set(e, SL_EINVAL, "checkpoint: origin must not "
 		    "contain spaces or '+'");
 	p = nl1 + 1;
-	if (p == nl2 || (*p == '0' && nl2 - p > 1) || nl2 - p > 19)
+	if ((*p == '0' && nl2 - p > 1) ||
+	    sl_enc_decimal(&size, p, (size_t)(nl2 - p)))
 		return sl_err_set(e, SL_EINVAL, "checkpoint: the size must be "
-		    "decimal without leading zeros");
-	for (; p < nl2; p++) {
-		if (*p < '0' || *p > '9')
-			return sl_err_set(e, SL_EINVAL, "checkpoint: the size "
-			    "must be decimal");
-		size = size * 10 + (uint64_t)(*p - '0');
-	}
+		    "decimal without leading zeros, below 2^64");
 	out->size = size;
 	{
 		size_t rl = 0;

@@ -133,3 +133,22 @@ int sl_enc_unb64(uint8_t *out, size_t outcap, size_t *outlen,
 	return 0;
 }
 
+
+int sl_enc_decimal(uint64_t *out, const char *s, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	*out = 0;
+	if (n == 0)
+		return SL_EINVAL;
+	for (i = 0; i < n; i++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return SL_EINVAL;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}

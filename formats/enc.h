@@ -1,7 +1,8 @@
 /*
- * enc: the text encodings of the formats: lowercase hex and RFC 4648
- * base64 (standard alphabet, padded). Decoders are strict: any byte
- * outside the alphabet, bad padding or a wrong length is rejected.
+ * enc: the text encodings of the formats: lowercase hex, RFC 4648
+ * base64 (standard alphabet, padded) and decimal numbers. Decoders are
+ * strict: any byte outside the alphabet, bad padding or a wrong length
+ * is rejected.
  */
 #ifndef SL_ENC_H
 #define SL_ENC_H
@@ -48,5 +49,13 @@ void sl_enc_b64(char *out, const uint8_t *p, size_t n);
  */
 int sl_enc_unb64(uint8_t *out, size_t outcap, size_t *outlen,
     const char *s, size_t slen);
+
+/**
+ * Read s[0..n) as a decimal number into *out: digits only (no sign, no
+ * white space, leading zeros allowed), not empty, at most 2^64-1.
+ * SL_EINVAL otherwise (*out then 0). Every number taken from a request,
+ * a file name or a command line is read this way.
+ */
+int sl_enc_decimal(uint64_t *out, const char *s, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
  * offline, from a store or a bundle.
  * Exit 0 done, 1 the log does not verify, 2 usage or I/O error.
  */
+#include "formats/enc.h"
 #include "formats/pseudo.h"
 #include "formats/rfc3339.h"
 #include "reports/pack.h"
@@ -79,10 +80,11 @@ static int parse_when(int64_t *ms, const char *s, int end_of_day,
 
 static int number(unsigned long long *v, const char *s, const char *opt)
 {
-	char *end;
+	uint64_t u;
+	int rc = sl_enc_decimal(&u, s, strlen(s));
 
-	*v = strtoull(s, &end, 10);
-	if (!*s || *end || *s == '-') {
+	*v = u;
+	if (rc) {
 		fprintf(stderr, "sharelog-report: %s: \"%s\" is not a whole "
 		    "number\n", opt, s);
 		return -1;

@@ -58,6 +58,30 @@ START_TEST(test_enc_base64_rejects_malformed)
 }
 END_TEST
 
+START_TEST(test_enc_decimal)
+{
+	static const char *const bad[] = { "", "-1", "+1", " 1", "1 ", "1x",
+		"0x10", "1e3", "18446744073709551616", "99999999999999999999",
+		"184467440737095516150" };
+	uint64_t v;
+	size_t i;
+
+	ck_assert_int_eq(sl_enc_decimal(&v, "0", 1), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(sl_enc_decimal(&v, "007", 3), 0);
+	ck_assert_uint_eq(v, 7);
+	ck_assert_int_eq(sl_enc_decimal(&v, "18446744073709551615", 20), 0);
+	ck_assert(v == UINT64_MAX);
+	ck_assert_int_eq(sl_enc_decimal(&v, "12345", 3), 0);  /* n bytes */
+	ck_assert_uint_eq(v, 123);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 1;
+		ck_assert_msg(sl_enc_decimal(&v, bad[i], strlen(bad[i])) ==
+		    SL_EINVAL && v == 0, "\"%s\" taken", bad[i]);
+	}
+}
+END_TEST
+
 Suite *sl_enc_suite(void)
 {
 	Suite *s = suite_create("enc");
@@ -66,6 +90,7 @@ Suite *sl_enc_suite(void)
 	tcase_add_test(tc, test_enc_hex_roundtrip);
 	tcase_add_test(tc, test_enc_base64_rfc4648_vectors);
 	tcase_add_test(tc, test_enc_base64_rejects_malformed);
+	tcase_add_test(tc, test_enc_decimal);
 	suite_add_tcase(s, tc);
 	return s;
 }

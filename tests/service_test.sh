@@ -277,6 +277,12 @@ check "metrics: commit latency histogram" grep -q 'sharelog_commit_latency_secon
 check "metrics: derived tables cover the log" [ "$(sed -n 's/^sharelog_derived_entries //p' "$D/body")" = "$(sed -n 's/^sharelog_entries //p' "$D/body")" ]
 check "metrics: no derived commit failed" grep -q '^sharelog_derived_commit_failures_total 0$' "$D/body"
 check "metrics: errors by kind" grep -q 'sharelog_errors_total{kind="schema"} 3' "$D/body"
+# a number in a query is plain decimal: no sign, no space, no overflow
+for q in "seq=%2B3&size=7" "seq=%203&size=7" "seq=3&size=7%20" \
+    "seq=3&size=18446744073709551623" "seq=0x3&size=7"; do
+	req inspector GET "/v1/proof/inclusion?$q"
+	check "query $q: 400" [ "$CODE" = 400 ]
+done
 
 # --- a case reviewer's trail: each read is appended as an access entry
 # first; the identifier travels in the body; other roles are refused
