@@ -1,5 +1,6 @@
 #include "auditd/config.h"
 #include "formats/bundle.h"
+#include "formats/enc.h"
 #include "formats/json.h"
 
 #include <jansson.h>
@@ -39,6 +40,9 @@ static int str(char *out, size_t cap, json_t *o, const char *key,
 	if (!json_is_string(v) || json_string_length(v) >= cap)
 		return sl_err_set(e, SL_EINVAL, "%s: \"%s\" must be a string "
 		    "(at most %zu characters)", path, key, cap - 1);
+	if (!def && json_string_length(v) == 0)
+		return sl_err_set(e, SL_EINVAL, "%s: \"%s\" must not be "
+		    "empty", path, key);
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return 0;
 }
@@ -67,6 +71,32 @@ static const char *const known[] = {
 	"read_timeout_seconds", "request_deadline_seconds", "max_connections",
 	"event_loops", "policy", "clients", NULL
 };
+static const char *const known_tls[] = {
+	"cert", "key", "ca", "crl", "min_version", NULL
+};
+static const char *const known_client[] = {
+	"cert_sha256", "subject_cn", "organisation_id", "roles", NULL
+};
+
+/* Every key of @o is one of @names: a misspelt setting is an error, not
+ * a default silently kept. */
+static int only_known(const json_t *o, const char *const *names,
+    const char *where, struct sl_err *e)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		size_t i;
+
+		for (i = 0; names[i] && strcmp(names[i], key); i++)
+			;
+		if (!names[i])
+			return sl_err_set(e, SL_EINVAL, "%s: unknown setting "
+			    "\"%s\"", where, key);
+	}
+	return 0;
+}
 
 static int load_clients(struct sl_config *c, json_t *arr, const char *path,
     struct sl_err *e)
@@ -74,7 +104,8 @@ static int load_clients(struct sl_config *c, json_t *arr, const char *path,
 	size_t i;
 	json_t *v;
 
-	if (!json_is_array(arr))
+	/* @arr NULL: no "clients", a service nobody may use yet */
+	if (arr && !json_is_array(arr))
 		return sl_err_set(e, SL_EINVAL, "%s: \"clients\" must be an "
 		    "array", path);
 	c->clients = calloc(json_array_size(arr) + 1, sizeof(*c->clients));
@@ -89,8 +120,13 @@ static int load_clients(struct sl_config *c, json_t *arr, const char *path,
 		int rc;
 
 		snprintf(where, sizeof(where), "%s: clients[%zu]", path, i);
-		rc = str(cl->fingerprint, sizeof(cl->fingerprint), v,
-		    "cert_sha256", "", where, e);
+		if (!json_is_object(v))
+			return sl_err_set(e, SL_EINVAL, "%s: must be an object",
+			    where);
+		rc = only_known(v, known_client, where, e);
+		if (!rc)
+			rc = str(cl->fingerprint, sizeof(cl->fingerprint), v,
+			    "cert_sha256", "", where, e);
 		if (!rc)
 			rc = str(cl->subject_cn, sizeof(cl->subject_cn), v,
 			    "subject_cn", "", where, e);
@@ -125,6 +161,12 @@ static int load_clients(struct sl_config *c, json_t *arr, const char *path,
 				    "board, admin", where, j);
 			cl->roles |= bit;
 		}
+		/* a certificate maps to one client: a second entry for it
+		 * would be silently ignored */
+		if (sl_config_client(c, cl->fingerprint, cl->subject_cn))
+			return sl_err_set(e, SL_EINVAL, "%s: the same %s as an "
+			    "earlier client", where, cl->fingerprint[0] ?
+			    "cert_sha256" : "subject_cn");
 		c->nclients++;
 	}
 	return 0;
@@ -140,8 +182,6 @@ int sl_config_load(struct sl_config **out, const char *path,
 	size_t len;
 	char listen[128];
 	char minv[8];
-	const char *key;
-	json_t *v;
 	uint64_t n = 0;
 	char *colon;
 	int rc;
@@ -161,31 +201,23 @@ int sl_config_load(struct sl_config **out, const char *path,
 		rc = sl_err_set(e, SL_EINVAL, "%s: must be a JSON object", path);
 		goto out;
 	}
-	json_object_foreach(root, key, v) {
-		size_t i;
-
-		for (i = 0; known[i] && strcmp(known[i], key); i++)
-			;
-		if (!known[i]) {
-			rc = sl_err_set(e, SL_EINVAL, "%s: unknown setting "
-			    "\"%s\"", path, key);
-			goto out;
-		}
-	}
+	rc = only_known(root, known, path, e);
+	if (rc)
+		goto out;
 	rc = str(listen, sizeof(listen), root, "listen", "127.0.0.1:8443", path,
 	    e);
 	if (rc)
 		goto out;
 	colon = strrchr(listen, ':');
-	if (!colon || colon == listen || atoi(colon + 1) <= 0 ||
-	    atoi(colon + 1) > 65535 || (size_t)(colon - listen) >=
-	    sizeof(c->listen_host)) {
+	if (!colon || colon == listen || sl_enc_decimal(&n, colon + 1,
+	    strlen(colon + 1)) || n == 0 || n > 65535 ||
+	    (size_t)(colon - listen) >= sizeof(c->listen_host)) {
 		rc = sl_err_set(e, SL_EINVAL, "%s: \"listen\" is HOST:PORT",
 		    path);
 		goto out;
 	}
 	memcpy(c->listen_host, listen, (size_t)(colon - listen));
-	c->listen_port = (uint16_t)atoi(colon + 1);
+	c->listen_port = (uint16_t)n;
 	rc = str(c->store, sizeof(c->store), root, "store", NULL, path, e);
 	if (!rc)
 		rc = str(c->keys, sizeof(c->keys), root, "keys", "", path, e);
@@ -203,7 +235,10 @@ int sl_config_load(struct sl_config **out, const char *path,
 		    "certificates", path);
 		goto out;
 	}
-	rc = str(c->tls_cert, sizeof(c->tls_cert), tls, "cert", NULL, path, e);
+	rc = only_known(tls, known_tls, path, e);
+	if (!rc)
+		rc = str(c->tls_cert, sizeof(c->tls_cert), tls, "cert", NULL,
+		    path, e);
 	if (!rc)
 		rc = str(c->tls_key, sizeof(c->tls_key), tls, "key", NULL, path,
 		    e);
@@ -252,8 +287,7 @@ int sl_config_load(struct sl_config **out, const char *path,
 	c->event_loops = (unsigned)n;
 	if (rc)
 		goto out;
-	rc = load_clients(c, json_object_get(root, "clients") ?
-	    json_object_get(root, "clients") : json_array(), path, e);
+	rc = load_clients(c, json_object_get(root, "clients"), path, e);
 out:
 	json_decref(root);
 	free(text);

@@ -96,7 +96,24 @@ next=1   # next unused line of school.jsonl
 LOOPS=65 config
 "$SD" serve --config "$D/cfg.json" > "$D/bad.out" 2>&1
 brc=$?
-check "event_loops out of range: refused, the key named" [ "$brc" != 0 ] && grep -q '"event_loops" must be an integer from 0 to 64' "$D/bad.out"
+[ "$brc" != 0 ] && grep -q '"event_loops" must be an integer from 0 to 64' "$D/bad.out"
+check "event_loops out of range: refused, the key named" [ $? = 0 ]
+# a misspelt, empty or ambiguous setting is refused and named, never
+# taken as a default (found by tests/fuzz/fuzz_config and its review)
+for case in 's/"crl":/"crll":/|unknown setting "crll"' \
+    's/"roles": \["inspector"\]/"roles": ["inspector"], "role": "admin"/|clients[2]: unknown setting "role"' \
+    's/"cspr-reviewer"/"police-esx"/|clients[3]: the same subject_cn as an earlier client' \
+    's/"listen": "127.0.0.1:\([0-9]*\)"/"listen": "127.0.0.1:\1x"/|"listen" is HOST:PORT' \
+    's/"cert": "[^"]*"/"cert": ""/|"cert" must not be empty' \
+    's/"organisation_id": "OFSTED"/"organisation_id": ""/|clients[2]: "organisation_id" must not be empty'; do
+	config
+	sed -i "${case%%|*}" "$D/cfg.json"
+	# (a configuration wrongly taken would serve: bounded)
+	timeout 10 "$SD" serve --config "$D/cfg.json" > "$D/bad.out" 2>&1
+	brc=$?
+	[ "$brc" != 0 ] && grep -qF "${case#*|}" "$D/bad.out"
+	check "config refused: ${case#*|}" [ $? = 0 ]
+done
 # two event loops, whatever the machine: every test below runs across them
 config
 start || exit 1
@@ -108,7 +125,8 @@ line $next; next=$((next + 1))
 req school POST /v1/decisions "$D/rec.json"
 check "single record: 201" [ "$CODE" = 201 ]
 seq1=$(field '["seq"]')
-check "201 names seq, leaf hash, time" [ -n "$seq1" ] && [ "$(field '["leaf_hash"]' | wc -c)" = 65 ]
+[ -n "$seq1" ] && [ "$(field '["leaf_hash"]' | wc -c)" = 65 ]
+check "201 names seq, leaf hash, time" [ $? = 0 ]
 check "one entry more" [ "$(entries)" = $((n0 + 1)) ]
 req school POST /v1/decisions "$D/rec.json"
 check "identical retry: 201" [ "$CODE" = 201 ]
@@ -182,10 +200,12 @@ check "... and the good one was not stored" [ "$(entries)" = "$n1" ]
 
 # --- certificates: none, another CA, expired, revoked
 req none GET /v1/healthz
-check "no client certificate: no TLS session" [ "$CURL" != 0 ] && [ "$CODE" = 000 ]
+[ "$CURL" != 0 ] && [ "$CODE" = 000 ]
+check "no client certificate: no TLS session" [ $? = 0 ]
 for who in rogue expired revoked; do
 	req $who GET /v1/healthz
-	check "$who certificate: refused in the handshake" [ "$CURL" != 0 ] && [ "$CODE" = 000 ]
+	[ "$CURL" != 0 ] && [ "$CODE" = 000 ]
+	check "$who certificate: refused in the handshake" [ $? = 0 ]
 done
 
 # --- a small reply leaves in one TLS record (head and body joined), not
