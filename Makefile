@@ -90,6 +90,10 @@ $(O)/tests/fuzz/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/fuzz.o \
 $(O)/tests/fuzz/mkdict: $(O)/tests/fuzz/mkdict.o $(O)/libsharelog.a
 	$(CC) -fsanitize=fuzzer-no-link $(LDSAN) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# kept between runs (make would delete them as intermediate files)
+.SECONDARY: $(FUZZ_SRC:%.c=$(O)/%.o) $(O)/tests/fuzz/fuzz.o \
+    $(O)/tests/fuzz/mutate.o $(O)/tests/fuzz/mkdict.o
+
 # Every fuzz target from its seeds, FUZZ_SECONDS each (needs FUZZ=1).
 fuzz-test: deps-ok $(FUZZ_BIN) $(O)/tests/fuzz/mkdict
 	BIN=$(O) FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz_test.sh
