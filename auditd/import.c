@@ -732,9 +732,9 @@ static json_t *cell_value(struct reader *r, const struct col *c, char *raw,
 	case K_BOOL:
 		v = boolean(s);
 		if (!v) {
-			*bad = 1;
 			char cell[SHOWN_MAX];
 
+			*bad = 1;
 			row_error(r, c, "field /%s: \"%s\" is not yes or no "
 			    "(true/false, yes/no, y/n, 1/0, or give "
 			    "\"values\" in the mapping)", c->field,

@@ -136,6 +136,9 @@ static int parse(struct args *a, int argc, char **argv)
 			return -1;
 		a->pos = o;
 	}
+	/* a dry run of another command would not be one: refuse it */
+	if (a->check && strcmp(a->cmd, "import"))
+		return -1;
 	if (!a->store && strcmp(a->cmd, "serve"))
 		return -1;
 	if (!a->store)

@@ -117,6 +117,10 @@ sed 's/D-IMP-000/D-CHK-000/' "$I/good.csv" >"$D/chk.csv"
 expect 0 "$SD" import --store "$S" --mapping "$M" --check "$D/chk.csv"
 has "$D/out" "checked 2 row(s): every one would be imported; nothing was stored"
 [ "$(size)" = "$before" ] && ok || bad "import --check stored entries"
+# --check belongs to import: elsewhere it would not be a dry run
+printf '{}\n' >"$D/one.jsonl"
+expect 2 "$SD" append --store "$S" --check "$D/one.jsonl"
+has "$D/err" "usage:"
 
 # a row repeated in the file: the second is a second decision of one id
 { cat "$I/good.csv"; sed -n 2p "$I/good.csv" | sed 's/,Yes,referral/,No,referral/'; } >"$D/dup.csv"
