@@ -17,15 +17,13 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/**
- * Mutate data[0..size) into at most @max bytes: half the time one to
- * three edits of its JSON tree that a client could get wrong (schema
- * fields, enumeration values, near-miss date-times and ids, elements
- * twice, members dropped), written in a random layout; otherwise, or
- * when it is not JSON, libFuzzer's own mutation. Returns the new size.
+/*
+ * tests/fuzz/mutate.c is every target's LLVMFuzzerCustomMutator: half the
+ * time one to three edits of the input's JSON tree that a client could
+ * get wrong (schema fields, enumeration values, near-miss date-times and
+ * ids, elements twice, members dropped), written in a random layout;
+ * otherwise, or when the input is not JSON, libFuzzer's own mutation.
  */
-size_t fuzz_json_mutate(uint8_t *data, size_t size, size_t max,
-    unsigned seed);
 
 /** Unless @ok, print the sentence and abort: libFuzzer saves the input. */
 void fuzz_assert(int ok, const char *fmt, ...)

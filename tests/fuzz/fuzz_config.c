@@ -24,15 +24,6 @@
 
 static char path[] = "/tmp/sl-fuzz-config-XXXXXX";
 
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed);
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed)
-{
-	return fuzz_json_mutate(data, size, max, seed);
-}
-
 static void cleanup(void)
 {
 	unlink(path);

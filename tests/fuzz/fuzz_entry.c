@@ -25,15 +25,6 @@
 static struct sl_hash *hash;
 static struct sl_record_view view;
 
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed);
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed)
-{
-	return fuzz_json_mutate(data, size, max, seed);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;

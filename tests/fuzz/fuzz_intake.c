@@ -39,15 +39,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed);
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed)
-{
-	return fuzz_json_mutate(data, size, max, seed);
-}
-
 /* The full way, as auditd/server.c's post_decisions takes a body. */
 static size_t full_way(struct sl_buf *out, size_t *off, size_t *len,
     json_t **recs, json_t *doc)

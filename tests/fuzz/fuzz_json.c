@@ -24,15 +24,6 @@
 
 #define MAX (1u << 20)
 
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed);
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed)
-{
-	return fuzz_json_mutate(data, size, max, seed);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;

@@ -29,15 +29,6 @@ static struct sl_buf canon[NREC];
 static struct sl_record_view views[NREC];
 static size_t nrec;
 
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed);
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
-    unsigned int seed)
-{
-	return fuzz_json_mutate(data, size, max, seed);
-}
-
 /* The intake seeds' records, as stored: the records judged. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
