@@ -92,6 +92,7 @@ int sl_rfc3339_parse(int64_t *out, const char *s, size_t n)
 	int ms = 0;
 	size_t i;
 	int64_t off = 0;
+	int64_t v;
 
 	if (n < 20 || parse_date(s, &y, &mo, &d) || s[10] != 'T' ||
 	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
@@ -136,8 +137,13 @@ int sl_rfc3339_parse(int64_t *out, const char *s, size_t n)
 	}
 	if (i != n)
 		return SL_EINVAL;
-	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400000 +
+	v = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400000 +
 	    (int64_t)(h * 3600 + mi * 60 + sec) * 1000 + ms - off;
+	/* an offset can carry 0000-01-01 or 9999-12-31 past the years that
+	 * four digits write: every instant must have a UTC form too */
+	if (v < SL_RFC3339_MIN_MS || v > SL_RFC3339_MAX_MS)
+		return SL_EINVAL;
+	*out = v;
 	return 0;
 }
 

@@ -14,11 +14,17 @@
 
 #define SL_RFC3339_MS_LEN 24
 
+/* The instants a four-digit year can write in UTC: 0000-01-01T00:00:00Z
+ * and 9999-12-31T23:59:59.999Z, in ms since 1970. */
+#define SL_RFC3339_MIN_MS (-62167219200000LL)
+#define SL_RFC3339_MAX_MS 253402300799999LL
+
 /**
  * Parse s[0..n) as an RFC 3339 date-time with a zone ('T' and 'Z' upper
  * case, no leap second). *out gets milliseconds since 1970 UTC (fractions
- * past the millisecond are truncated). SL_EINVAL when malformed or when a
- * field is out of range (month 13, 31 April, 25:00, ...).
+ * past the millisecond are truncated). SL_EINVAL when malformed, when a
+ * field is out of range (month 13, 31 April, 25:00, ...) or when the
+ * instant in UTC falls outside the years 0000 to 9999.
  */
 int sl_rfc3339_parse(int64_t *out, const char *s, size_t n);
 

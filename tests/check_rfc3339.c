@@ -20,6 +20,10 @@ START_TEST(test_rfc3339_parse_zones_and_fractions)
 	ck_assert_int_eq(p("2026-03-01T09:30:00.123456Z"), 1772357400123LL);
 	ck_assert_int_eq(p("2024-02-29T00:00:00Z") + 86400000LL,
 	    p("2024-03-01T00:00:00Z"));
+	/* the ends of the range */
+	ck_assert(p("0000-01-01T00:00:00Z") == SL_RFC3339_MIN_MS);
+	ck_assert(p("0000-01-01T01:00:00+01:00") == SL_RFC3339_MIN_MS);
+	ck_assert(p("9999-12-31T23:59:59.999Z") == SL_RFC3339_MAX_MS);
 }
 END_TEST
 
@@ -32,6 +36,9 @@ START_TEST(test_rfc3339_rejects_out_of_range)
 		"2026-03-01 23:59:00Z", "2026-03-01T23:59:00",
 		"2026-03-01t23:59:00z", "2026-03-01T23:59:00.Z",
 		"2026-03-01T23:59:00+0100", "26-03-01T23:59:00Z",
+		/* instants outside the years 0000-9999 in UTC, which no
+		 * recorded form could write (found by fuzzing) */
+		"0000-01-01T10:30:56+21:00", "9999-12-31T23:59:59-00:01",
 	};
 	size_t i;
 	int64_t ms;
