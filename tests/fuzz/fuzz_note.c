@@ -8,7 +8,8 @@
  * bytes) gives a checkpoint whose body, written again, begins the text.
  * And the other way round: the input's first lines, signed with the test
  * key, open with that key, and changing any one byte of the signed text
- * makes the note fail (a signature covers every byte of its text).
+ * makes the note fail (a signature covers every byte of its text). A
+ * verifier key string parsed is named by its text's first field.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +85,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "sentence");
 	}
 	check_checkpoint(in, size);
+
+	/* the input as an inspector's --key: name+id+key, the name first */
+	{
+		struct sl_verifier *v = NULL;
+
+		if (sl_note_verifier_parse(&v, in, size, &e) == 0) {
+			const char *name = sl_note_verifier_name(v);
+			size_t nl = strlen(name);
+
+			fuzz_assert(nl < size && !memcmp(in, name, nl) &&
+			    in[nl] == '+', "a key named \"%s\" from %.*s",
+			    name, (int)size, in);
+			sl_note_verifier_free(v);
+		}
+	}
 
 	/* sign the input's text part and tamper with it */
 	for (tn = 0; tn + 1 < size && !(in[tn] == '\n' && in[tn + 1] == '\n');
