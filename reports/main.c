@@ -25,8 +25,8 @@ static void usage(FILE *f)
 	    "              [--round N] [--unsuppressed] [--as-of TIME] "
 	    "[--checkpoint SIZE]\n"
 	    "              [--policy FILE] [--threads N] [--recheck]\n"
-	    "       sharelog-report trail STORE|BUNDLE (--subject ID | --case "
-	    "REF) [--key FILE]\n"
+	    "       sharelog-report trail STORE|BUNDLE (--subject ID|- | "
+	    "--case REF) [--key FILE]\n"
 	    "              [--out FILE] [--checkpoint SIZE] [--policy FILE] "
 	    "[--as-of TIME]\n"
 	    "\n"
@@ -54,8 +54,10 @@ static void usage(FILE *f)
 	    "\n"
 	    "trail: every entry of every decision thread about one child "
 	    "(--subject: the\n"
-	    "local authority's child id, pseudonymised with the key file) or "
-	    "one case,\n"
+	    "local authority's child id, pseudonymised with the key file; - "
+	    "reads it from\n"
+	    "standard input, out of sight of ps and shell histories) or one "
+	    "case,\n"
 	    "as CSV with each entry's leaf hash and inclusion proof against "
 	    "the checkpoint.\n");
 }
@@ -223,6 +225,7 @@ static int trail(int argc, char **argv)
 	const char *subject = NULL, *key = NULL, *out = NULL;
 	const char *policy = NULL;
 	char ref[SL_PSEUDO_LEN + 1];
+	char line[256];
 	unsigned long long v;
 	FILE *f = stdout;
 	int i;
@@ -269,6 +272,26 @@ static int trail(int argc, char **argv)
 	if (!o.path || (!!subject + !!o.child_ref + !!o.case_ref) != 1 ||
 	    (subject && !key))
 		goto bad;
+	if (subject && !strcmp(subject, "-")) {
+		/* from standard input: a command line is visible to every
+		 * user of the machine (ps) and stays in shell histories */
+		size_t n;
+
+		if (!fgets(line, sizeof(line), stdin)) {
+			fprintf(stderr, "sharelog-report: --subject -: no "
+			    "child id on standard input\n");
+			return 2;
+		}
+		n = strcspn(line, "\r\n");
+		if (n == 0 || (line[n] == '\0' && !feof(stdin))) {
+			fprintf(stderr, "sharelog-report: --subject -: the "
+			    "first line of standard input is one child id "
+			    "(at most %zu bytes)\n", sizeof(line) - 2);
+			return 2;
+		}
+		line[n] = '\0';
+		subject = line;
+	}
 	if (subject) {
 		/* the raw id never leaves this process: only its pseudonym
 		 * is looked up */

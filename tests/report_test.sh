@@ -189,6 +189,11 @@ expect 0 python3 "$D/verify-trail.py" "$D/t.csv" "$D/b/checkpoint" "$S.keys/log.
 has "$D/out" "OK $rows rows"
 expect 0 "$SR" trail "$D/b" --subject "$child" --key "$S.keys/pseudonym.key" --out "$D/tb.csv"
 if cmp -s "$D/t.csv" "$D/tb.csv"; then ok; else bad "store and bundle trails differ"; fi
+# the child id on standard input (out of sight of ps): the same trail
+printf '%s\n' "$child" | "$SR" trail "$S" --subject - --key "$S.keys/pseudonym.key" --out "$D/ts.csv" 2>"$D/err"
+if cmp -s "$D/t.csv" "$D/ts.csv"; then ok; else bad "--subject - trail differs"; cat "$D/err"; fi
+expect 2 "$SR" trail "$S" --subject - --key "$S.keys/pseudonym.key" </dev/null
+has "$D/err" "no child id on standard input"
 # a copy without its derived tables (as read-only after a restart of the
 # machine): the same trail, worked out from the entries; verify says so
 cp -r "$S" "$D/nodv" && rm -rf "$D/nodv/derived"
