@@ -49,7 +49,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(O)/%.o)
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:%.c=$(O)/%)
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 6
 
 PROGS := $(O)/sharelogd $(O)/sharelog-verify $(O)/sharelog-report
 
