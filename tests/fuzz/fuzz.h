@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auditd/import.h"
 #include "formats/pseudo.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -32,5 +33,20 @@ void fuzz_assert(int ok, const char *fmt, ...)
 /** A pseudonym key with fixed bytes (a failure replays the same way);
  *  lives until the process ends. */
 struct sl_pseudo *fuzz_pseudo(void);
+
+/** A scratch file's path (the file exists, empty), removed at exit. */
+const char *fuzz_scratch_file(void);
+
+/** Replace the contents of file @path with data[0..size). */
+void fuzz_write_file(const char *path, const uint8_t *data, size_t size);
+
+/**
+ * Import csv[0..n) through @m in check-only mode and check its verdict:
+ * accepted with no bad row and nothing said, or refused (SL_EINVAL) with
+ * a sentence and every bad row listed, each line naming its row. Returns
+ * sl_import_csv's result.
+ */
+int fuzz_import_check(const struct sl_import_map *m,
+    const struct sl_pseudo *key, const void *csv, size_t n);
 
 #endif

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "auditd/config.h"
 #include "tests/fuzz/fuzz.h"
@@ -22,22 +21,13 @@
 #define ROLES (SL_ROLE_SUBMITTER | SL_ROLE_INSPECTOR | SL_ROLE_REVIEWER | \
 	SL_ROLE_BOARD | SL_ROLE_ADMIN)
 
-static char path[] = "/tmp/sl-fuzz-config-XXXXXX";
-
-static void cleanup(void)
-{
-	unlink(path);
-}
+static const char *path;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	int fd = mkstemp(path);
-
 	(void)argc;
 	(void)argv;
-	fuzz_assert(fd >= 0, "mkstemp failed");
-	close(fd);
-	atexit(cleanup);
+	path = fuzz_scratch_file();
 	return 0;
 }
 
@@ -45,11 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sl_err e = { 0, "" };
 	struct sl_config *c = NULL;
-	FILE *f = fopen(path, "wb");
 	size_t i;
 
-	fuzz_assert(f && fwrite(data, 1, size, f) == size && !fclose(f),
-	    "cannot write %s", path);
+	fuzz_write_file(path, data, size);
 	if (sl_config_load(&c, path, &e)) {
 		fuzz_assert(c == NULL && strstr(e.msg, path) != NULL,
 		    "a refusal that does not name the file: %s", e.msg);
