@@ -31,9 +31,14 @@ static int64_t oracle(const char *s, size_t n)
 	struct tm tm;
 	int64_t secs, ms = 0, off = 0;
 	size_t i = 19;
+	char head[20];
 
+	/* the fuzzer's bytes end without a NUL: sscanf reads a copy */
+	fuzz_assert(n >= 19, "taken but shorter than a date-time");
+	memcpy(head, s, 19);
+	head[19] = '\0';
 	memset(&tm, 0, sizeof(tm));
-	fuzz_assert(sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year,
+	fuzz_assert(sscanf(head, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year,
 	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
 	    &tm.tm_sec) == 6, "taken but not YYYY-MM-DDThh:mm:ss: %.*s",
 	    (int)n, s);
