@@ -26,11 +26,11 @@ ifeq ($(SAN),1)
 CFLAGS_ALL += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 LDSAN := -fsanitize=address,undefined
+else
+CFLAGS_ALL += -O2
 endif
 ifeq ($(FUZZ),1)
 CFLAGS_ALL += -fsanitize=fuzzer-no-link
-else
-CFLAGS_ALL += -O2
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs jansson lmdb libevent libevent_pthreads \
