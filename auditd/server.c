@@ -25,6 +25,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -156,11 +157,23 @@ static void send_reply(struct evhttp_request *req, int code,
 	struct evbuffer *o;
 
 	evhttp_send_reply(req, code, reason, body);
-	/* evhttp has only queued it: bufferevent_openssl writes when the
-	 * socket is next writable, after this returns */
+	/* evhttp has only queued it and turned write interest on:
+	 * bufferevent_openssl would write when epoll next says the socket
+	 * is writable, one epoll_ctl and one loop turn later, then turn the
+	 * interest off again (a second epoll_ctl). A socket with room is
+	 * writable now, so its write event is run in this turn instead
+	 * (bufferevent_struct.h makes it public): the write, evhttp's
+	 * "done" and its turning back to reading all happen before the
+	 * turn's changes go to epoll, which then see only the net change.
+	 * A socket without room is no different: SSL_write wants to write,
+	 * and the event stays pending as before. The event is deleted with
+	 * the connection, active or not, so a connection closed later in
+	 * this turn is never written. */
 	o = bev ? bufferevent_get_output(bev) : NULL;
 	if (o && evbuffer_get_length(o) <= ONE_RECORD)
 		(void)evbuffer_pullup(o, -1);
+	if (bev && evbuffer_get_length(o))
+		event_active(&bev->ev_write, EV_WRITE, 1);
 }
 
 static int to_evbuffer(const char *p, size_t n, void *b)
