@@ -1307,6 +1307,25 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 
 /* ---- routing ------------------------------------------------------------ */
 
+/*
+ * A request with two Content-Length fields has no one length: evhttp takes
+ * the first, and the rest of the body would be read as the next request
+ * on the connection (RFC 9112 section 6.3 makes it an error the server
+ * answers with 400 and a closed connection). evhttp itself refuses a
+ * length beside Transfer-Encoding, and lengths that are not a number.
+ */
+static int ambiguous_length(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	struct evkeyval *kv;
+	int n = 0;
+
+	for (kv = h->tqh_first; kv; kv = kv->next.tqe_next)
+		if (!evutil_ascii_strcasecmp(kv->key, "Content-Length"))
+			n++;
+	return n > 1;
+}
+
 static void route_locked(struct loop *lp, struct evhttp_request *req)
 {
 	struct server *sv = lp->sv;
@@ -1317,6 +1336,16 @@ static void route_locked(struct loop *lp, struct evhttp_request *req)
 
 	if (!path)
 		path = "";
+	if (ambiguous_length(req)) {
+		/* what follows on this connection cannot be framed */
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		send_error(sv, req, 400, K_BAD_REQUEST, "the request has "
+		    "more than one Content-Length header field, so no one "
+		    "length (RFC 9112 section 6.3); nothing was stored and "
+		    "the connection is closed");
+		return;
+	}
 	if (!strcmp(path, "/v1/decisions")) {
 		if (m != EVHTTP_REQ_POST)
 			send_error(sv, req, 405, K_BAD_REQUEST, "use POST");

@@ -247,6 +247,51 @@ req school POST /v1/decisions "$D/m6"; check "oversize: 413" [ "$CODE" = 413 ]
 req school POST /v1/decisions "$D/rec.json" text/plain; check "wrong content type: 415" [ "$CODE" = 415 ]
 check "nothing stored by any of them" [ "$(entries)" = "$n2" ]
 
+# --- HTTP as clients really frame it (tests/http_raw.py): pipelined
+# requests, chunked bodies and HTTP/1.0 are served; what cannot be framed
+# is refused, the connection closed and nothing stored
+raw() { python3 tests/http_raw.py "127.0.0.1:$PORT" "$P/ca.crt" \
+	"$P/school.crt" "$P/school.key" "$@" > "$D/raw.out"; }
+n3=$(entries)
+sed -n "${next}p" "$D/school.jsonl" > "$D/raw1.json"
+sed -n "$((next + 1))p" "$D/school.jsonl" > "$D/raw2.json"
+sed -n "$((next + 2))p" "$D/school.jsonl" > "$D/raw3.json"
+sed -n "$((next + 3))p" "$D/school.jsonl" > "$D/raw4.json"
+next=$((next + 4))
+raw pipelined "$D/raw1.json" "$D/raw2.json"
+[ "$(grep -c '^201 ' "$D/raw.out")" = 2 ] && tail -1 "$D/raw.out" | grep -qx open
+check "two pipelined requests: two 201s, in order, connection kept" [ $? = 0 ]
+s1=$(sed -n 1p "$D/raw.out" | sed 's/.*"seq":\([0-9]*\).*/\1/')
+s2=$(sed -n 2p "$D/raw.out" | sed 's/.*"seq":\([0-9]*\).*/\1/')
+check "pipelined answers in request order (seq $s1 then $s2)" [ "$s2" -gt "$s1" ]
+raw chunked "$D/raw3.json"
+check "chunked body: 201" grep -q '^201 ' "$D/raw.out"
+raw http10 "$D/raw4.json"
+grep -q '^201 ' "$D/raw.out" && tail -1 "$D/raw.out" | grep -qx closed
+check "HTTP/1.0: 201, then closed" [ $? = 0 ]
+check "the four framed ways stored four records" [ "$(entries)" = $((n3 + 4)) ]
+n3=$(entries)
+line $next
+raw two-lengths "$D/rec.json"
+grep -q '^400 .*more than one Content-Length' "$D/raw.out" &&
+	tail -1 "$D/raw.out" | grep -qx closed
+check "two Content-Length fields: 400 naming them, closed" [ $? = 0 ]
+raw te-and-length "$D/rec.json"
+grep -q '^400 ' "$D/raw.out" && tail -1 "$D/raw.out" | grep -qx closed
+check "Transfer-Encoding beside Content-Length: 400, closed" [ $? = 0 ]
+raw big-header "$D/rec.json"
+grep -q '^400 ' "$D/raw.out" && tail -1 "$D/raw.out" | grep -qx closed
+check "a header field over 8 KiB: 400, closed" [ $? = 0 ]
+raw not-http "$D/rec.json"
+grep -q '^400 ' "$D/raw.out" && tail -1 "$D/raw.out" | grep -qx closed
+check "not a request line: 400, closed" [ $? = 0 ]
+raw truncated "$D/rec.json"
+sleep 0.3
+check "no framing refused or cut short stored anything" [ "$(entries)" = "$n3" ]
+req school POST /v1/decisions "$D/rec.json"
+check "the same record sent properly: 201" [ "$CODE" = 201 ]
+next=$((next + 1))
+
 # --- roles
 req school GET /v1/checkpoint; check "a submitter cannot read checkpoints" [ "$CODE" = 403 ]
 req inspector POST /v1/decisions "$D/rec.json"; check "an inspector cannot submit" [ "$CODE" = 403 ]
