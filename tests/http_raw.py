@@ -61,8 +61,9 @@ def chunked(body):
             b"%x\r\n" % (len(body) - half) + body[half:] + b"\r\n0\r\n\r\n")
 
 
-def answers(sock, tls, inc, wait):
-    """Every byte the server sends until it closes or @wait s of quiet."""
+def answers(sock, tls, inc, wait, expect=None):
+    """Every byte the server sends until it closes, @wait s of quiet, or
+    (when given) @expect whole answers have come."""
     got = b""
     closed = False
     sock.settimeout(wait)
@@ -74,6 +75,8 @@ def answers(sock, tls, inc, wait):
             pass
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             closed = True
+            break
+        if expect is not None and len(parse(got)[0]) >= expect:
             break
         try:
             data = sock.recv(65536)
@@ -89,24 +92,41 @@ def answers(sock, tls, inc, wait):
     return got, closed
 
 
-def split(got):
-    """(status, first body line) of each HTTP/1.x answer in @got."""
+def parse(got):
+    """The HTTP/1.x answers in @got: a list of (status, headers, body), with
+    header names in lower case, and the bytes left over that are not one."""
     res = []
-    while got.startswith(b"HTTP/1."):
+    while got.startswith(b"HTTP/1.") and b"\r\n\r\n" in got:
         head, _, rest = got.partition(b"\r\n\r\n")
         lines = head.split(b"\r\n")
-        status = lines[0].split(b" ")[1].decode()
-        n = None
+        parts = lines[0].split(b" ")
+        if len(parts) < 2 or not parts[1].isdigit():
+            break
+        headers = {}
         for h in lines[1:]:
             k, _, v = h.partition(b":")
-            if k.strip().lower() == b"content-length":
-                n = int(v)
+            headers[k.strip().lower().decode("latin-1")] = \
+                v.strip().decode("latin-1")
+        n = headers.get("content-length")
+        n = int(n) if n is not None and n.isdigit() else None
+        if n is not None and len(rest) < n:
+            break
+        if parts[1].startswith(b"1"):   # interim (100 Continue): no body
+            got = rest
+            continue
         body = rest[:n] if n is not None else rest
         got = rest[n:] if n is not None else b""
-        first = body.split(b"\n")[0].decode("utf-8", "replace")
-        res.append(status + " " + first)
-    if got:
-        res.append("unparsed " + repr(got[:80]))
+        res.append((int(parts[1]), headers, body))
+    return res, got
+
+
+def split(got):
+    """(status, first body line) of each HTTP/1.x answer in @got."""
+    answers_, left = parse(got)
+    res = ["%d %s" % (st, body.split(b"\n")[0].decode("utf-8", "replace"))
+           for st, _, body in answers_]
+    if left:
+        res.append("unparsed " + repr(left[:80]))
     return res
 
 

@@ -557,6 +557,22 @@ check "metrics count the expired connection" grep -q '^sharelog_connections_expi
 config
 kill -HUP "$SPID"; sleep 0.3
 
+# --- the HTTP layer fuzzed over the socket (tests/http_fuzz.py): broken
+# methods, targets, versions, header fields, lengths, chunked bodies and
+# deliveries; every answer a status the API gives, every error JSON, no
+# refused request stored, every 201 in the log once, the service alive
+HTTP_FUZZ_SECONDS=${HTTP_FUZZ_SECONDS:-15}
+HTTP_FUZZ_SEED=${HTTP_FUZZ_SEED:-$(date +%s)}
+sed -n "${next},2500p" "$D/school.jsonl" > "$D/fuzz.jsonl"
+HTTP_FUZZ_SCRATCH=$D python3 tests/http_fuzz.py "127.0.0.1:$PORT" "$P" \
+	"$D/fuzz.jsonl" "$HTTP_FUZZ_SECONDS" "$HTTP_FUZZ_SEED" > "$D/fuzz.out" 2>&1
+frc=$?
+check "HTTP fuzzing, seed $HTTP_FUZZ_SEED: $(tail -1 "$D/fuzz.out")" [ "$frc" = 0 ]
+[ "$frc" = 0 ] || { cat "$D/fuzz.out"; mkdir -p /tmp/sl-http-fuzz &&
+	cp "$D"/http_fuzz-* /tmp/sl-http-fuzz/ 2>/dev/null &&
+	echo "cases kept in /tmp/sl-http-fuzz"; }
+next=$((next + $(sed -n 's/.*used \([0-9]*\) records.*/\1/p' "$D/fuzz.out" | tail -1)))
+
 # --- SIGTERM: drain, final checkpoint, exit 0
 kill -TERM "$SPID"; wait "$SPID"; src=$?; SPID=""
 check "SIGTERM: exit 0" [ "$src" = 0 ]

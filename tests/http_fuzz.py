@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""A socket-level fuzzer for sharelogd: what evhttp and the handlers get
+from a running service over mutual TLS, not from a function call.
+
+    http_fuzz.py HOST:PORT PKI RECORDS.jsonl SECONDS SEED
+
+Each case is one connection carrying one to three requests built from a
+valid one (a fresh record from RECORDS, or a GET of an endpoint) and then
+broken the ways HTTP gets broken: the method, target and version, header
+fields (missing, doubled, folded, with control bytes, too many), the
+Content-Length (off by some, negative, not a number, doubled), chunked
+bodies (wrong sizes, extensions, trailers), the body itself, and how the
+bytes travel (cut into TLS records and TCP writes at random, closed half
+way). The properties, for every case:
+  - every answer is an HTTP/1.x status line with a status the API can
+    give (never 500, never a 2xx for a request that was broken in a way
+    that must be refused), and a JSON answer is a JSON object with
+    "error" and "message" when it is an error;
+  - the service answers /v1/healthz after the case (it is alive);
+and at the end, against GET /v1/entries:
+  - every record answered 201 is in the log exactly once;
+  - nothing is in the log that was not sent in a request left unanswered
+    or answered 201 (a refused request stored nothing).
+Prints one line per failure with the seed and case number, and the case's
+bytes to tests' scratch; exits 1 if any. The records used are counted on
+the last line ("used N records") so the caller can skip them.
+"""
+import json
+import os
+import re
+import random
+import socket
+import ssl
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import http_raw  # noqa: E402
+
+STATUSES = {200, 201, 400, 403, 404, 405, 409, 411, 413, 414, 415, 417,
+            422, 431, 501}
+GETS = ["/v1/healthz", "/v1/checkpoint", "/metrics",
+        "/v1/entries?start=0&count=2", "/v1/proof/inclusion?seq=1&size=2",
+        "/v1/proof/consistency?from=1&to=2"]
+
+
+class Case:
+    def __init__(self):
+        self.requests = []      # (bytes, record ids sent, must_refuse)
+        self.segments = None    # how the bytes travel, see send()
+        self.close_after = None
+
+
+def fresh(rng, records, used):
+    """A record never sent before: (json bytes, record id)."""
+    line = records[used[0]]
+    used[0] += 1
+    return line.encode(), json.loads(line)["record_id"]
+
+
+def head(method, target, version, fields):
+    out = method + b" " + target + b" " + version + b"\r\n"
+    for f in fields:
+        out += f + b"\r\n"
+    return out + b"\r\n"
+
+
+def chunked(rng, body, broken):
+    out = b""
+    i = 0
+    while i < len(body):
+        n = rng.randint(1, max(1, len(body) - i))
+        size = b"%x" % n
+        if broken and rng.random() < 0.3:
+            size = rng.choice([b"%x" % (n + rng.randint(1, 9)), b"-1",
+                               b"zz", b"", b"%x" % (1 << 62)])
+        ext = b";name=value" if rng.random() < 0.1 else b""
+        out += size + ext + b"\r\n" + body[i:i + n] + b"\r\n"
+        i += n
+    trailer = b"X-Trailer: 1\r\n" if rng.random() < 0.1 else b""
+    return out + b"0\r\n" + trailer + b"\r\n"
+
+
+def mutate_body(rng, body):
+    b = bytearray(body)
+    for _ in range(rng.randint(1, 4)):
+        op = rng.random()
+        if op < 0.4 and b:
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        elif op < 0.7 and b:
+            del b[rng.randrange(len(b))]
+        else:
+            b.insert(rng.randrange(len(b) + 1),
+                     rng.choice(b'{}[]",:\\\x00\n'))
+    return bytes(b)
+
+
+def one_request(rng, records, used):
+    """(request bytes, record ids in it, must_refuse): a valid request,
+    often broken."""
+    broken = rng.random() < 0.6
+    body_refused = False
+    if rng.random() < 0.7:
+        method, target = b"POST", b"/v1/decisions"
+        n = 1 if rng.random() < 0.8 else rng.randint(2, 3)
+        recs = [fresh(rng, records, used) for _ in range(n)]
+        body = recs[0][0] if n == 1 else \
+            b"[" + b",".join(r[0] for r in recs) + b"]"
+    else:
+        method, target = b"GET", rng.choice(GETS).encode()
+        body = b""
+    version = b"HTTP/1.1"
+    fields = [b"Host: sharelog"]
+    if method == b"POST":
+        fields.append(b"Content-Type: application/json")
+    te = False
+    length = len(body)
+    first_method = method
+    extra_length = None
+    target_refused = False
+    if broken:
+        for _ in range(rng.randint(1, 3)):
+            k = rng.randrange(14)
+            if k == 0:
+                method = rng.choice([b"PUT", b"DELETE", b"PATCH", b"HEAD",
+                                     b"OPTIONS", b"post", b"GE T", b"",
+                                     b"\x00POST"])
+            elif k == 1:
+                # (target, refused whatever the method): a query or a
+                # fragment does not change the path
+                target, refuse = rng.choice([
+                    (b"/v1/decisions/", True), (b"/v1//decisions", True),
+                    (b"*", True), (b"/" + b"a" * 9000, True),
+                    (b"/v1/entries?start=-1&count=1", True),
+                    (b"/v1/entries?start=0&count=99999999999999999999",
+                     True),
+                    (b"/v1/entries?start=0&count=+1", True),
+                    (b"/v1/proof/inclusion?seq=5&size=2", True),
+                    (b"/v1/decisions?x=%zz", False),
+                    (b"/v1/decisions#frag", False),
+                    (b"http://x/v1/decisions", False)])
+                target_refused = refuse
+            elif k == 2:
+                version = rng.choice([b"HTTP/1.0", b"HTTP/2.0", b"HTTP/1.x",
+                                      b"HTTP/1.1 ", b"", b"http/1.1"])
+            elif k == 3:
+                fields = [f for f in fields
+                          if not f.startswith(b"Content-Type")]
+                if rng.random() < 0.5:
+                    fields.append(rng.choice([b"Content-Type: text/plain",
+                                              b"Content-Type:",
+                                              b"Content-Type: application/"
+                                              b"json; charset=utf-8",
+                                              b"Content-Type: APPLICATION/JSON",
+                                              b"Content-Type: application/"
+                                              b"jsonx"]))
+            elif k == 4 and isinstance(length, int):
+                length = rng.choice([length + rng.randint(1, 50),
+                                     max(0, length - rng.randint(1, 50)),
+                                     -1, 0, 1 << 40, "abc", " %d" % length,
+                                     "%d, %d" % (length, length)])
+            elif k == 5:
+                extra_length = b"Content-Length: %d" % rng.randint(0, 99)
+            elif k == 6:
+                te = True
+            elif k == 7:
+                fields.append(rng.choice([b"X-Fold: a", b"no colon here",
+                                          b" folded: continuation",
+                                          b"X-Nul: a\x00b", b"X-Cr: a\rb",
+                                          b": empty name",
+                                          b"X-Big: " + b"b" * 9000]))
+            elif k == 8:
+                fields += [b"X-Many-%d: %d" % (i, i) for i in range(120)]
+            elif k == 9:
+                fields.append(b"Expect: 100-continue")
+            elif k == 10:
+                fields.append(rng.choice([b"Connection: close",
+                                          b"Connection: keep-alive",
+                                          b"Connection: upgrade"]))
+            elif k == 11 and body:
+                body = mutate_body(rng, body)
+                body_refused = False    # may or may not be valid
+                length = len(body) if isinstance(length, int) and \
+                    length >= 0 and length < (1 << 40) else length
+            elif k == 12:
+                fields = [f for f in fields if not f.startswith(b"Host")]
+            elif k == 13 and body:
+                whole = body
+                body = rng.choice([b"", b"null", b"[]", b"{}", b"\xff\xfe",
+                                   body + b" trailing", b"[" + body + b","
+                                   + body + b"]"])
+                length = len(body)
+                body_refused = not body.startswith(b"[" + whole)
+    # the last word on the method and the target counts
+    must_refuse = (target_refused or body_refused or
+                   method not in (first_method, b"HEAD"))
+    # a POST whose Content-Length is not its body's cannot be taken
+    if method == b"POST" and not te and length not in (len(body),
+                                                      " %d" % len(body)):
+        must_refuse = True
+    if te:
+        fields.append(b"Transfer-Encoding: chunked")
+        if rng.random() < 0.3:
+            fields.append(b"Content-Length: %d" % len(body))
+            must_refuse = True
+        payload = chunked(rng, body, broken)
+    else:
+        if method == b"POST" or body or rng.random() < 0.2:
+            fields.append(b"Content-Length: " + str(length).encode())
+        payload = body
+    if extra_length:        # before or after the real one
+        fields.insert(rng.randint(0, len(fields)), extra_length)
+    # two lengths are refused whatever they say (RFC 9112 section 6.3)
+    if sum(f.startswith(b"Content-Length") for f in fields) > 1:
+        must_refuse = True
+    ids = [m.decode("latin-1") for m in
+           re.findall(rb'"record_id"\s*:\s*"([^"\\]*)"', payload)]
+    return head(method, target, version, fields) + payload, ids, must_refuse
+
+
+def make_case(rng, records, used):
+    c = Case()
+    for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
+        c.requests.append(one_request(rng, records, used))
+    data = b"".join(r[0] for r in c.requests)
+    if rng.random() < 0.3:      # cut into TLS records and TCP sends
+        cuts = sorted(rng.sample(range(1, max(2, len(data))),
+                                 min(rng.randint(1, 6), max(1, len(data) - 1))))
+        c.segments = cuts
+    if rng.random() < 0.08:
+        c.close_after = rng.randrange(max(1, len(data)))
+    return c, data
+
+
+def send(sock, tls, out, data, cuts, close_after):
+    if close_after is not None:
+        data = data[:close_after]
+    pieces = []
+    last = 0
+    for cut in (cuts or []):
+        if cut < len(data):
+            pieces.append(data[last:cut])
+            last = cut
+    pieces.append(data[last:])
+    for p in pieces:
+        if p:
+            tls.write(p)
+        if cuts:
+            sock.sendall(out.read())
+            time.sleep(0.002)
+    sock.sendall(out.read())
+
+
+def alive(hostport, pki):
+    sock, tls, inc, out = http_raw.tls_connect(hostport, pki + "/ca.crt",
+                                               pki + "/admin.crt",
+                                               pki + "/admin.key")
+    tls.write(b"GET /v1/healthz HTTP/1.1\r\nHost: sharelog\r\n"
+              b"Connection: close\r\n\r\n")
+    sock.sendall(out.read())
+    got, _ = http_raw.answers(sock, tls, inc, 5)
+    sock.close()
+    res, _ = http_raw.parse(got)
+    return res and res[0][0] == 200 and json.loads(res[0][2])
+
+
+def log_ids(hostport, pki, start):
+    """Record ids of the log's entries from @start on."""
+    ids = []
+    while True:
+        sock, tls, inc, out = http_raw.tls_connect(
+            hostport, pki + "/ca.crt", pki + "/inspector.crt",
+            pki + "/inspector.key")
+        tls.write(b"GET /v1/entries?start=%d&count=1000 HTTP/1.1\r\n"
+                  b"Host: sharelog\r\nConnection: close\r\n\r\n" % start)
+        sock.sendall(out.read())
+        got, _ = http_raw.answers(sock, tls, inc, 10)
+        sock.close()
+        res, _ = http_raw.parse(got)
+        if not res or res[0][0] != 200:
+            raise SystemExit("GET /v1/entries failed")
+        lines = [ln for ln in res[0][2].split(b"\n") if ln]
+        for ln in lines:
+            e = json.loads(ln)
+            ids.append(e.get("record", {}).get("record_id"))
+        if len(lines) < 1000:
+            return ids
+        start += len(lines)
+
+
+def main():
+    hostport, pki, recfile, secs, seed = sys.argv[1:6]
+    records = [ln for ln in open(recfile).read().split("\n") if ln]
+    rng = random.Random(int(seed))
+    used = [0]
+    fails = []
+    acked = {}              # record id -> times answered 201 (new)
+    unanswered = set()      # sent, no answer read: may or may not be stored
+    start = alive(hostport, pki)["entries"]
+    scratch = os.environ.get("HTTP_FUZZ_SCRATCH", "/tmp")
+    deadline = time.time() + float(secs)
+    ncase = 0
+    while time.time() < deadline and used[0] < len(records) - 10:
+        ncase += 1
+        case, data = make_case(rng, records, used)
+        sock, tls, inc, out = http_raw.tls_connect(
+            hostport, pki + "/ca.crt", pki + "/school.crt",
+            pki + "/school.key")
+        try:
+            send(sock, tls, out, data, case.segments, case.close_after)
+        except OSError:
+            pass                # the server may close on a broken head
+        if case.close_after is not None:
+            sock.close()
+            for _, ids, _ in case.requests:
+                unanswered.update(ids)
+            got = b""
+        else:
+            got, _ = http_raw.answers(sock, tls, inc, 0.4,
+                                      len(case.requests))
+            sock.close()
+        res, left = http_raw.parse(got)
+        why = []
+        for i, (st, hd, body) in enumerate(res):
+            if st not in STATUSES:
+                why.append("status %d" % st)
+            if hd.get("content-type", "").startswith("application/json"):
+                try:
+                    obj = json.loads(body)
+                except ValueError:
+                    why.append("answer %d: JSON content type, body not "
+                               "JSON" % st)
+                    continue
+                if st >= 400 and not (isinstance(obj, dict) and
+                                      "error" in obj and "message" in obj):
+                    why.append("error %d without error and message" % st)
+                if st == 201:
+                    seen = obj if isinstance(obj, list) else \
+                        obj.get("results", [obj]) if isinstance(obj, dict) \
+                        else []
+                    for r in seen:
+                        if isinstance(r, dict) and "record_id" in r and \
+                                not r.get("duplicate"):
+                            acked[r["record_id"]] = \
+                                acked.get(r["record_id"], 0) + 1
+            if i < len(case.requests) and case.requests[i][2] and \
+                    200 <= st < 300:
+                why.append("a request that must be refused got %d" % st)
+        # an answer still arriving when the wait ended counts as none
+        if left and not left.startswith(b"HTTP/1."):
+            why.append("bytes that are not an HTTP answer: %r" % left[:60])
+        # requests whose answer was not read may have been stored
+        for _, ids, _ in case.requests[len(res):]:
+            unanswered.update(ids)
+        if not alive(hostport, pki):
+            why.append("the service no longer answers /v1/healthz")
+        if why:
+            name = os.path.join(scratch, "http_fuzz-%s-%d.bin" % (seed, ncase))
+            open(name, "wb").write(data)
+            fails.append("seed %s case %d (%s): %s" % (seed, ncase, name,
+                                                       "; ".join(why)))
+            if "no longer answers" in why[-1]:
+                break
+    ids = log_ids(hostport, pki, start)
+    for rid, n in acked.items():
+        if n > 1:
+            fails.append("record %s answered 201 as new %d times" % (rid, n))
+        if ids.count(rid) != 1:
+            fails.append("record %s answered 201 but in the log %d times"
+                         % (rid, ids.count(rid)))
+    for rid in ids:
+        if rid not in acked and rid not in unanswered:
+            fails.append("record %s is in the log, but its request was "
+                         "refused" % rid)
+    print("\n".join(fails))
+    print("%d cases, %d records answered 201, %d entries; used %d records"
+          % (ncase, len(acked), len(ids), used[0]))
+    sys.exit(1 if fails else 0)
+
+
+if __name__ == "__main__":
+    main()
