@@ -966,7 +966,7 @@ static void on_row(int term, void *data)
 }
 
 int sl_import_csv(struct sl_ingest_stats *st, FILE *in,
-    const struct sl_import_map *m, struct sl_store *s,
+    const struct sl_import_map *m, struct sl_store *s, int check,
     const struct sl_pseudo *p, const char *as, FILE *errs,
     struct sl_err *e)
 {
@@ -1024,8 +1024,9 @@ int sl_import_csv(struct sl_ingest_stats *st, FILE *in,
 		rc = sl_err_set(e, SL_EINVAL, "%llu of %llu rows refused; "
 		    "nothing was stored", (unsigned long long)st->bad,
 		    (unsigned long long)st->lines);
-	} else if (s) {         /* NULL: check only */
-		rc = sl_ingest_commit(r.g, s, 0, st, e);
+	} else if (s) {         /* NULL: the rows only */
+		rc = check ? sl_ingest_check(r.g, s, st, e) :
+		    sl_ingest_commit(r.g, s, 0, st, e);
 	}
 	clear_row(&r);
 	csv_free(&cp);

@@ -45,11 +45,13 @@ void sl_import_map_free(struct sl_import_map *m);
  * @as as for sl_ingest_jsonl). Bad rows are written to @errs, one line
  * each. st->lines counts the data rows (blank rows skipped). Returns 0,
  * SL_EINVAL when the file or a row was refused (nothing stored), or the
- * store's error. @s NULL checks only: every row is validated and
- * reported the same way, and nothing is stored.
+ * store's error. @check: nothing is stored; every row is validated and
+ * reported the same way, then checked against the log in @s as
+ * sl_ingest_check() does (st->appended: rows that would be new entries).
+ * @s NULL (with @check): the rows alone, not against a log.
  */
 int sl_import_csv(struct sl_ingest_stats *st, FILE *in,
-    const struct sl_import_map *m, struct sl_store *s,
+    const struct sl_import_map *m, struct sl_store *s, int check,
     const struct sl_pseudo *p, const char *as, FILE *errs,
     struct sl_err *e);
 

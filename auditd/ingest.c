@@ -218,8 +218,10 @@ int sl_ingest_add(struct sl_ingest *g, json_t *rec, uint64_t no,
 	return 0;
 }
 
-int sl_ingest_commit(struct sl_ingest *g, struct sl_store *s,
-    uint64_t commit_every, struct sl_ingest_stats *st, struct sl_err *e)
+/* sl_ingest_commit(), or with @check its dry run (one transaction). */
+static int to_store(struct sl_ingest *g, struct sl_store *s,
+    uint64_t commit_every, int check, struct sl_ingest_stats *st,
+    struct sl_err *e)
 {
 	struct spool_src src;
 	struct sl_store_source ss = { spool_next, spool_rewind, &src };
@@ -239,9 +241,12 @@ int sl_ingest_commit(struct sl_ingest *g, struct sl_store *s,
 		uint64_t count = 0;
 		uint64_t before = sl_store_size(s);
 
+		uint64_t fresh = 0;
+
 		src.start = ftell(g->spool);
 		src.taken = 0;
-		rc = sl_store_append_from(s, &ss, &count, e);
+		rc = check ? sl_store_append_check(s, &ss, &count, &fresh, e) :
+		    sl_store_append_from(s, &ss, &count, e);
 		if (rc) {
 			if (src.item.duplicate == -1 || rc == SL_ECONFLICT)
 				sl_err_prefix(e, "%s %llu", g->unit,
@@ -250,10 +255,12 @@ int sl_ingest_commit(struct sl_ingest *g, struct sl_store *s,
 		}
 		if (count == 0)
 			break;
-		st->appended += sl_store_size(s) - before;
-		st->duplicates += count - (sl_store_size(s) - before);
+		if (!check)
+			fresh = sl_store_size(s) - before;
+		st->appended += fresh;
+		st->duplicates += count - fresh;
 	}
-	st->size = sl_store_size(s);
+	st->size = sl_store_size(s) + (check ? st->appended : 0);
 out:
 	for (i = 0; i < SPOOL_STRS; i++)
 		sl_buf_free(&src.str[i]);
@@ -278,9 +285,21 @@ static int check_line(struct sl_ingest *g, struct sl_buf *line, uint64_t no,
 	return rc;
 }
 
+int sl_ingest_commit(struct sl_ingest *g, struct sl_store *s,
+    uint64_t commit_every, struct sl_ingest_stats *st, struct sl_err *e)
+{
+	return to_store(g, s, commit_every, 0, st, e);
+}
+
+int sl_ingest_check(struct sl_ingest *g, struct sl_store *s,
+    struct sl_ingest_stats *st, struct sl_err *e)
+{
+	return to_store(g, s, 0, 1, st, e);
+}
+
 int sl_ingest_jsonl(struct sl_ingest_stats *st, FILE *in, struct sl_store *s,
     const struct sl_pseudo *p, const char *as, uint64_t commit_every,
-    FILE *errs, struct sl_err *e)
+    int check, FILE *errs, struct sl_err *e)
 {
 	struct sl_ingest *g;
 	struct sl_buf line;
@@ -319,7 +338,8 @@ int sl_ingest_jsonl(struct sl_ingest_stats *st, FILE *in, struct sl_store *s,
 		    (unsigned long long)st->lines);
 		goto out;
 	}
-	rc = sl_ingest_commit(g, s, commit_every, st, e);
+	rc = check ? sl_ingest_check(g, s, st, e) :
+	    sl_ingest_commit(g, s, commit_every, st, e);
 out:
 	sl_buf_free(&line);
 	sl_ingest_close(g);

@@ -67,11 +67,24 @@ int sl_ingest_add(struct sl_ingest *g, json_t *rec, uint64_t no,
 int sl_ingest_commit(struct sl_ingest *g, struct sl_store *s,
     uint64_t commit_every, struct sl_ingest_stats *st, struct sl_err *e);
 
+/**
+ * Check only: what sl_ingest_commit() would do, against the log and
+ * within the input (a record that conflicts with one already stored, or
+ * with another of the input, is SL_ECONFLICT naming its item), as one
+ * transaction that is then abandoned. st->appended gets the records that
+ * would be new entries, st->duplicates those already in the log, st->size
+ * the size the log would reach. Nothing is stored.
+ */
+int sl_ingest_check(struct sl_ingest *g, struct sl_store *s,
+    struct sl_ingest_stats *st, struct sl_err *e);
+
 /** Drop the spool; NULL is allowed. */
 void sl_ingest_close(struct sl_ingest *g);
 
+/** Every line of @in through the steps above; @check: sl_ingest_check()
+ * instead of sl_ingest_commit(), nothing stored. */
 int sl_ingest_jsonl(struct sl_ingest_stats *st, FILE *in, struct sl_store *s,
     const struct sl_pseudo *p, const char *as, uint64_t commit_every,
-    FILE *errs, struct sl_err *e);
+    int check, FILE *errs, struct sl_err *e);
 
 #endif

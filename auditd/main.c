@@ -56,7 +56,7 @@ static void usage(FILE *f)
 	    "usage:\n"
 	    "  sharelogd init       --store DIR [--keys DIR] --origin NAME\n"
 	    "  sharelogd append     --store DIR [--keys DIR] [--as ORG] "
-	    "[--commit-every N] FILE|-\n"
+	    "[--commit-every N] [--check] FILE|-\n"
 	    "  sharelogd import     --store DIR [--keys DIR] --mapping FILE "
 	    "[--as ORG] [--check] FILE.csv|-\n"
 	    "  sharelogd checkpoint --store DIR [--keys DIR]\n"
@@ -74,8 +74,9 @@ static void usage(FILE *f)
 	    "line and nothing is stored, every bad line is reported.\n"
 	    "import reads a spreadsheet's CSV through a column mapping\n"
 	    "(docs/IMPORT.md); likewise one bad row and nothing is stored.\n"
-	    "import --check validates every row the same way and stores\n"
-	    "nothing, bad file or good.\n");
+	    "--check validates every line or row the same way, then against\n"
+	    "the log (conflicts, records already there), and stores nothing,\n"
+	    "bad file or good.\n");
 }
 
 static int parse(struct args *a, int argc, char **argv)
@@ -137,7 +138,7 @@ static int parse(struct args *a, int argc, char **argv)
 		a->pos = o;
 	}
 	/* a dry run of another command would not be one: refuse it */
-	if (a->check && strcmp(a->cmd, "import"))
+	if (a->check && strcmp(a->cmd, "import") && strcmp(a->cmd, "append"))
 		return -1;
 	if (!a->store && strcmp(a->cmd, "serve"))
 		return -1;
@@ -164,6 +165,16 @@ static const char *vkey_arg(const char *arg, char *buf, size_t cap)
 	return buf;
 }
 
+/* What a --check found, when it found nothing wrong. */
+static void checked(const struct sl_ingest_stats *st, const char *unit)
+{
+	printf("checked %llu %s(s): none refused; %llu would be new "
+	    "entries, %llu are already in the log; nothing was stored\n",
+	    (unsigned long long)st->lines, unit,
+	    (unsigned long long)st->appended,
+	    (unsigned long long)st->duplicates);
+}
+
 static int cmd_append(struct args *a, struct sl_err *e)
 {
 	struct sl_ingest_stats st;
@@ -184,7 +195,11 @@ static int cmd_append(struct args *a, struct sl_err *e)
 		rc = sl_keys_open(&k, a->keys, sl_store_origin(s), e);
 	if (!rc)
 		rc = sl_ingest_jsonl(&st, in, s, k->pseudo, a->as,
-		    a->commit_every, stderr, e);
+		    a->commit_every, a->check, stderr, e);
+	if (!rc && a->check) {
+		checked(&st, "line");
+		goto out;
+	}
 	if (!rc)
 		rc = sl_seal_checkpoint(&size, s, k->signer, e);
 	if (!rc)
@@ -196,6 +211,7 @@ static int cmd_append(struct args *a, struct sl_err *e)
 		    (unsigned long long)st.duplicates,
 		    st.duplicates == 1 ? "y" : "ies",
 		    (unsigned long long)st.size, (unsigned long long)size);
+out:
 	if (in != stdin)
 		fclose(in);
 	sl_keys_close(k);
@@ -233,11 +249,10 @@ static int cmd_import(struct args *a, struct sl_err *e)
 	if (!rc)
 		rc = sl_keys_open(&k, a->keys, sl_store_origin(s), e);
 	if (!rc)
-		rc = sl_import_csv(&st, in, m, a->check ? NULL : s, k->pseudo,
+		rc = sl_import_csv(&st, in, m, s, a->check, k->pseudo,
 		    a->as, stderr, e);
 	if (!rc && a->check) {
-		printf("checked %llu row(s): every one would be imported; "
-		    "nothing was stored\n", (unsigned long long)st.lines);
+		checked(&st, "row");
 		goto out;
 	}
 	if (!rc)

@@ -1580,8 +1580,11 @@ static int open_derived(struct sl_store *s, const char *dir, int v1,
  * negative SL_E* code (e filled), or a positive LMDB code (MDB_MAP_FULL is
  * retried by the caller after the map has grown).
  */
+/* @dry NULL: append. Else check only: everything up to the commit, then
+ * the transactions are abandoned and *dry gets how many new entries the
+ * batch would have made. */
 static int append_once(struct sl_store *s, struct sl_store_source *src,
-    uint64_t *count, const char *origin, struct sl_err *e)
+    uint64_t *count, const char *origin, uint64_t *dry, struct sl_err *e)
 {
 	struct wstate w = { s, NULL, NULL, 0, 0 };
 	struct sl_merkle_range range = s->range;
@@ -1729,6 +1732,11 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 	}
 	json_decref(parsed);
 	parsed = NULL;
+	if (dry) {
+		*dry = size - s->size;
+		rc = 0;
+		goto out;
+	}
 	mrc = put_through(w.dtxn, s->dmeta, size, last);
 	if (!mrc && s->sealer && size > s->size)
 		mrc = seal_in(s, w.txn, size, &range, &sealed);
@@ -1776,7 +1784,7 @@ out:
 }
 
 static int append(struct sl_store *s, struct sl_store_source *src,
-    uint64_t *count, const char *origin, struct sl_err *e)
+    uint64_t *count, const char *origin, uint64_t *dry, struct sl_err *e)
 {
 	int rc;
 
@@ -1785,7 +1793,7 @@ static int append(struct sl_store *s, struct sl_store_source *src,
 	for (;;) {
 		MDB_envinfo info;
 
-		rc = append_once(s, src, count, origin, e);
+		rc = append_once(s, src, count, origin, dry, e);
 		if (rc != MDB_MAP_FULL)
 			return rc;
 		/* No transaction may be active in the process, as LMDB
@@ -1835,7 +1843,7 @@ static int append_array(struct sl_store *s, struct sl_store_item *items,
 	struct sl_store_source src = { array_next, array_rewind, &a };
 	uint64_t count;
 
-	return append(s, &src, &count, origin, e);
+	return append(s, &src, &count, origin, NULL, e);
 }
 
 int sl_store_append_from(struct sl_store *s, struct sl_store_source *src,
@@ -1844,7 +1852,17 @@ int sl_store_append_from(struct sl_store *s, struct sl_store_source *src,
 	if (s->size == 0)
 		return sl_err_set(e, SL_EUSAGE, "the store has no genesis "
 		    "entry (run sharelogd init)");
-	return append(s, src, count, NULL, e);
+	return append(s, src, count, NULL, NULL, e);
+}
+
+int sl_store_append_check(struct sl_store *s, struct sl_store_source *src,
+    uint64_t *count, uint64_t *fresh, struct sl_err *e)
+{
+	if (s->size == 0)
+		return sl_err_set(e, SL_EUSAGE, "the store has no genesis "
+		    "entry (run sharelogd init)");
+	*fresh = 0;
+	return append(s, src, count, NULL, fresh, e);
 }
 
 int sl_store_append_raw(struct sl_store *s, struct sl_store_item *items,

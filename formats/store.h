@@ -137,6 +137,16 @@ int sl_store_append_from(struct sl_store *s, struct sl_store_source *src,
     uint64_t *count, struct sl_err *e);
 
 /**
+ * Check, store nothing: what sl_store_append_from() would do with @src,
+ * against the log and within the batch (conflicts, identical retries),
+ * in a write transaction that is then abandoned. *count as for an
+ * append; *fresh gets how many new entries it would have made. Holds the
+ * log's write lock while it runs, as an append does.
+ */
+int sl_store_append_check(struct sl_store *s, struct sl_store_source *src,
+    uint64_t *count, uint64_t *fresh, struct sl_err *e);
+
+/**
  * Append entries given as exact bytes (items[i].raw), as when a store is
  * restored from a bundle. Each must continue the chain of the store.
  */

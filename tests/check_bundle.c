@@ -42,7 +42,7 @@ static void setup(void)
 		json_decref(r);
 	}
 	rewind(in);
-	ck_assert_int_eq(sl_ingest_jsonl(&st, in, s, k->pseudo, NULL, 0,
+	ck_assert_int_eq(sl_ingest_jsonl(&st, in, s, k->pseudo, NULL, 0, 0,
 	    stderr, &e), 0);
 	fclose(in);
 	sl_keys_close(k);

@@ -60,7 +60,7 @@ START_TEST(test_ingest_bad_lines_all_reported_nothing_stored)
 	char buf[4096];
 	size_t n;
 
-	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0,
+	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0, 0,
 	    errs, &e), SL_EINVAL);
 	ck_assert_uint_eq(s.bad, 3);
 	ck_assert_uint_eq(s.lines, 5);
@@ -90,12 +90,12 @@ START_TEST(test_ingest_appends_and_retries_idempotently)
 	struct sl_err e;
 	FILE *in = lines(l, 2);
 
-	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0,
+	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0, 0,
 	    stderr, &e), 0);
 	ck_assert_uint_eq(s.appended, 2);
 	ck_assert_uint_eq(sl_store_size(st), 3);
 	rewind(in);
-	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0,
+	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0, 0,
 	    stderr, &e), 0);
 	ck_assert_uint_eq(s.appended, 0);
 	ck_assert_uint_eq(s.duplicates, 2);
@@ -121,13 +121,13 @@ START_TEST(test_ingest_conflict_names_line)
 	json_object_set_new(r, "decision", json_string("not_share"));
 	changed = json_dumps(r, JSON_COMPACT);
 	in = lines(l1, 1);
-	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0,
+	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0, 0,
 	    stderr, &e), 0);
 	fclose(in);
 	l2[0] = b;
 	l2[1] = changed;
 	in = lines(l2, 2);
-	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0,
+	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0, 0,
 	    stderr, &e), SL_ECONFLICT);
 	ck_assert_ptr_nonnull(strstr(e.msg, "line 2"));
 	ck_assert_uint_eq(sl_store_size(st), 2);  /* b was not kept either */
@@ -150,7 +150,7 @@ START_TEST(test_ingest_as_refuses_other_organisation)
 	char buf[1024];
 	size_t n;
 
-	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, "POL-ESX", 0,
+	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, "POL-ESX", 0, 0,
 	    errs, &e), SL_EINVAL);
 	rewind(errs);
 	n = fread(buf, 1, sizeof(buf) - 1, errs);
@@ -159,7 +159,7 @@ START_TEST(test_ingest_as_refuses_other_organisation)
 	ck_assert_uint_eq(sl_store_size(st), 1);
 	rewind(in);
 	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, "URN-118832",
-	    0, errs, &e), 0);
+	    0, 0, errs, &e), 0);
 	ck_assert_uint_eq(sl_store_size(st), 2);
 	fclose(in);
 	fclose(errs);
@@ -185,7 +185,7 @@ START_TEST(test_ingest_commit_every_and_long_lines)
 		free(r);
 	}
 	rewind(in);
-	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 100,
+	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 100, 0,
 	    stderr, &e), 0);
 	ck_assert_uint_eq(s.appended, 250);
 	ck_assert_uint_eq(sl_store_size(st), 251);
@@ -195,7 +195,7 @@ START_TEST(test_ingest_commit_every_and_long_lines)
 	in = tmpfile();
 	fprintf(in, "%s\n", big);
 	rewind(in);
-	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0,
+	ck_assert_int_eq(sl_ingest_jsonl(&s, in, st, kk->pseudo, NULL, 0, 0,
 	    errs, &e), SL_EINVAL);
 	rewind(errs);
 	n = fread(buf, 1, sizeof(buf) - 1, errs);

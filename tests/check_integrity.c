@@ -78,7 +78,7 @@ static void build_pristine(void)
 			json_decref(r);
 		}
 		rewind(f);
-		ck_assert_msg(sl_ingest_jsonl(&st, f, s, k->pseudo, NULL, 0,
+		ck_assert_msg(sl_ingest_jsonl(&st, f, s, k->pseudo, NULL, 0, 0,
 		    stderr, &e) == 0, "%s", e.msg);
 		fclose(f);
 		ck_assert_int_eq(sl_seal_checkpoint(&size, s, k->signer, &e),

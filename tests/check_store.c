@@ -162,6 +162,80 @@ START_TEST(test_store_idempotent_retry_and_conflict)
 }
 END_TEST
 
+struct items_src {
+	struct sl_store_item *it;
+	size_t n, i;
+};
+
+static int items_next(void *ctx, struct sl_store_item **it, struct sl_err *e)
+{
+	struct items_src *a = ctx;
+
+	(void)e;
+	if (a->i >= a->n)
+		return 0;
+	*it = &a->it[a->i++];
+	return 1;
+}
+
+static int items_rewind(void *ctx, struct sl_err *e)
+{
+	(void)e;
+	((struct items_src *)ctx)->i = 0;
+	return 0;
+}
+
+/* a dry run sees what the append would (retries, conflicts with the log
+ * and within the batch) and leaves the store as it was */
+START_TEST(test_store_append_check_stores_nothing)
+{
+	struct sl_store *s = new_store();
+	struct sl_store_item it[3];
+	struct items_src src = { it, 3, 0 };
+	struct sl_store_source ss = { items_next, items_rewind, &src };
+	json_t *r[3];
+	struct sl_err e;
+	uint64_t count = 9, fresh = 9;
+	unsigned i;
+
+	ck_assert_int_eq(append_range(s, 1, 3, &e), 0);
+	ck_assert_uint_eq(sl_store_size(s), 4);
+	memset(it, 0, sizeof(it));
+	for (i = 0; i < 3; i++) {
+		r[i] = prepared(3 + i);         /* 3 is in the log already */
+		it[i].record = r[i];
+		it[i].type = SL_ET_DECISION;
+		it[i].submitted_by = "URN-118832";
+	}
+	ck_assert_int_eq(sl_store_append_check(s, &ss, &count, &fresh, &e),
+	    0);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_uint_eq(fresh, 2);
+	ck_assert_int_eq(it[0].duplicate, 1);
+	ck_assert_uint_eq(sl_store_size(s), 4);
+	/* a record of the log changed: the conflict, and still nothing */
+	json_object_set_new(r[0], "rationale", json_string("Changed "
+	    "afterwards to look better than it was at the time."));
+	src.i = 0;
+	ck_assert_int_eq(sl_store_append_check(s, &ss, &count, &fresh, &e),
+	    SL_ECONFLICT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "record_id"));
+	ck_assert_uint_eq(sl_store_size(s), 4);
+	/* the real append after the dry runs takes the next seqs */
+	json_decref(r[0]);
+	r[0] = prepared(3);
+	it[0].record = r[0];
+	src.i = 0;
+	ck_assert_int_eq(sl_store_append_from(s, &ss, &count, &e), 0);
+	ck_assert_uint_eq(sl_store_size(s), 6);
+	ck_assert_uint_eq(it[1].seq, 4);
+	ck_assert_uint_eq(it[2].seq, 5);
+	for (i = 0; i < 3; i++)
+		json_decref(r[i]);
+	sl_store_close(s);
+}
+END_TEST
+
 static int collect(void *ctx, uint64_t seq)
 {
 	uint64_t *v = ctx;
@@ -1050,6 +1124,7 @@ Suite *sl_store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_store_append_read_contiguous);
 	tcase_add_test(tc, test_store_idempotent_retry_and_conflict);
+	tcase_add_test(tc, test_store_append_check_stores_nothing);
 	tcase_add_test(tc, test_store_subject_and_thread_index);
 	tcase_add_test(tc, test_store_keeps_summaries_and_cases);
 	tcase_add_test(tc, test_store_index_off_the_commit_path);

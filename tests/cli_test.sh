@@ -51,6 +51,31 @@ has "$D/out" "500 identical retries"
 expect 1 "$SD" append --store "$S" --as POL-ESX "$D/d.jsonl"
 has "$D/err" "field /organisation_id"
 
+# --- append --check: the same verdicts, then against the log; nothing
+# stored, bad file or good
+expect 1 "$SD" append --store "$S" --check "$D/bad.jsonl"
+has "$D/err" "line 4: field /decision: not one of: share, not_share, partial"
+has "$D/err" "line 6: field /decided_at"
+expect 0 "$SD" append --store "$S" --check "$D/d.jsonl"
+has "$D/out" "checked 500 line(s): none refused; 0 would be new entries, 500 are already in the log; nothing was stored"
+python3 scripts/gen_decisions.py -n 20 --seed 77 -o "$D/new.jsonl"
+{ cat "$D/new.jsonl"; sed -n 3p "$D/d.jsonl"; } > "$D/mixed.jsonl"
+expect 0 "$SD" append --store "$S" --check "$D/mixed.jsonl"
+has "$D/out" "checked 21 line(s): none refused; 20 would be new entries, 1 are already in the log"
+# a changed record already in the log: the conflict the append would meet
+grep -m1 '"rationale":"' "$D/d.jsonl" | sed 's/"rationale":"/"rationale":"Changed: /' > "$D/chg.jsonl"
+cat "$D/new.jsonl" >> "$D/chg.jsonl"
+expect 1 "$SD" append --store "$S" --check "$D/chg.jsonl"
+has "$D/err" "line 1: record_id"
+has "$D/err" "with different content"
+# two records of the file that conflict with each other
+grep -m1 '"rationale":"' "$D/new.jsonl" > "$D/once.jsonl"
+{ cat "$D/once.jsonl"; sed 's/"rationale":"/"rationale":"Other: /' "$D/once.jsonl"; } > "$D/twice.jsonl"
+expect 1 "$SD" append --store "$S" --check "$D/twice.jsonl"
+has "$D/err" "line 2: record_id"
+expect 0 "$SV" "$S" --json
+has "$D/out" '"entries": 501'
+
 # --- export and verify the bundle three ways
 expect 0 "$SD" export --store "$S" "$D/b1"
 expect 0 "$SV" "$D/b1" --key "$K/log.vkey"

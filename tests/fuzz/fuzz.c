@@ -84,7 +84,7 @@ int fuzz_import_check(const struct sl_import_map *m,
 	in = fmemopen((void *)csv, n, "rb");
 	errs = open_memstream(&msgs, &mlen);
 	fuzz_assert(in && errs, "fmemopen/open_memstream failed");
-	rc = sl_import_csv(&st, in, m, NULL, key, NULL, errs, &e);
+	rc = sl_import_csv(&st, in, m, NULL, 1, key, NULL, errs, &e);
 	fclose(in);
 	fclose(errs);
 	for (i = 0; i < mlen; i++)
