@@ -10,6 +10,7 @@
 #include "reports/trail.h"
 #include "verify/policy.h"
 
+#include <openssl/crypto.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,9 @@ static int trail(int argc, char **argv)
 		 * user of the machine (ps) and stays in shell histories */
 		size_t n;
 
+		/* unbuffered: no copy of the id left in stdio's buffer
+		 * (the one in @line is wiped once it is pseudonymised) */
+		setvbuf(stdin, NULL, _IONBF, 0);
 		if (!fgets(line, sizeof(line), stdin)) {
 			fprintf(stderr, "sharelog-report: --subject -: no "
 			    "child id on standard input\n");
@@ -295,14 +299,16 @@ static int trail(int argc, char **argv)
 	if (subject) {
 		/* the raw id never leaves this process: only its pseudonym
 		 * is looked up */
-		if (sl_pseudo_load(&pk, key, &e) || sl_pseudo_child(ref, pk,
-		    subject, strlen(subject))) {
+		int bad = sl_pseudo_load(&pk, key, &e) ||
+		    sl_pseudo_child(ref, pk, subject, strlen(subject));
+
+		OPENSSL_cleanse(line, sizeof(line));
+		sl_pseudo_free(pk);
+		if (bad) {
 			fprintf(stderr, "sharelog-report: --key: %s\n",
 			    e.msg[0] ? e.msg : "cannot pseudonymise the subject");
-			sl_pseudo_free(pk);
 			return 2;
 		}
-		sl_pseudo_free(pk);
 		o.child_ref = ref;
 	}
 	if (sl_policy_load(&pol, policy, &e)) {
