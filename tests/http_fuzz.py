@@ -5,7 +5,8 @@ from a running service over mutual TLS, not from a function call.
     http_fuzz.py HOST:PORT PKI RECORDS.jsonl SECONDS SEED
 
 Each case is one connection carrying one to three requests built from a
-valid one (a fresh record from RECORDS, or a GET of an endpoint) and then
+valid one (a fresh record from RECORDS, a GET of an endpoint, or, on a
+reviewer's connection, a trail of a child or case of RECORDS) and then
 broken the ways HTTP gets broken: the method, target and version, header
 fields (missing, doubled, folded, with control bytes, too many), the
 Content-Length (off by some, negative, not a number, doubled), chunked
@@ -20,7 +21,10 @@ way). The properties, for every case:
 and at the end, against GET /v1/entries:
   - every record answered 201 is in the log exactly once;
   - nothing is in the log that was not sent in a request left unanswered
-    or answered 201 (a refused request stored nothing).
+    or answered 201 (a refused request stored nothing);
+  - every trail answered 200 names its access entry, which is in the log,
+    and no refused trail request left one (the fuzzer is the only
+    reviewer while it runs).
 Prints one line per failure with the seed and case number, and the case's
 bytes to tests' scratch; exits 1 if any. The records used are counted on
 the last line ("used N records") so the caller can skip them.
@@ -49,6 +53,7 @@ class Case:
         self.requests = []      # (bytes, record ids sent, must_refuse)
         self.segments = None    # how the bytes travel, see send()
         self.close_after = None
+        self.reviewer = False   # sent with the reviewer's certificate
 
 
 def fresh(rng, records, used):
@@ -95,12 +100,25 @@ def mutate_body(rng, body):
     return bytes(b)
 
 
-def one_request(rng, records, used):
+def trail_body(rng, records):
+    """A reviewer's trail request for a child or case of the records."""
+    r = json.loads(records[rng.randrange(len(records))])
+    subject = ("child_id", r["child_id"]) if rng.random() < 0.5 and \
+        "child_id" in r else ("case_ref", r["case_ref"])
+    return json.dumps({subject[0]: subject[1],
+                       "review_ref": "CSPR-FUZZ-%d" % rng.randrange(99)},
+                      separators=(",", ":")).encode()
+
+
+def one_request(rng, records, used, reviewer):
     """(request bytes, record ids in it, must_refuse): a valid request,
-    often broken."""
+    often broken; a reviewer's are trail requests."""
     broken = rng.random() < 0.6
     body_refused = False
-    if rng.random() < 0.7:
+    if reviewer:
+        method, target = b"POST", b"/v1/trail"
+        body = trail_body(rng, records)
+    elif rng.random() < 0.7:
         method, target = b"POST", b"/v1/decisions"
         n = 1 if rng.random() < 0.8 else rng.randint(2, 3)
         recs = [fresh(rng, records, used) for _ in range(n)]
@@ -190,7 +208,7 @@ def one_request(rng, records, used):
                                    body + b" trailing", b"[" + body + b","
                                    + body + b"]"])
                 length = len(body)
-                body_refused = not body.startswith(b"[" + whole)
+                body_refused = reviewer or not body.startswith(b"[" + whole)
     # the last word on the method and the target counts
     must_refuse = (target_refused or body_refused or
                    method not in (first_method, b"HEAD"))
@@ -220,8 +238,9 @@ def one_request(rng, records, used):
 
 def make_case(rng, records, used):
     c = Case()
+    c.reviewer = rng.random() < 0.15
     for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
-        c.requests.append(one_request(rng, records, used))
+        c.requests.append(one_request(rng, records, used, c.reviewer))
     data = b"".join(r[0] for r in c.requests)
     if rng.random() < 0.3:      # cut into TLS records and TCP sends
         cuts = sorted(rng.sample(range(1, max(2, len(data))),
@@ -265,7 +284,7 @@ def alive(hostport, pki):
 
 
 def log_ids(hostport, pki, start):
-    """Record ids of the log's entries from @start on."""
+    """(seq, type, record id) of the log's entries from @start on."""
     ids = []
     while True:
         sock, tls, inc, out = http_raw.tls_connect(
@@ -282,7 +301,8 @@ def log_ids(hostport, pki, start):
         lines = [ln for ln in res[0][2].split(b"\n") if ln]
         for ln in lines:
             e = json.loads(ln)
-            ids.append(e.get("record", {}).get("record_id"))
+            ids.append((e.get("seq"), e.get("type"),
+                        e.get("record", {}).get("record_id")))
         if len(lines) < 1000:
             return ids
         start += len(lines)
@@ -297,6 +317,8 @@ def main():
     acked = {}              # record id -> times answered 201 (new)
     unanswered = set()      # sent, no answer read: may or may not be stored
     sent = set()            # every record id sent
+    reads = set()           # access seqs of trails answered 200
+    reads_maybe = 0         # trail requests left unanswered
     start = alive(hostport, pki)["entries"]
     scratch = os.environ.get("HTTP_FUZZ_SCRATCH", "/tmp")
     deadline = time.time() + float(secs)
@@ -306,17 +328,16 @@ def main():
         case, data = make_case(rng, records, used)
         for _, rids, _ in case.requests:
             sent.update(rids)
+        who = "reviewer" if case.reviewer else "school"
         sock, tls, inc, out = http_raw.tls_connect(
-            hostport, pki + "/ca.crt", pki + "/school.crt",
-            pki + "/school.key")
+            hostport, pki + "/ca.crt", pki + "/%s.crt" % who,
+            pki + "/%s.key" % who)
         try:
             send(sock, tls, out, data, case.segments, case.close_after)
         except OSError:
             pass                # the server may close on a broken head
         if case.close_after is not None:
             sock.close()
-            for _, ids, _ in case.requests:
-                unanswered.update(ids)
             got = b""
         else:
             got, _ = http_raw.answers(sock, tls, inc, 0.4,
@@ -346,6 +367,14 @@ def main():
                                 not r.get("duplicate"):
                             acked[r["record_id"]] = \
                                 acked.get(r["record_id"], 0) + 1
+            if case.reviewer and st == 200:
+                seq = hd.get("sharelog-access-seq", "")
+                if not seq.isdigit() or \
+                        not hd.get("content-type", "").startswith("text/csv"):
+                    why.append("a trail answered 200 without its access "
+                               "entry's seq or not as CSV")
+                else:
+                    reads.add(int(seq))
             if i < len(case.requests) and case.requests[i][2] and \
                     200 <= st < 300:
                 why.append("a request that must be refused got %d" % st)
@@ -355,6 +384,8 @@ def main():
         # requests whose answer was not read may have been stored
         for _, ids, _ in case.requests[len(res):]:
             unanswered.update(ids)
+        if case.reviewer:
+            reads_maybe += len(case.requests) - len(res)
         if not alive(hostport, pki):
             why.append("the service no longer answers /v1/healthz")
         if why:
@@ -364,7 +395,18 @@ def main():
                                                        "; ".join(why)))
             if "no longer answers" in why[-1]:
                 break
-    ids = log_ids(hostport, pki, start)
+    log = log_ids(hostport, pki, start)
+    ids = [rid for _, _, rid in log]
+    access = {seq for seq, typ, _ in log if typ == "access"}
+    if not reads <= access:
+        fails.append("trails answered 200 whose access entry is not in the "
+                     "log: %s" % sorted(reads - access)[:5])
+    # this fuzzer is the only reviewer: every access entry is one of its
+    # reads, answered or not; a refused trail request appends nothing
+    if len(access - reads) > reads_maybe:
+        fails.append("%d access entries for %d trails answered and %d "
+                     "unanswered: a refused trail request was recorded"
+                     % (len(access), len(reads), reads_maybe))
     for rid, n in acked.items():
         if n > 1:
             fails.append("record %s answered 201 as new %d times" % (rid, n))
@@ -376,8 +418,9 @@ def main():
             fails.append("record %s is in the log, but its request was "
                          "refused" % rid)
     print("\n".join(fails))
-    print("%d cases, %d records answered 201, %d entries; used %d records"
-          % (ncase, len(acked), len(ids), used[0]))
+    print("%d cases, %d records answered 201, %d trails read, %d entries; "
+          "used %d records" % (ncase, len(acked), len(reads), len(ids),
+                               used[0]))
     sys.exit(1 if fails else 0)
 
 
