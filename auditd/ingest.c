@@ -240,7 +240,6 @@ static int to_store(struct sl_ingest *g, struct sl_store *s,
 	while (st->appended + st->duplicates < st->lines) {
 		uint64_t count = 0;
 		uint64_t before = sl_store_size(s);
-
 		uint64_t fresh = 0;
 
 		src.start = ftell(g->spool);

@@ -1578,11 +1578,10 @@ static int open_derived(struct sl_store *s, const char *dir, int v1,
 /*
  * One attempt at the whole batch in one write transaction. Returns 0, a
  * negative SL_E* code (e filled), or a positive LMDB code (MDB_MAP_FULL is
- * retried by the caller after the map has grown).
+ * retried by the caller after the map has grown). @dry not NULL: a check
+ * only, everything up to the commit, then the transactions are abandoned
+ * and *dry gets how many new entries the batch would have made.
  */
-/* @dry NULL: append. Else check only: everything up to the commit, then
- * the transactions are abandoned and *dry gets how many new entries the
- * batch would have made. */
 static int append_once(struct sl_store *s, struct sl_store_source *src,
     uint64_t *count, const char *origin, uint64_t *dry, struct sl_err *e)
 {
