@@ -571,7 +571,9 @@ check "HTTP fuzzing, seed $HTTP_FUZZ_SEED: $(tail -1 "$D/fuzz.out")" [ "$frc" = 
 [ "$frc" = 0 ] || { cat "$D/fuzz.out"; mkdir -p /tmp/sl-http-fuzz &&
 	cp "$D"/http_fuzz-* /tmp/sl-http-fuzz/ 2>/dev/null &&
 	echo "cases kept in /tmp/sl-http-fuzz"; }
-next=$((next + $(sed -n 's/.*used \([0-9]*\) records.*/\1/p' "$D/fuzz.out" | tail -1)))
+used=$(sed -n 's/.*used \([0-9]*\) records.*/\1/p' "$D/fuzz.out" | tail -1)
+[ -n "$used" ] || used=$(wc -l < "$D/fuzz.jsonl")   # it said nothing
+next=$((next + used))
 
 # --- SIGTERM: drain, final checkpoint, exit 0
 kill -TERM "$SPID"; wait "$SPID"; src=$?; SPID=""
