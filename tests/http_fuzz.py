@@ -104,7 +104,7 @@ def trail_body(rng, records):
     """A reviewer's trail request for a child or case of the records."""
     r = json.loads(records[rng.randrange(len(records))])
     subject = ("child_id", r["child_id"]) if rng.random() < 0.5 and \
-        "child_id" in r else ("case_ref", r["case_ref"])
+        "child_id" in r else ("case_ref", r.get("case_ref", "C-000001"))
     return json.dumps({subject[0]: subject[1],
                        "review_ref": "CSPR-FUZZ-%d" % rng.randrange(99)},
                       separators=(",", ":")).encode()
