@@ -561,7 +561,7 @@ kill -HUP "$SPID"; sleep 0.3
 # methods, targets, versions, header fields, lengths, chunked bodies and
 # deliveries; every answer a status the API gives, every error JSON, no
 # refused request stored, every 201 in the log once, the service alive
-HTTP_FUZZ_SECONDS=${HTTP_FUZZ_SECONDS:-15}
+HTTP_FUZZ_SECONDS=${HTTP_FUZZ_SECONDS:-10}
 HTTP_FUZZ_SEED=${HTTP_FUZZ_SEED:-$(date +%s)}
 sed -n "${next},2500p" "$D/school.jsonl" > "$D/fuzz.jsonl"
 HTTP_FUZZ_SCRATCH=$D python3 tests/http_fuzz.py "127.0.0.1:$PORT" "$P" \
