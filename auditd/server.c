@@ -979,28 +979,38 @@ static void writer_notify(void *arg)
 
 /* ---- GET endpoints -------------------------------------------------------- */
 
+/*
+ * Query parameter @name as a number: its first occurrence, read from the
+ * query as sent, plain decimal digits only. Not through evhttp's decoded
+ * form: that is a C string, in which "3%00" reads as 3, and a number has
+ * no reason to be percent-encoded. Every parameter must be key=value.
+ */
 static int query_u64(struct evhttp_request *req, const char *name,
     uint64_t *out, int required, uint64_t def)
 {
-	struct evkeyvalq q;
-	const char *v;
-	const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(
+	const char *p = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(
 	    req));
-	int rc = 0;
+	const char *v = NULL;
+	size_t nl = strlen(name);
+	size_t vl = 0;
 
 	*out = def;
-	q.tqh_first = NULL;
-	q.tqh_last = &q.tqh_first;
-	if (qs && evhttp_parse_query_str(qs, &q))
-		return -1;
-	v = evhttp_find_header(&q, name);
-	if (!v) {
-		rc = required ? -1 : 0;
-	} else if (sl_enc_decimal(out, v, strlen(v))) {
-		rc = -1;
+	while (p && *p) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+
+		if (len && (!eq || eq == p))
+			return -1;
+		if (len && !v && (size_t)(eq - p) == nl && !memcmp(p, name, nl)) {
+			v = eq + 1;
+			vl = len - (size_t)(eq + 1 - p);
+		}
+		p = amp ? amp + 1 : NULL;
 	}
-	evhttp_clear_headers(&q);
-	return rc;
+	if (!v)
+		return required ? -1 : 0;
+	return sl_enc_decimal(out, v, vl) ? -1 : 0;
 }
 
 /* A read snapshot for a GET, or a 503 already sent (then NULL). */
@@ -1148,7 +1158,8 @@ static void get_entries(struct server *sv, struct evhttp_request *req)
 	if (!t)
 		return;
 	b = evbuffer_new();
-	for (i = start; i < start + count; i++) {
+	/* past the end: an empty page (start + count may pass 2^64) */
+	for (i = start; i - start < count; i++) {
 		const uint8_t *p;
 		size_t n;
 

@@ -53,7 +53,8 @@ class Case:
         self.requests = []      # (bytes, record ids sent, must_refuse)
         self.segments = None    # how the bytes travel, see send()
         self.close_after = None
-        self.reviewer = False   # sent with the reviewer's certificate
+        self.who = "school"     # whose certificate it is sent with
+        self.reviewer = False
 
 
 def fresh(rng, records, used):
@@ -110,14 +111,57 @@ def trail_body(rng, records):
                       separators=(",", ":")).encode()
 
 
-def one_request(rng, records, used, reviewer):
+# query numbers no strict decimal reader takes (docs/API.md)
+BAD_NUMBERS = {"-1", "+3", " 3", "3 ", "0x10", "1e3", "",
+               "18446744073709551616", "99999999999999999999999", "3%00",
+               "%33", "abc"}
+
+
+def number(rng):
+    """A query number as clients get them wrong, or right."""
+    return rng.choice([str(rng.randint(0, 40)), str(rng.randint(0, 40)),
+                       "-1", "0", "+3", " 3", "3 ", "0x10", "1e3", "",
+                       "18446744073709551615", "18446744073709551616",
+                       "99999999999999999999999", "%33", "3%00", "abc"])
+
+
+def inspector_target(rng):
+    """(target, refused): an inspector's GET with query parameters, often
+    broken; refused when a parameter it reads is not a number."""
+    path, names = rng.choice([("/v1/entries", ["start", "count"]),
+                              ("/v1/proof/inclusion", ["seq", "size"]),
+                              ("/v1/proof/consistency", ["from", "to"]),
+                              ("/v1/checkpoint", []), ("/metrics", [])])
+    params = [(n, number(rng)) for n in names if rng.random() < 0.9]
+    if rng.random() < 0.2 and names:
+        params.append((rng.choice(names), number(rng)))     # twice
+    if rng.random() < 0.1:
+        params.append(("extra", "1"))
+    rng.shuffle(params)
+    seen = set()
+    refused = False
+    for n, v in params:     # the first of a name is the one read
+        if n in names and n not in seen:
+            refused = refused or v in BAD_NUMBERS
+            seen.add(n)
+    q = "&".join(n + "=" + v for n, v in params)
+    target = path + ("?" + q if q or rng.random() < 0.1 else "")
+    return target.encode(), refused
+
+
+def one_request(rng, records, used, who):
     """(request bytes, record ids in it, must_refuse): a valid request,
-    often broken; a reviewer's are trail requests."""
+    often broken; a reviewer's are trail requests, an inspector's GETs."""
     broken = rng.random() < 0.6
     body_refused = False
+    reviewer = who == "reviewer"
     if reviewer:
         method, target = b"POST", b"/v1/trail"
         body = trail_body(rng, records)
+    elif who == "inspector":
+        method = b"GET"
+        target, query_refused = inspector_target(rng)
+        body = b""
     elif rng.random() < 0.7:
         method, target = b"POST", b"/v1/decisions"
         n = 1 if rng.random() < 0.8 else rng.randint(2, 3)
@@ -135,7 +179,7 @@ def one_request(rng, records, used, reviewer):
     length = len(body)
     first_method = method
     extra_length = None
-    target_refused = False
+    target_refused = who == "inspector" and query_refused
     if broken:
         for _ in range(rng.randint(1, 3)):
             k = rng.randrange(14)
@@ -238,9 +282,11 @@ def one_request(rng, records, used, reviewer):
 
 def make_case(rng, records, used):
     c = Case()
-    c.reviewer = rng.random() < 0.15
+    c.who = rng.choices(["school", "reviewer", "inspector"],
+                        [0.7, 0.15, 0.15])[0]
+    c.reviewer = c.who == "reviewer"
     for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
-        c.requests.append(one_request(rng, records, used, c.reviewer))
+        c.requests.append(one_request(rng, records, used, c.who))
     data = b"".join(r[0] for r in c.requests)
     if rng.random() < 0.3:      # cut into TLS records and TCP sends
         cuts = sorted(rng.sample(range(1, max(2, len(data))),
@@ -328,7 +374,7 @@ def main():
         case, data = make_case(rng, records, used)
         for _, rids, _ in case.requests:
             sent.update(rids)
-        who = "reviewer" if case.reviewer else "school"
+        who = case.who
         sock, tls, inc, out = http_raw.tls_connect(
             hostport, pki + "/ca.crt", pki + "/%s.crt" % who,
             pki + "/%s.key" % who)
@@ -348,7 +394,18 @@ def main():
         for i, (st, hd, body) in enumerate(res):
             if st not in STATUSES:
                 why.append("status %d" % st)
-            if hd.get("content-type", "").startswith("application/json"):
+            media = hd.get("content-type", "").split(";")[0].strip()
+            if media == "application/jsonl" and st == 200:
+                try:
+                    seqs = [json.loads(ln)["seq"]
+                            for ln in body.split(b"\n") if ln]
+                except (ValueError, KeyError, TypeError):
+                    seqs = None
+                if seqs is None or (seqs and seqs != list(range(
+                        seqs[0], seqs[0] + len(seqs)))):
+                    why.append("entries answered 200 that are not one "
+                               "entry a line in seq order")
+            if media == "application/json":
                 try:
                     obj = json.loads(body)
                 except ValueError:
@@ -377,7 +434,8 @@ def main():
                     reads.add(int(seq))
             if i < len(case.requests) and case.requests[i][2] and \
                     200 <= st < 300:
-                why.append("a request that must be refused got %d" % st)
+                why.append("request %d, which must be refused, got %d"
+                           % (i + 1, st))
         # an answer still arriving when the wait ended counts as none
         if left and not left.startswith(b"HTTP/1."):
             why.append("bytes that are not an HTTP answer: %r" % left[:60])

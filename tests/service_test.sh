@@ -344,7 +344,8 @@ check "metrics: no derived commit failed" grep -q '^sharelog_derived_commit_fail
 check "metrics: errors by kind" grep -q 'sharelog_errors_total{kind="schema"} 3' "$D/body"
 # a number in a query is plain decimal: no sign, no space, no overflow
 for q in "seq=%2B3&size=7" "seq=%203&size=7" "seq=3&size=7%20" \
-    "seq=3&size=18446744073709551623" "seq=0x3&size=7"; do
+    "seq=3&size=18446744073709551623" "seq=0x3&size=7" "seq=3%00&size=7" \
+    "seq=%33&size=7" "seq=3&size=7&junk" "seq=3&=7&size=7"; do
 	req inspector GET "/v1/proof/inclusion?$q"
 	check "query $q: 400" [ "$CODE" = 400 ]
 done
