@@ -5,8 +5,9 @@ from a running service over mutual TLS, not from a function call.
     http_fuzz.py HOST:PORT PKI RECORDS.jsonl SECONDS SEED
 
 Each case is one connection carrying one to three requests built from a
-valid one (a fresh record from RECORDS, a GET of an endpoint, or, on a
-reviewer's connection, a trail of a child or case of RECORDS) and then
+valid one (a fresh record from RECORDS or a GET of an endpoint on a
+submitter's connection, a trail of a child or case of RECORDS on a
+reviewer's, a GET with query numbers on an inspector's) and then
 broken the ways HTTP gets broken: the method, target and version, header
 fields (missing, doubled, folded, with control bytes, too many), the
 Content-Length (off by some, negative, not a number, doubled), chunked
@@ -17,6 +18,7 @@ way). The properties, for every case:
     give (never 500, never a 2xx for a request that was broken in a way
     that must be refused), and a JSON answer is a JSON object with
     "error" and "message" when it is an error;
+  - an entries page answered 200 is one entry a line, in seq order;
   - the service answers /v1/healthz after the case (it is alive);
 and at the end, against GET /v1/entries:
   - every record answered 201 is in the log exactly once;
@@ -31,10 +33,8 @@ the last line ("used N records") so the caller can skip them.
 """
 import json
 import os
-import re
 import random
-import socket
-import ssl
+import re
 import sys
 import time
 
@@ -54,7 +54,6 @@ class Case:
         self.segments = None    # how the bytes travel, see send()
         self.close_after = None
         self.who = "school"     # whose certificate it is sent with
-        self.reviewer = False
 
 
 def fresh(rng, records, used):
@@ -284,7 +283,6 @@ def make_case(rng, records, used):
     c = Case()
     c.who = rng.choices(["school", "reviewer", "inspector"],
                         [0.7, 0.15, 0.15])[0]
-    c.reviewer = c.who == "reviewer"
     for _ in range(1 if rng.random() < 0.7 else rng.randint(2, 3)):
         c.requests.append(one_request(rng, records, used, c.who))
     data = b"".join(r[0] for r in c.requests)
@@ -424,7 +422,7 @@ def main():
                                 not r.get("duplicate"):
                             acked[r["record_id"]] = \
                                 acked.get(r["record_id"], 0) + 1
-            if case.reviewer and st == 200:
+            if case.who == "reviewer" and st == 200:
                 seq = hd.get("sharelog-access-seq", "")
                 if not seq.isdigit() or \
                         not hd.get("content-type", "").startswith("text/csv"):
@@ -442,7 +440,7 @@ def main():
         # requests whose answer was not read may have been stored
         for _, ids, _ in case.requests[len(res):]:
             unanswered.update(ids)
-        if case.reviewer:
+        if case.who == "reviewer":
             reads_maybe += len(case.requests) - len(res)
         if not alive(hostport, pki):
             why.append("the service no longer answers /v1/healthz")
