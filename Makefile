@@ -111,7 +111,7 @@ deps:
 
 check: deps
 	$(MAKE) O=build test
-	$(MAKE) O=build-san SAN=1 test
+	$(MAKE) O=build-san SAN=1 CRASH_ROUNDS=5 test
 	$(MAKE) O=build-fuzz FUZZ=1 fuzz-test
 
 fuzz: deps

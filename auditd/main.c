@@ -169,7 +169,7 @@ static const char *vkey_arg(const char *arg, char *buf, size_t cap)
 static void checked(const struct sl_ingest_stats *st, const char *unit)
 {
 	printf("checked %llu %s(s): none refused; %llu would be new "
-	    "entries, %llu are already in the log; nothing was stored\n",
+	    "entries, %llu already in the log; nothing was stored\n",
 	    (unsigned long long)st->lines, unit,
 	    (unsigned long long)st->appended,
 	    (unsigned long long)st->duplicates);

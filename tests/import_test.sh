@@ -115,13 +115,13 @@ has "$D/err" "11 of 12 rows refused; nothing was stored"
 has "$D/err" 'row 3, column "Date decided": field /decided_at'
 sed 's/D-IMP-000/D-CHK-000/' "$I/good.csv" >"$D/chk.csv"
 expect 0 "$SD" import --store "$S" --mapping "$M" --check "$D/chk.csv"
-has "$D/out" "checked 2 row(s): none refused; 2 would be new entries, 0 are already in the log; nothing was stored"
+has "$D/out" "checked 2 row(s): none refused; 2 would be new entries, 0 already in the log; nothing was stored"
 [ "$(size)" = "$before" ] && ok || bad "import --check stored entries"
 # ... and against the log: the rows imported already are seen as such,
 # and a row that changes an imported record is the conflict the import
 # itself would refuse, named by its row
 expect 0 "$SD" import --store "$S" --mapping "$M" --check "$I/good.csv"
-has "$D/out" "checked 2 row(s): none refused; 0 would be new entries, 2 are already in the log"
+has "$D/out" "checked 2 row(s): none refused; 0 would be new entries, 2 already in the log"
 sed '3s/did not meet the threshold/fell short of the threshold/' "$I/good.csv" >"$D/chg.csv"
 cmp -s "$D/chg.csv" "$I/good.csv" && bad "the test row was not changed"
 expect 1 "$SD" import --store "$S" --mapping "$M" --check "$D/chg.csv"
