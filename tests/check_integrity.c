@@ -1054,6 +1054,9 @@ Suite *sl_integrity_suite(void)
 	TCase *tc = tcase_create("tamper");
 
 	tcase_set_timeout(tc, 300);
+	/* the longest suite by far (under the sanitizers): make test runs
+	 * the tests tagged slow beside the others, a core each */
+	tcase_set_tags(tc, "slow");
 	tcase_add_unchecked_fixture(tc, build_pristine, unbuild);
 	tcase_add_checked_fixture(tc, copy_log, drop_copy);
 	tcase_add_test(tc, test_integrity_pristine_verifies);
