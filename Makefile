@@ -113,7 +113,7 @@ deps:
 	./scripts/deps.sh
 
 # The builds on every core (they were half of make check's time); the
-# tests themselves run one after the other.
+# test scripts still run one after the other.
 NPROC := $(shell nproc 2>/dev/null || echo 1)
 
 check: deps

@@ -983,7 +983,8 @@ static void writer_notify(void *arg)
  * Query parameter @name as a number: its first occurrence, read from the
  * query as sent, plain decimal digits only. Not through evhttp's decoded
  * form: that is a C string, in which "3%00" reads as 3, and a number has
- * no reason to be percent-encoded. Every parameter must be key=value.
+ * no reason to be percent-encoded. Every parameter given must be
+ * name=value (an empty one, as in "a=1&&b=2", is skipped).
  */
 static int query_u64(struct evhttp_request *req, const char *name,
     uint64_t *out, int required, uint64_t def)
