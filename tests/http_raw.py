@@ -14,7 +14,7 @@ Scenarios:
                before any answer (RFC 9112 section 9.3.2)
   chunked      one POST with a chunked body (two chunks)
   http10       one POST as HTTP/1.0 without keep-alive
-  big-header   one POST with an 9,000-byte header field
+  big-header   one POST with a 9,000-byte header field
   not-http     a line that is not a request line
   truncated    a POST whose body ends early, then the connection closes
   two-lengths  a POST with two Content-Length fields that disagree
