@@ -56,11 +56,10 @@ class Case:
         self.who = "school"     # whose certificate it is sent with
 
 
-def fresh(rng, records, used):
-    """A record never sent before: (json bytes, record id)."""
-    line = records[used[0]]
+def fresh(records, used):
+    """A record never sent before, as JSON bytes."""
     used[0] += 1
-    return line.encode(), json.loads(line)["record_id"]
+    return records[used[0] - 1].encode()
 
 
 def head(method, target, version, fields):
@@ -119,9 +118,7 @@ BAD_NUMBERS = {"-1", "+3", " 3", "3 ", "0x10", "1e3", "",
 def number(rng):
     """A query number as clients get them wrong, or right."""
     return rng.choice([str(rng.randint(0, 40)), str(rng.randint(0, 40)),
-                       "-1", "0", "+3", " 3", "3 ", "0x10", "1e3", "",
-                       "18446744073709551615", "18446744073709551616",
-                       "99999999999999999999999", "%33", "3%00", "abc"])
+                       "0", "18446744073709551615"] + sorted(BAD_NUMBERS))
 
 
 def inspector_target(rng):
@@ -164,9 +161,8 @@ def one_request(rng, records, used, who):
     elif rng.random() < 0.7:
         method, target = b"POST", b"/v1/decisions"
         n = 1 if rng.random() < 0.8 else rng.randint(2, 3)
-        recs = [fresh(rng, records, used) for _ in range(n)]
-        body = recs[0][0] if n == 1 else \
-            b"[" + b",".join(r[0] for r in recs) + b"]"
+        recs = [fresh(records, used) for _ in range(n)]
+        body = recs[0] if n == 1 else b"[" + b",".join(recs) + b"]"
     else:
         method, target = b"GET", rng.choice(GETS).encode()
         body = b""
