@@ -9,6 +9,11 @@
 #   - PostgreSQL: a BEFORE INSERT trigger computes sha256(prev || body)
 #     under an advisory lock, synchronous_commit=on; pgbench with the same
 #     client counts, one decision per transaction, and 1,000-row batches.
+#   - this machine's floors for the same loads (bench/tls_floor.c): the
+#     transport alone (evhttp over bufferevent_openssl with client
+#     certificates, as sharelogd's, answering a fixed 201 unread), and a
+#     durable floor (the same, each group of bodies appended to a file
+#     with one write and one fdatasync before its 201s).
 # Writes bench/out/service.md. Knobs: SECS (per run, default 10).
 set -eu
 cd "$(dirname "$0")/.."
@@ -25,6 +30,8 @@ if ! ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1; then
 fi
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/loadgen" bench/loadgen.c \
 	-lssl -lcrypto -pthread
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/tls_floor" bench/tls_floor.c \
+	-levent -levent_openssl -lssl -lcrypto -pthread
 scripts/pki.sh "$DATA/pki"
 P="$DATA/pki"
 REC="$DATA/school-1400k.jsonl"
@@ -60,7 +67,7 @@ sync
 run_lg() { # CONNECTIONS BATCH PART
 	"$OUT/loadgen" -u "127.0.0.1:$PORT" -a "$P/ca.crt" -c "$P/school.crt" \
 		-k "$P/school.key" -f "$DATA/part-0$3" -n "$1" -b "$2" -t "$SECS" |
-		tee -a "$OUT/svc-raw"
+		sed 's/^/sharelogd: /' | tee -a "$OUT/svc-raw"
 }
 run_lg 1 1 0
 run_lg 16 1 1
@@ -70,7 +77,31 @@ run_lg 64 100 4
 kill -TERM $SPID; wait $SPID || true
 trap - EXIT
 "$BIN/sharelog-verify" "$DATA/svc-store" > "$OUT/svc-verify.txt"
-rm -f "$DATA"/part-0*
+
+# --- the floors, on the same records (nothing is kept of them)
+# floor [FILE], LABEL set: a record file runs out before SECS at the
+# transport floor's rate; loadgen's rate is over the time it ran.
+floor() {
+	ffile=${1:-}
+	fport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	"$OUT/tls_floor" "$fport" "$P/server.crt" "$P/server.key" "$P/ca.crt" \
+		${ffile:+"$ffile"} &
+	FPID=$!
+	trap 'kill -TERM $FPID 2>/dev/null || true' EXIT
+	sleep 0.5
+	for cb in "1 1 0" "16 1 1" "64 1 2" "16 100 3" "64 100 4"; do
+		set -- $cb
+		"$OUT/loadgen" -u "127.0.0.1:$fport" -a "$P/ca.crt" \
+			-c "$P/school.crt" -k "$P/school.key" -f "$DATA/part-0$3" \
+			-n "$1" -b "$2" -t "$SECS" | sed "s/^/$LABEL: /" |
+			tee -a "$OUT/svc-raw"
+	done
+	kill -TERM $FPID; wait $FPID || true
+	trap - EXIT
+}
+LABEL="transport floor (fixed 201, nothing read or stored)" floor
+LABEL="durable floor (one write and one fdatasync a group)" floor "$DATA/floor.dat"
+rm -f "$DATA"/part-0* "$DATA/floor.dat"
 
 # --- PostgreSQL peer
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
