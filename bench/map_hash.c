@@ -29,6 +29,7 @@ static const unsigned char *map;
 static size_t size;
 static size_t piece = 1400;
 static atomic_size_t next_slice;
+static atomic_uint sink;   /* keeps the digests from being optimised away */
 
 static void *work(void *arg)
 {
@@ -47,7 +48,8 @@ static void *work(void *arg)
 			acc += md[0];
 		}
 	}
-	*(unsigned *)arg = acc;
+	atomic_fetch_add(&sink, acc);
+	(void)arg;
 	return NULL;
 }
 
@@ -62,7 +64,6 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	pthread_t t[64];
-	unsigned acc[64];
 	struct rusage ru;
 	struct stat st;
 	int n = argc > 2 ? atoi(argv[2]) : 2;
@@ -88,13 +89,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < n; i++)
-		pthread_create(&t[i], NULL, work, &acc[i]);
+		pthread_create(&t[i], NULL, work, NULL);
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	t1 = now();
 	getrusage(RUSAGE_SELF, &ru);
 	printf("%zu bytes hashed in %zu-byte pieces on %d threads: %.3f s, "
-	    "%ld page faults (%u)\n", size, piece, n, t1 - t0,
-	    ru.ru_minflt + ru.ru_majflt, acc[0]);
+	    "%ld page faults\n", size, piece, n, t1 - t0,
+	    ru.ru_minflt + ru.ru_majflt);
 	return 0;
 }
