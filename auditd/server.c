@@ -933,9 +933,12 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 			send_error(sv, req, 409, K_CONFLICT, "field "
 			    "%s/record_id: %s", base, j->err.msg);
 		} else if (j->status) {
+			/* the store's own words (a full disk, an I/O error):
+			 * they name no record */
 			send_error(sv, req, 503, K_STORE, "the store could not "
 			    "take the records, nothing was stored; retry "
-			    "later (%s)", sl_strerror(j->status));
+			    "later (%s)", j->err.msg[0] ? j->err.msg :
+			    sl_strerror(j->status));
 		} else {
 			send_results(sv, req, t, j, jb->batch);
 		}
@@ -1189,18 +1192,33 @@ static size_t inflight(const struct server *sv)
 	return n;
 }
 
+/* 200 "ok"; 503 "draining" while stopping, or "failing" while the store
+ * refuses commits (with the store's reason), so that a monitor sees a
+ * full disk before the agencies' systems report it. */
 static void get_healthz(struct server *sv, struct evhttp_request *req)
 {
+	struct sl_writer_stats st;
 	struct sl_store_txn *t = NULL;
 	struct sl_err e;
 	uint64_t size = 0;
+	json_t *body;
 
+	sl_writer_stats(sv->writer, &st);
 	if (!sl_store_read_begin(&t, sv->store, &e))
 		size = sl_store_txn_size(t);
 	sl_store_read_end(t);
-	send_json(sv, req, sv->draining ? 503 : 200, json_pack("{s:s,s:I,s:I}",
-	    "status", sv->draining ? "draining" : "ok", "entries",
-	    (json_int_t)size, "pending", (json_int_t)inflight(sv)));
+	body = json_pack("{s:s,s:I,s:I}", "status", sv->draining ? "draining" :
+	    st.failing ? "failing" : "ok", "entries", (json_int_t)size,
+	    "pending", (json_int_t)inflight(sv));
+	if (body && st.failing && !sv->draining) {
+		uint64_t room = 0;
+
+		json_object_set_new(body, "error", json_string(st.failure.msg));
+		if (!sl_store_free_bytes(sv->store, &room))
+			json_object_set_new(body, "store_free_bytes",
+			    json_integer((json_int_t)room));
+	}
+	send_json(sv, req, sv->draining || st.failing ? 503 : 200, body);
 }
 
 static void get_metrics(struct server *sv, struct evhttp_request *req)
@@ -1244,16 +1262,33 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 	    "# HELP sharelog_derived_commit_failures_total Commits of the "
 	    "derived tables that failed after the log's (caught up by the "
 	    "next).\n# TYPE sharelog_derived_commit_failures_total counter\n"
-	    "sharelog_derived_commit_failures_total %llu\n",
+	    "sharelog_derived_commit_failures_total %llu\n"
+	    "# HELP sharelog_append_failures_total Commits the store refused "
+	    "(a full disk, an I/O error); their requests were answered 503.\n"
+	    "# TYPE sharelog_append_failures_total counter\n"
+	    "sharelog_append_failures_total %llu\n"
+	    "# HELP sharelog_store_failing 1 while the store refuses commits "
+	    "(the last one was refused), else 0.\n"
+	    "# TYPE sharelog_store_failing gauge\nsharelog_store_failing %d\n",
 	    (unsigned long long)size, (unsigned long long)st.entries,
 	    (unsigned long long)sv->decisions_received,
 	    (unsigned long long)st.commits,
 	    (unsigned long long)st.checkpoints,
 	    (unsigned long long)derived,
-	    (unsigned long long)st.derived_failures);
+	    (unsigned long long)st.derived_failures,
+	    (unsigned long long)st.append_failures, st.failing);
 	{
 		char path[4200];
 		struct stat fst;
+		uint64_t room;
+
+		if (!sl_store_free_bytes(sv->store, &room))
+			evbuffer_add_printf(b, "# HELP sharelog_store_free_bytes "
+			    "Room left on the store's file system (statvfs, "
+			    "as an unprivileged writer sees it).\n# TYPE "
+			    "sharelog_store_free_bytes gauge\n"
+			    "sharelog_store_free_bytes %llu\n",
+			    (unsigned long long)room);
 
 		snprintf(path, sizeof(path), "%s/data.mdb", sv->cfg->store);
 		if (!stat(path, &fst))

@@ -33,6 +33,7 @@ struct sl_writer {
 	uint64_t cp_size;           /* size of the last checkpoint signed */
 	int64_t cp_at_ms;
 	int64_t dfail_said_ms;      /* when a derived failure was last logged */
+	int64_t afail_said_ms;      /* when a refused commit was last logged */
 	struct sl_writer_stats st;
 };
 
@@ -113,6 +114,9 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 	int tries;
 	uint64_t df;
 	const char *why;
+	int refused = 0;            /* the store failed, not a conflict */
+	struct sl_err failure = { 0, "" };
+	char said[SL_ERR_MAX + 256] = "";
 
 	for (j = list; j; j = j->next) {
 		j->status = 0;
@@ -148,6 +152,8 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 				j->status = rc;
 				j->err = e;
 			}
+		refused = 1;
+		failure = e;
 		break;
 	}
 	t = now_us();
@@ -163,6 +169,37 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 		w->dfail_said_ms = now_us() / 1000;
 	}
 	pthread_mutex_lock(&w->mu);
+	/* A refused commit (most often a full disk) is answered 503 to its
+	 * clients; the operator hears of it here, when it starts, at most
+	 * once a minute while it lasts, and when the store takes records
+	 * again. The store's own message names no record. */
+	if (refused) {
+		w->st.append_failures++;
+		if (!w->st.failing || t / 1000 - w->afail_said_ms >= 60000) {
+			/* LMDB reports a write cut short by a full disk as
+			 * an I/O error: the free space says which it is */
+			uint64_t room = 0;
+			int known = !sl_store_free_bytes(w->s, &room);
+
+			snprintf(said, sizeof(said), "sharelogd: the store "
+			    "refused a commit (%llu time(s) since start), its "
+			    "requests are answered 503 and nothing of them is "
+			    "stored: %s (%s%.1f MiB free on the store's file "
+			    "system)\n",
+			    (unsigned long long)w->st.append_failures,
+			    failure.msg, known ? "" : "unknown; ",
+			    (double)room / 1048576.0);
+			w->afail_said_ms = t / 1000;
+		}
+		w->st.failing = 1;
+		w->st.failure = failure;
+	} else if (w->st.failing) {
+		snprintf(said, sizeof(said), "sharelogd: the store takes "
+		    "records again (%llu refused commit(s) since start)\n",
+		    (unsigned long long)w->st.append_failures);
+		w->st.failing = 0;
+		sl_err_clear(&w->st.failure);
+	}
 	if (sl_store_sealed_size(w->s) > w->cp_size) {
 		/* signed inside the commit: no transaction of its own */
 		w->cp_size = sl_store_sealed_size(w->s);
@@ -170,10 +207,9 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 		w->st.checkpoints++;
 	}
 	w->st.derived_failures = df;
-	w->st.commits++;
-	w->st.entries += sl_store_size(w->s) - before;
-	bucket(w->st.batch_hist, 8, njobs);
-	for (j = list; j; j = j->next) {
+	/* a refused commit is no commit, and its jobs had no latency to
+	 * disk: only the counter above and the 503s tell of it */
+	for (j = refused ? NULL : list; j; j = j->next) {
 		double s = (double)(t - j->enqueued_us) / 1e6;
 		size_t b = 0;
 
@@ -182,7 +218,14 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 		w->st.latency_hist[b]++;
 		w->st.latency_sum_s += s;
 	}
+	if (!refused) {
+		w->st.commits++;
+		w->st.entries += sl_store_size(w->s) - before;
+		bucket(w->st.batch_hist, 8, njobs);
+	}
 	pthread_mutex_unlock(&w->mu);
+	if (said[0])
+		fputs(said, stderr);
 }
 
 static int64_t now_ms(void)

@@ -33,6 +33,10 @@ struct sl_writer_stats {
 	uint64_t entries;
 	uint64_t checkpoints;
 	uint64_t derived_failures;  /* see sl_store_derived_failures() */
+	uint64_t append_failures;   /* commits the store refused (a full disk,
+				       an I/O error): their jobs got the error */
+	int failing;                /* the last commit was refused */
+	struct sl_err failure;      /* why, while failing */
 	uint64_t batch_hist[8];     /* jobs per commit: 1,2-4,5-16,...,>4096 */
 	uint64_t latency_hist[12];  /* enqueue to durable, see sl_writer_le */
 	double latency_sum_s;

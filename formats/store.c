@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -661,6 +662,18 @@ const char *sl_store_origin(const struct sl_store *s)
 
 /* The last u64be key of table @dbi in @txn into *@key (0 when the table
  * is empty; *@found, when given, says which). 0 or an LMDB code. */
+int sl_store_free_bytes(const struct sl_store *s, uint64_t *out)
+{
+	const char *dir = NULL;
+	struct statvfs v;
+
+	*out = 0;
+	if (mdb_env_get_path(s->env, &dir) || !dir || statvfs(dir, &v))
+		return SL_EIO;
+	*out = (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
+	return 0;
+}
+
 static int last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *key, int *found)
 {
 	MDB_cursor *c;

@@ -79,6 +79,13 @@ void sl_store_close(struct sl_store *s);
 /** Entries as this handle last wrote or saw them (0 when read-only). */
 uint64_t sl_store_size(const struct sl_store *s);
 
+/**
+ * Into *@out, the bytes an unprivileged writer may still use on the file
+ * system that holds the store (statvfs). 0, or SL_EIO when it cannot be
+ * told.
+ */
+int sl_store_free_bytes(const struct sl_store *s, uint64_t *out);
+
 /** The store's origin (from meta), valid while @s is open. */
 const char *sl_store_origin(const struct sl_store *s);
 

@@ -7,8 +7,10 @@ BIN=${BIN:-build}
 CRASH_ROUNDS=${CRASH_ROUNDS:-20}
 D=$(mktemp -d "${TMPDIR:-/tmp}/sl-svc-XXXXXX")
 SPID=""
+FPID=""
 cleanup() {
 	[ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null
+	[ -n "$FPID" ] && kill -KILL "$FPID" 2>/dev/null
 	rm -rf "$D"
 }
 trap cleanup EXIT
@@ -575,6 +577,111 @@ check "HTTP fuzzing, seed $HTTP_FUZZ_SEED: $(tail -1 "$D/fuzz.out")" [ "$frc" = 
 used=$(sed -n 's/.*used \([0-9]*\) records.*/\1/p' "$D/fuzz.out" | tail -1)
 [ -n "$used" ] || used=$(wc -l < "$D/fuzz.jsonl")   # it said nothing
 next=$((next + used))
+
+# --- a full disk: a second sharelogd on its own store, whose files may not
+# grow past a limit (RLIMIT_FSIZE, SIGXFSZ ignored: writes past it fail
+# as on a full file system). Refused commits are 503 with the store's
+# reason and nothing stored, healthz and /metrics say so, reads go on,
+# the operator's log says so once; with room again the same request is
+# taken, and every acknowledged record is in the log once.
+python3 scripts/gen_decisions.py -n 1500 --orgs URN-118832 --seed 13 -o "$D/full.jsonl"
+"$SD" init --store "$D/fstore" --origin full.lscp.example/sharelog >/dev/null
+FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed -e "s|\"$D/store\"|\"$D/fstore\"|" -e "s|127.0.0.1:$PORT|127.0.0.1:$FPORT|" \
+	"$D/cfg.json" > "$D/fcfg.json"
+limit=$(( $(stat -c %s "$D/fstore/data.mdb") + 262144 ))
+python3 -c '
+import os, resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # kept across exec
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), resource.RLIM_INFINITY))
+os.execv(sys.argv[2], sys.argv[2:])' "$limit" "$SD" serve --config "$D/fcfg.json" 2> "$D/full.log" &
+FPID=$!
+python3 - "$FPORT" "$P" "$D/full.jsonl" "$FPID" > "$D/full.out" 2>&1 <<'PY'
+import http.client, json, re, resource, ssl, sys, time
+port, pki, recs, pid = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+def conn(who):
+    ctx = ssl.create_default_context(cafile=pki + "/ca.crt")
+    ctx.load_cert_chain(pki + "/%s.crt" % who, pki + "/%s.key" % who)
+    ctx.check_hostname = False
+    return http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+
+def call(c, method, path, body=None):
+    c.request(method, path, body=body,
+              headers={"Content-Type": "application/json"} if body else {})
+    r = c.getresponse()
+    return r.status, r.read()
+
+def say(cond, what):
+    print(("PASS " if cond else "FAIL ") + what)
+
+for _ in range(100):
+    try:
+        if call(conn("admin"), "GET", "/v1/healthz")[0] == 200:
+            break
+    except OSError:
+        time.sleep(0.05)
+school, admin, insp = conn("school"), conn("admin"), conn("inspector")
+acked, refused = [], None
+for line in open(recs).read().splitlines():
+    st, b = call(school, "POST", "/v1/decisions", line)
+    if st != 201:
+        refused = (line, st, b)
+        break
+    acked.append(json.loads(line)["record_id"])
+say(acked and refused, "%d decisions taken, then the file limit reached" % len(acked))
+if not refused:
+    sys.exit(1)
+line, st, b = refused
+j = json.loads(b)
+say(st == 503 and j.get("error") == "store" and "nothing was stored" in
+    j.get("message", "") and "cannot append to the store" in j["message"],
+    "refused: 503 with the store's reason (%s)" % j.get("message"))
+st, b = call(admin, "GET", "/v1/healthz")
+h = json.loads(b)
+say(st == 503 and h.get("status") == "failing" and h.get("entries") ==
+    len(acked) + 1 and "cannot append" in h.get("error", "") and
+    h.get("store_free_bytes", -1) >= 0, "healthz: 503 failing, why, room left")
+st, b = call(admin, "GET", "/metrics")
+m = b.decode()
+say("\nsharelog_store_failing 1\n" in m and
+    re.search(r"^sharelog_append_failures_total [1-9]", m, re.M) and
+    re.search(r"^sharelog_store_free_bytes [0-9]+$", m, re.M),
+    "metrics: failing, refused commits counted, room left")
+st, b = call(insp, "GET", "/v1/checkpoint")
+say(st == 200, "reads still answered while writes are refused")
+# room again: the same request is taken
+resource.prlimit(pid, resource.RLIMIT_FSIZE,
+                 (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+st, b = call(school, "POST", "/v1/decisions", line)
+say(st == 201, "with room again the refused decision is taken (%d)" % st)
+if st == 201:
+    acked.append(json.loads(line)["record_id"])
+st, b = call(admin, "GET", "/v1/healthz")
+say(st == 200 and json.loads(b).get("status") == "ok", "healthz: ok again")
+st, b = call(admin, "GET", "/metrics")
+say("\nsharelog_store_failing 0\n" in b.decode(), "metrics: not failing")
+st, b = call(insp, "GET", "/v1/entries?start=0&count=%d" % (len(acked) + 1))
+seen = [json.loads(x)["record"].get("record_id") for x in b.decode().splitlines()]
+say(st == 200 and sorted(r for r in seen if r) == sorted(acked),
+    "every acknowledged decision in the log once, nothing else")
+print("DONE")
+PY
+while IFS= read -r l; do
+	case $l in
+	"PASS "*) ok ;;
+	"FAIL "*) bad "full disk: ${l#FAIL }" ;;
+	esac
+done < "$D/full.out"
+check "full disk: the client ran to its end" grep -q '^DONE$' "$D/full.out"
+grep -q '^DONE$' "$D/full.out" || cat "$D/full.out"
+check "full disk: the operator's log names the refusal and the room left" \
+	grep -q "the store refused a commit.*cannot append to the store.*MiB free" "$D/full.log"
+check "full disk: and says when the store takes records again" \
+	grep -q "the store takes records again" "$D/full.log"
+kill -TERM "$FPID"; wait "$FPID"; frc=$?; FPID=""
+check "full disk: SIGTERM, exit 0" [ "$frc" = 0 ]
+check "full disk: the store verifies" "$SV" "$D/fstore" > /dev/null
 
 # --- SIGTERM: drain, final checkpoint, exit 0
 kill -TERM "$SPID"; wait "$SPID"; src=$?; SPID=""
