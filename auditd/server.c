@@ -1811,6 +1811,10 @@ int sl_server_run(const char *config, struct sl_err *e)
 	}
 	snprintf(sv->cfg_path, sizeof(sv->cfg_path), "%s", config);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit (systemd's LimitFSIZE=, ulimit -f) reached by
+	 * the store is a full disk: the write fails, the commit is refused
+	 * (503) and said so, where SIGXFSZ would have ended the service. */
+	signal(SIGXFSZ, SIG_IGN);
 	rc = sl_config_load(&sv->cfg, config, e);
 	if (!rc) {
 		fit_open_files(sv->cfg);

@@ -579,9 +579,10 @@ used=$(sed -n 's/.*used \([0-9]*\) records.*/\1/p' "$D/fuzz.out" | tail -1)
 next=$((next + used))
 
 # --- a full disk: a second sharelogd on its own store, whose files may not
-# grow past a limit (RLIMIT_FSIZE, SIGXFSZ ignored: writes past it fail
-# as on a full file system). Refused commits are 503 with the store's
-# reason and nothing stored, healthz and /metrics say so, reads go on,
+# grow past a limit (RLIMIT_FSIZE; SIGXFSZ as a shell leaves it, and
+# sharelogd ignores it, so writes past the limit fail as on a full file
+# system). Refused commits are 503 with the store's reason and nothing
+# stored, healthz and /metrics say so, reads go on,
 # the operator's log says so once; with room again the same request is
 # taken, and every acknowledged record is in the log once.
 python3 scripts/gen_decisions.py -n 1500 --orgs URN-118832 --seed 13 -o "$D/full.jsonl"
@@ -592,7 +593,7 @@ sed -e "s|\"$D/store\"|\"$D/fstore\"|" -e "s|127.0.0.1:$PORT|127.0.0.1:$FPORT|" 
 limit=$(( $(stat -c %s "$D/fstore/data.mdb") + 262144 ))
 python3 -c '
 import os, resource, signal, sys
-signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # kept across exec
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)   # Python ignores it
 resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[1]), resource.RLIM_INFINITY))
 os.execv(sys.argv[2], sys.argv[2:])' "$limit" "$SD" serve --config "$D/fcfg.json" 2> "$D/full.log" &
 FPID=$!
