@@ -660,8 +660,6 @@ const char *sl_store_origin(const struct sl_store *s)
 	return s->origin;
 }
 
-/* The last u64be key of table @dbi in @txn into *@key (0 when the table
- * is empty; *@found, when given, says which). 0 or an LMDB code. */
 int sl_store_free_bytes(const struct sl_store *s, uint64_t *out)
 {
 	const char *dir = NULL;
@@ -674,6 +672,8 @@ int sl_store_free_bytes(const struct sl_store *s, uint64_t *out)
 	return 0;
 }
 
+/* The last u64be key of table @dbi in @txn into *@key (0 when the table
+ * is empty; *@found, when given, says which). 0 or an LMDB code. */
 static int last_u64(MDB_txn *txn, MDB_dbi dbi, uint64_t *key, int *found)
 {
 	MDB_cursor *c;
