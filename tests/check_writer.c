@@ -6,7 +6,11 @@
 #include "formats/note.h"
 #include "formats/store.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -187,6 +191,82 @@ START_TEST(test_writer_signs_checkpoints_inside_commits)
 }
 END_TEST
 
+/*
+ * A commit the store refuses (here its file may not grow: RLIMIT_FSIZE,
+ * in this test's own process, SIGXFSZ ignored, as a full disk fails a
+ * write) gives each of its jobs the store's reason, stores nothing, is
+ * counted as refused and not as a commit, and marks the writer failing
+ * until a commit succeeds: the same job, once there is room, is stored.
+ */
+START_TEST(test_writer_refused_commit_is_no_commit)
+{
+	enum { N = 64 };
+	struct sl_job jobs[N];
+	struct sl_store_item items[N];
+	json_t *recs[N];
+	struct sl_writer *w;
+	struct sl_writer_stats ws;
+	struct sl_job *j, *left, *refused = NULL;
+	struct sl_err e;
+	struct rlimit was, cap;
+	struct stat sb;
+	char path[300];
+	size_t i, stored = 0;
+	uint64_t size;
+
+	fill_jobs(jobs, items, recs, 1, N);
+	for (i = 0; i < N; i++)
+		jobs[i].next = NULL;
+	ck_assert_int_eq(sl_writer_start(&w, st, kk->signer, 1000000, 3600000,
+	    on_done, NULL, &e), 0);
+	snprintf(path, sizeof(path), "%s/s/data.mdb", dir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	cap.rlim_cur = (rlim_t)sb.st_size;
+	cap.rlim_max = was.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &cap), 0);
+	for (i = 0; i < N && !refused; i++) {
+		size = sl_store_size(st);
+		sl_writer_submit(w, &jobs[i]);
+		j = wait_done(w);
+		ck_assert_ptr_eq(j, &jobs[i]);
+		if (j->status) {
+			refused = j;
+			ck_assert_uint_eq(sl_store_size(st), size);
+		} else {
+			stored++;
+		}
+	}
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &was), 0);
+	ck_assert_msg(refused, "the store took %zu decisions past its "
+	    "file's limit", stored);
+	ck_assert_msg(strstr(refused->err.msg, "cannot append to the store"),
+	    "%s", refused->err.msg);
+	sl_writer_stats(w, &ws);
+	ck_assert_int_eq(ws.failing, 1);
+	ck_assert_str_eq(ws.failure.msg, refused->err.msg);
+	ck_assert_uint_eq(ws.append_failures, 1);
+	ck_assert_uint_eq(ws.commits, stored);
+	ck_assert_uint_eq(ws.entries, stored);
+	/* room again: the same decision is taken, the writer is well */
+	size = sl_store_size(st);
+	sl_writer_submit(w, refused);
+	ck_assert_ptr_eq(wait_done(w), refused);
+	ck_assert_int_eq(refused->status, 0);
+	ck_assert_uint_eq(refused->items[0].seq, size);
+	ck_assert_uint_eq(sl_store_size(st), size + 1);
+	sl_writer_stats(w, &ws);
+	ck_assert_int_eq(ws.failing, 0);
+	ck_assert_str_eq(ws.failure.msg, "");
+	ck_assert_uint_eq(ws.append_failures, 1);
+	ck_assert_uint_eq(ws.commits, stored + 1);
+	ck_assert_int_eq(sl_writer_stop(w, &left, &e), 0);
+	for (i = 0; i < N; i++)
+		json_decref(recs[i]);
+}
+END_TEST
+
 Suite *sl_writer_suite(void)
 {
 	Suite *s = suite_create("writer");
@@ -196,6 +276,7 @@ Suite *sl_writer_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_writer_list_is_one_commit_in_its_order);
 	tcase_add_test(tc, test_writer_signs_checkpoints_inside_commits);
+	tcase_add_test(tc, test_writer_refused_commit_is_no_commit);
 	suite_add_tcase(s, tc);
 	return s;
 }
