@@ -935,10 +935,17 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 		} else if (j->status) {
 			/* the store's own words (a full disk, an I/O error):
 			 * they name no record */
-			send_error(sv, req, 503, K_STORE, "the store could not "
-			    "take the records, nothing was stored; retry "
-			    "later (%s)", j->err.msg[0] ? j->err.msg :
-			    sl_strerror(j->status));
+			const char *why = j->err.msg[0] ? j->err.msg :
+			    sl_strerror(j->status);
+
+			if (jb->trail)
+				send_error(sv, req, 503, K_STORE, "the read "
+				    "could not be recorded, so no trail is "
+				    "sent; retry later (%s)", why);
+			else
+				send_error(sv, req, 503, K_STORE, "the store "
+				    "could not take the records, nothing was "
+				    "stored; retry later (%s)", why);
 		} else {
 			send_results(sv, req, t, j, jb->batch);
 		}
