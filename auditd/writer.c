@@ -116,7 +116,7 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 	const char *why;
 	int refused = 0;            /* the store failed, not a conflict */
 	struct sl_err failure = { 0, "" };
-	char said[SL_ERR_MAX + 256] = "";
+	char said[SL_ERR_MAX + 160] = "";
 
 	for (j = list; j; j = j->next) {
 		j->status = 0;
@@ -176,19 +176,12 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 	if (refused) {
 		w->st.append_failures++;
 		if (!w->st.failing || t / 1000 - w->afail_said_ms >= 60000) {
-			/* LMDB reports a write cut short by a full disk as
-			 * an I/O error: the free space says which it is */
-			uint64_t room = 0;
-			int known = !sl_store_free_bytes(w->s, &room);
-
 			snprintf(said, sizeof(said), "sharelogd: the store "
 			    "refused a commit (%llu time(s) since start), its "
 			    "requests are answered 503 and nothing of them is "
-			    "stored: %s (%s%.1f MiB free on the store's file "
-			    "system)\n",
+			    "stored: %s\n",
 			    (unsigned long long)w->st.append_failures,
-			    failure.msg, known ? "" : "unknown; ",
-			    (double)room / 1048576.0);
+			    failure.msg);
 			w->afail_said_ms = t / 1000;
 		}
 		w->st.failing = 1;

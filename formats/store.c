@@ -170,6 +170,38 @@ static int lmdb_err(struct sl_err *e, int rc, const char *what)
 	    what, mdb_strerror(rc));
 }
 
+static int free_bytes_at(const char *dir, uint64_t *out)
+{
+	struct statvfs v;
+
+	*out = 0;
+	if (!dir || statvfs(dir, &v))
+		return SL_EIO;
+	*out = (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
+	return 0;
+}
+
+/* lmdb_err() for a write of @env that failed: LMDB reports a write cut
+ * short by a full disk as an I/O error, so the room left on the store's
+ * file system is said too, which tells a full disk from a failing one. */
+static int write_err(MDB_env *env, struct sl_err *e, int rc, const char *what)
+{
+	const char *dir = NULL;
+	uint64_t room;
+	size_t n;
+	int code = lmdb_err(e, rc, what);
+
+	if (!e)
+		return code;
+	if ((rc == EIO || rc == ENOSPC || rc == EFBIG || rc == EDQUOT) &&
+	    !mdb_env_get_path(env, &dir) && !free_bytes_at(dir, &room)) {
+		n = strlen(e->msg);
+		snprintf(e->msg + n, sizeof(e->msg) - n, " (%.1f MiB free on "
+		    "the store's file system)", (double)room / 1048576.0);
+	}
+	return code;
+}
+
 static void be64(uint8_t out[8], uint64_t v)
 {
 	int i;
@@ -663,13 +695,11 @@ const char *sl_store_origin(const struct sl_store *s)
 int sl_store_free_bytes(const struct sl_store *s, uint64_t *out)
 {
 	const char *dir = NULL;
-	struct statvfs v;
 
 	*out = 0;
-	if (mdb_env_get_path(s->env, &dir) || !dir || statvfs(dir, &v))
+	if (mdb_env_get_path(s->env, &dir))
 		return SL_EIO;
-	*out = (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
-	return 0;
+	return free_bytes_at(dir, out);
 }
 
 /* The last u64be key of table @dbi in @txn into *@key (0 when the table
@@ -1371,7 +1401,7 @@ static int derive_span(struct sl_store *s, MDB_txn *mt, struct wstate *w,
 		    sl_err_set(e, SL_ESTORE, "cannot derive entry %llu: it is "
 		    "missing or damaged; run sharelog-verify",
 		    (unsigned long long)seq) :
-		    lmdb_err(e, mrc, "cannot derive the store's tables");
+		    write_err(s->dv, e, mrc, "cannot derive the store's tables");
 	return rc;
 }
 
@@ -1412,8 +1442,8 @@ static int derived_catch_up(struct sl_store *s, struct sl_err *e)
 				mrc = mdb_txn_commit(w.dtxn);
 				w.dtxn = NULL;
 				if (mrc)
-					rc = lmdb_err(e, mrc, "cannot derive "
-					    "the store's tables");
+					rc = write_err(s->dv, e, mrc, "cannot "
+					    "derive the store's tables");
 			}
 		}
 		if (w.dtxn)
@@ -1785,7 +1815,7 @@ lmdb:
 		mdb_txn_abort(w.txn);
 	if (mrc == MDB_MAP_FULL)
 		return MDB_MAP_FULL;
-	return lmdb_err(e, mrc, "cannot append to the store");
+	return write_err(s->env, e, mrc, "cannot append to the store");
 out:
 	json_decref(parsed);
 	if (w.dtxn)
@@ -1946,7 +1976,8 @@ int sl_store_put_checkpoint(struct sl_store *s, uint64_t size,
 			pthread_rwlock_unlock(&s->resize);
 		}
 	}
-	return mrc ? lmdb_err(e, mrc, "cannot store the checkpoint") : 0;
+	return mrc ? write_err(s->env, e, mrc, "cannot store the checkpoint") :
+	    0;
 }
 
 /* ---- reading -------------------------------------------------------- */
@@ -2688,7 +2719,7 @@ int sl_store_index(struct sl_store *s, uint64_t max, uint64_t *left,
 		goto lmdb;
 	goto out;
 lmdb:
-	rc = lmdb_err(e, mrc, "cannot index the store");
+	rc = write_err(s->ix, e, mrc, "cannot index the store");
 out:
 	if (ixt)
 		mdb_txn_abort(ixt);
