@@ -581,10 +581,11 @@ next=$((next + used))
 # --- a full disk: a second sharelogd on its own store, whose files may not
 # grow past a limit (RLIMIT_FSIZE; SIGXFSZ as a shell leaves it, and
 # sharelogd ignores it, so writes past the limit fail as on a full file
-# system). Refused commits are 503 with the store's reason and nothing
-# stored, healthz and /metrics say so, reads go on,
-# the operator's log says so once; with room again the same request is
-# taken, and every acknowledged record is in the log once.
+# system). A refused commit is a 503 with the store's reason and nothing
+# stored; healthz and /metrics say so, reads go on, a trail (a read that
+# must be recorded) is refused, the operator's log says so; with room
+# again the same request is taken, and every acknowledged record is in
+# the log once.
 python3 scripts/gen_decisions.py -n 1500 --orgs URN-118832 --seed 13 -o "$D/full.jsonl"
 "$SD" init --store "$D/fstore" --origin full.lscp.example/sharelog >/dev/null
 FPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
