@@ -317,9 +317,9 @@ def alive(hostport, pki):
     tls.write(b"GET /v1/healthz HTTP/1.1\r\nHost: sharelog\r\n"
               b"Connection: close\r\n\r\n")
     sock.sendall(out.read())
-    got, _ = http_raw.answers(sock, tls, inc, 5)
+    got, closed = http_raw.answers(sock, tls, inc, 5)
     sock.close()
-    res, _ = http_raw.parse(got)
+    res, _ = http_raw.parse(got, closed)
     return res and res[0][0] == 200 and json.loads(res[0][2])
 
 
@@ -333,9 +333,9 @@ def log_ids(hostport, pki, start):
         tls.write(b"GET /v1/entries?start=%d&count=1000 HTTP/1.1\r\n"
                   b"Host: sharelog\r\nConnection: close\r\n\r\n" % start)
         sock.sendall(out.read())
-        got, _ = http_raw.answers(sock, tls, inc, 10)
+        got, closed = http_raw.answers(sock, tls, inc, 10)
         sock.close()
-        res, _ = http_raw.parse(got)
+        res, _ = http_raw.parse(got, closed)
         if not res or res[0][0] != 200:
             raise SystemExit("GET /v1/entries failed")
         lines = [ln for ln in res[0][2].split(b"\n") if ln]
@@ -376,14 +376,15 @@ def main():
             send(sock, tls, out, data, case.segments, case.close_after)
         except OSError:
             pass                # the server may close on a broken head
+        closed = True
         if case.close_after is not None:
             sock.close()
             got = b""
         else:
-            got, _ = http_raw.answers(sock, tls, inc, 0.4,
-                                      len(case.requests))
+            got, closed = http_raw.answers(sock, tls, inc, 0.4,
+                                           len(case.requests))
             sock.close()
-        res, left = http_raw.parse(got)
+        res, left = http_raw.parse(got, closed)
         why = []
         for i, (st, hd, body) in enumerate(res):
             if st not in STATUSES:

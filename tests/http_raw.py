@@ -76,7 +76,7 @@ def answers(sock, tls, inc, wait, expect=None):
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             closed = True
             break
-        if expect is not None and len(parse(got)[0]) >= expect:
+        if expect is not None and len(parse(got, False)[0]) >= expect:
             break
         try:
             data = sock.recv(65536)
@@ -92,9 +92,11 @@ def answers(sock, tls, inc, wait, expect=None):
     return got, closed
 
 
-def parse(got):
+def parse(got, closed=True):
     """The HTTP/1.x answers in @got: a list of (status, headers, body), with
-    header names in lower case, and the bytes left over that are not one."""
+    header names in lower case, and the bytes left over that are not one.
+    An answer without a Content-Length (to HTTP/1.0) ends where the
+    connection does: it is one only when the connection was @closed."""
     res = []
     while got.startswith(b"HTTP/1.") and b"\r\n\r\n" in got:
         head, _, rest = got.partition(b"\r\n\r\n")
@@ -114,15 +116,17 @@ def parse(got):
         if parts[1].startswith(b"1"):   # interim (100 Continue): no body
             got = rest
             continue
+        if n is None and not closed:
+            break
         body = rest[:n] if n is not None else rest
         got = rest[n:] if n is not None else b""
         res.append((int(parts[1]), headers, body))
     return res, got
 
 
-def split(got):
+def split(got, closed=True):
     """(status, first body line) of each HTTP/1.x answer in @got."""
-    answers_, left = parse(got)
+    answers_, left = parse(got, closed)
     res = ["%d %s" % (st, body.split(b"\n")[0].decode("utf-8", "replace"))
            for st, _, body in answers_]
     if left:
@@ -165,7 +169,7 @@ def main():
         raise SystemExit("unknown scenario " + scenario)
     sock.sendall(out.read())
     got, closed = answers(sock, tls, inc, wait)
-    for line in split(got):
+    for line in split(got, closed):
         print(line)
     print("closed" if closed else "open")
 
