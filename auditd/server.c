@@ -95,6 +95,8 @@ struct server {
 	struct sl_config *cfg;
 	SSL_CTX *ctx;
 	struct sl_policy *policy;    /* completeness, for the answers */
+	uint8_t policy_kid[SL_HASH_LEN];   /* its keeper id, when ... */
+	int policy_kid_ok;           /* ... it could be made */
 	struct sl_store *store;
 	struct sl_keys *keys;
 	struct sl_writer *writer;
@@ -275,6 +277,7 @@ static int allowed(struct server *sv, struct evhttp_request *req,
 struct job {
 	struct sl_job j;
 	struct sl_buf data;      /* canonical records and ids, back to back */
+	uint8_t *kept;           /* room for each item's kept judgement */
 	int batch;               /* 1 when the body was an array */
 	int trail;               /* 1: an access entry, then the trail */
 	struct loop *lp;         /* whose request: it answers */
@@ -282,11 +285,17 @@ struct job {
 	char case_ref[SL_SCHEMA_ID_MAX + 1];
 };
 
+/* Room for one record's kept judgement (verify/completeness.c,
+ * alone_encode): 92 bytes and the decision and organisation ids, then
+ * 22 a hit; most decisions take 100-250. A longer one is judged again. */
+#define KEPT_ROOM 384
+
 static void job_free(struct job *jb)
 {
 	if (!jb)
 		return;
 	sl_buf_free(&jb->data);
+	free(jb->kept);
 	free(jb->j.items);
 	free(jb);
 }
@@ -341,6 +350,15 @@ static void job_items(struct job *jb, const struct offs *of, size_t n)
 		it->decision_id = d[of[i].did] ? d + of[i].did : NULL;
 	}
 	jb->j.n = n;
+	/* the store hands back the judgement it keeps of each new record,
+	 * from which put_findings() answers a decision without judging it
+	 * again; without this room it judges it (a few KB more a loop turn
+	 * is no reason to refuse a request) */
+	jb->kept = malloc(n * KEPT_ROOM);
+	for (i = 0; jb->kept && i < n; i++) {
+		jb->j.items[i].kept = jb->kept + i * KEPT_ROOM;
+		jb->j.items[i].kept_cap = KEPT_ROOM;
+	}
 }
 
 /*
@@ -770,8 +788,11 @@ static int put_findings(struct sl_buf *b, struct server *sv,
 {
 	/* a record just appended is judged from its canonical bytes here;
 	 * a duplicate's is the stored original's */
+	const int kept = it->kept_len && it->kept_by && sv->policy_kid_ok &&
+	    !memcmp(it->kept_by, sv->policy_kid, SL_HASH_LEN);
 	const struct sl_comp_entry self = { it->canon, it->canon_len,
-		it->type, it->recorded_ms };
+		it->type, it->recorded_ms, kept ? it->kept : NULL,
+		kept ? it->kept_len : 0 };
 	struct sl_comp_open f[64];
 	struct sl_err e;
 	size_t n = 0;
@@ -1602,6 +1623,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		pthread_rwlock_wrlock(&sv->cfg_lock);
 		sl_policy_free(sv->policy);
 		sv->policy = np;
+		sv->policy_kid_ok = !sl_comp_keeper_id(sv->policy_kid, np);
 		SSL_CTX_free(sv->ctx);
 		sv->ctx = nctx;
 		sl_config_free(sv->cfg);
@@ -1835,6 +1857,9 @@ int sl_server_run(const char *config, struct sl_err *e)
 	if (!rc)
 		rc = sl_policy_load(&sv->policy, sv->cfg->policy[0] ?
 		    sv->cfg->policy : NULL, e);
+	if (!rc)
+		sv->policy_kid_ok = !sl_comp_keeper_id(sv->policy_kid,
+		    sv->policy);
 	if (!rc)
 		rc = listen_on(&lfd, sv->cfg, e);
 	if (rc)

@@ -62,6 +62,7 @@ struct sl_store {
 	 * process's keeper at open, sl_store_set_keeper); NULL: none */
 	const struct sl_store_keeper *keeper;
 	uint8_t *kbuf;
+	size_t klen;                /* of the last judgement kept in kbuf */
 	/* checkpoints signed inside appends (sl_store_set_sealer) */
 	struct sl_signer *sealer;
 	uint64_t seal_every;
@@ -1100,11 +1101,13 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 		val.mv_data = sb;
 		mrc = mdb_put(txn, s->summaries, &k, &val, MDB_APPEND);
 	}
+	s->klen = 0;
 	if (!mrc && s->keeper) {
 		val.mv_size = s->keeper->keep(s->keeper->ctx, s->kbuf, type,
 		    recorded_ms, walked ? v : NULL);
 		val.mv_data = s->kbuf;
 		mrc = mdb_put(txn, s->judgements, &k, &val, MDB_APPEND);
+		s->klen = val.mv_size;
 	}
 	if (!mrc) {
 		val.mv_size = sl_store_refs_of(rb, v);
@@ -1688,6 +1691,8 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		(*count)++;
 		rec = it->record;
 		it->duplicate = 0;
+		it->kept_len = 0;
+		it->kept_by = NULL;
 		if (it->raw) {
 			rc = raw_item(it, s, size, last, &parsed, e);
 			if (rc)
@@ -1768,6 +1773,13 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		}
 		if (mrc)
 			goto lmdb;
+		/* the caller's copy of the judgement just kept (a bundle's
+		 * entry is not the caller's to judge: it came whole) */
+		if (!it->raw && it->kept && s->klen && s->klen <= it->kept_cap) {
+			memcpy(it->kept, s->kbuf, s->klen);
+			it->kept_len = s->klen;
+			it->kept_by = s->keeper->id;
+		}
 		size++;
 		last_ms = it->recorded_ms;
 		memcpy(last, it->leaf, SL_HASH_LEN);

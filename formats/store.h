@@ -111,6 +111,16 @@ struct sl_store_item {
 	int64_t recorded_ms;
 	int duplicate;             /* 1: identical earlier submission,
 				      -1: the item that conflicted */
+	/* out, when the caller gives room: the judgement the store's
+	 * keeper (sl_store_keeper) kept of a new entry, so that the caller
+	 * need not make it again. kept_len is 0 when there is none (no
+	 * keeper, a duplicate, a bundle's entry) or it is longer than
+	 * kept_cap; kept_by is then NULL, else the keeper's id. */
+	uint8_t *kept;             /* in: room for it, or NULL */
+	size_t kept_cap;           /* in */
+	size_t kept_len;
+	const uint8_t *kept_by;    /* the keeper's (borrowed: lives as long
+				      as the keeper) */
 };
 
 /**

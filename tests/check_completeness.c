@@ -704,6 +704,120 @@ START_TEST(kept_equals_walked)
 }
 END_TEST
 
+/* sl_comp_thread's findings on @k as of @when, with and without its
+ * kept judgement: the same. Returns how many. */
+static size_t thread_same(const struct sl_policy *p,
+    const struct sl_comp_entry *k, const struct sl_comp_entry *plain,
+    const char *when)
+{
+	struct sl_comp_open fa[64], fb[64];
+	size_t na = 0, nb = 0, i;
+	struct sl_err e;
+
+	ck_assert_int_eq(sl_comp_thread(NULL, p, 7, plain, ms_of(when), fa, 64,
+	    &na, &e), 0);
+	ck_assert_int_eq(sl_comp_thread(NULL, p, 7, k, ms_of(when), fb, 64,
+	    &nb, &e), 0);
+	ck_assert_msg(na == nb, "as of %s: %zu findings walked, %zu kept",
+	    when, na, nb);
+	for (i = 0; i < na; i++)
+		ck_assert_msg(fa[i].seq == fb[i].seq && fa[i].rule ==
+		    fb[i].rule && fa[i].severity == fb[i].severity &&
+		    fa[i].field == fb[i].field, "as of %s: finding %zu differs",
+		    when, i);
+	return na;
+}
+
+/*
+ * The service answers a new decision's findings from the judgement the
+ * store kept of it (sl_comp_entry.kept): the same findings as judging
+ * its record, for every fixture decision at as-of times around its grace
+ * and escalation periods; a kept form cut short, or made at another
+ * recorded time, is not used.
+ */
+START_TEST(thread_kept_decision)
+{
+	static const char *const times[] = { "2000-01-01T00:00:00Z",
+	    "2026-03-02T10:30:00Z", "2026-03-03T08:59:59Z",
+	    "2026-03-03T09:00:00Z", "2026-03-06T12:00:00Z",
+	    "2026-03-09T09:00:00Z", "2026-03-10T12:00:00Z",
+	    "2100-01-01T00:00:00Z" };
+	json_error_t je;
+	json_t *fx = json_load_file(FIXTURES, 0, &je);
+	const json_t *cases = json_object_get(fx, "cases");
+	struct sl_policy *p = NULL;
+	struct sl_comp_keeper *kp = NULL;
+	struct sl_record_view v;
+	struct sl_buf rec;
+	struct sl_err e;
+	uint8_t *kb = malloc(SL_COMP_KEPT_MAX);
+	size_t found = 0, decisions = 0;
+	size_t i, j, t;
+
+	ck_assert_ptr_nonnull(fx);
+	ck_assert_ptr_nonnull(kb);
+	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
+	ck_assert_int_eq(sl_comp_keeper_new(&kp, p, &e), 0);
+	sl_buf_init(&rec, SL_ENTRY_MAX);
+	for (i = 0; i < json_array_size(cases); i++) {
+		const json_t *c = json_array_get(cases, i);
+		const char *w[] = { "breaks", "satisfies", "resolved" };
+
+		for (j = 0; j < 3; j++) {
+			const json_t *th = json_object_get(c, w[j]);
+			json_t *prev[1] = { NULL };
+			unsigned idn = 0;
+			int64_t rms;
+			json_t *r;
+			struct sl_comp_entry plain, k;
+			size_t kl;
+
+			if (!th)
+				continue;
+			r = thread_record(fx, th, prev, 0, &idn, &rms);
+			if (strcmp(json_string_value(json_object_get(r,
+			    "record_type")), "decision")) {
+				json_decref(r);
+				continue;
+			}
+			decisions++;
+			sl_buf_reset(&rec);
+			ck_assert_int_eq(sl_jcs_write(&rec, r, &e), 0);
+			ck_assert_int_eq(sl_record_view_scan(&v, rec.data,
+			    rec.len, &e), 0);
+			kl = sl_comp_keep(kp, kb, SL_ET_DECISION, rms, &v);
+			plain = (struct sl_comp_entry){ rec.data, rec.len,
+				SL_ET_DECISION, rms, NULL, 0 };
+			k = plain;
+			k.kept = kb;
+			k.kept_len = kl;
+			for (t = 0; t < sizeof(times) / sizeof(times[0]); t++)
+				found += thread_same(p, &k, &plain, times[t]);
+			found += thread_same(p, &k, &plain, json_string_value(
+			    json_object_get(c, "as_of")) ?
+			    json_string_value(json_object_get(c, "as_of")) :
+			    json_string_value(json_object_get(fx, "as_of")));
+			/* not a whole kept form, or not this entry's: judged
+			 * from the record, the same */
+			k.kept_len = kl - 1;
+			thread_same(p, &k, &plain, times[6]);
+			k.kept_len = kl;
+			k.recorded_ms = rms + 1;
+			plain.recorded_ms = rms + 1;
+			thread_same(p, &k, &plain, times[6]);
+			json_decref(r);
+		}
+	}
+	ck_assert_uint_gt(decisions, 10);
+	ck_assert_uint_gt(found, 10);
+	sl_buf_free(&rec);
+	free(kb);
+	sl_comp_keeper_free(kp);
+	sl_policy_free(p);
+	json_decref(fx);
+}
+END_TEST
+
 Suite *sl_completeness_suite(void)
 {
 	Suite *s = suite_create("completeness");
@@ -717,6 +831,7 @@ Suite *sl_completeness_suite(void)
 	tcase_add_test(tc, amended_decision);
 	tcase_add_test(tc, escaped_identifiers);
 	tcase_add_test(tc, kept_equals_walked);
+	tcase_add_test(tc, thread_kept_decision);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -162,6 +162,88 @@ START_TEST(test_store_idempotent_retry_and_conflict)
 }
 END_TEST
 
+/* A keeper that keeps the entry's type, time and record_id's length. */
+static size_t fake_keep(const void *ctx, uint8_t *out, int type,
+    int64_t recorded_ms, const struct sl_record_view *v)
+{
+	int f = sl_record_field_index("record_id", 9);
+
+	(void)ctx;
+	out[0] = (uint8_t)type;
+	memcpy(out + 1, &recorded_ms, 8);
+	out[9] = v && f >= 0 ? (uint8_t)v->len[f] : 0;
+	return 10;
+}
+
+struct kept_got {
+	uint64_t seq[4];
+	uint8_t b[4][10];
+	size_t n;
+};
+
+static int kept_cb(void *ctx, uint64_t seq, const uint8_t *p, size_t n)
+{
+	struct kept_got *g = ctx;
+
+	ck_assert_uint_eq(n, 10);
+	ck_assert_uint_lt(g->n, 4);
+	g->seq[g->n] = seq;
+	memcpy(g->b[g->n++], p, 10);
+	return 0;
+}
+
+/* the judgement kept of each new entry comes back to the caller that
+ * gave room for it, the same bytes as stored; none for a duplicate or
+ * when the room is too small */
+START_TEST(test_store_hands_back_kept)
+{
+	struct sl_store_keeper k = { { 7 }, fake_keep, NULL, 64 };
+	struct sl_store *s;
+	struct sl_store_txn *t;
+	struct sl_store_item it[2];
+	struct kept_got g = { { 0 }, { { 0 } }, 0 };
+	uint8_t room[2][16];
+	struct sl_err e;
+	json_t *a = prepared(1);
+	json_t *b = prepared(2);
+
+	sl_store_set_keeper(&k);
+	s = new_store();
+	sl_store_set_keeper(NULL);
+	memset(it, 0, sizeof(it));
+	it[0].record = a;
+	it[1].record = b;
+	it[0].type = it[1].type = SL_ET_DECISION;
+	it[0].submitted_by = it[1].submitted_by = "URN-118832";
+	it[0].kept = room[0];
+	it[0].kept_cap = sizeof(room[0]);
+	it[1].kept = room[1];
+	it[1].kept_cap = 9;          /* too small */
+	ck_assert_int_eq(sl_store_append(s, it, 2, &e), 0);
+	ck_assert_uint_eq(it[0].kept_len, 10);
+	ck_assert_ptr_eq(it[0].kept_by, k.id);
+	ck_assert_uint_eq(it[1].kept_len, 0);
+	ck_assert_ptr_null(it[1].kept_by);
+	ck_assert_int_eq(sl_store_read_begin(&t, s, &e), 0);
+	ck_assert_int_eq(sl_store_judgements(t, 1, kept_cb, &g), 0);
+	sl_store_read_end(t);
+	ck_assert_uint_eq(g.n, 2);
+	ck_assert_uint_eq(g.seq[0], it[0].seq);
+	ck_assert_mem_eq(g.b[0], room[0], 10);
+	ck_assert_int_eq(room[0][0], SL_ET_DECISION);
+	ck_assert_int_eq(room[0][9], 26 + 2);   /* a ULID, quoted */
+	/* a retry: the original's answer, no judgement made */
+	it[1].kept_cap = sizeof(room[1]);
+	ck_assert_int_eq(sl_store_append(s, it, 2, &e), 0);
+	ck_assert_int_eq(it[0].duplicate, 1);
+	ck_assert_uint_eq(it[0].kept_len, 0);
+	ck_assert_ptr_null(it[0].kept_by);
+	json_decref(a);
+	json_decref(b);
+	sl_store_close(s);
+}
+END_TEST
+
 struct items_src {
 	struct sl_store_item *it;
 	size_t n, i;
@@ -1124,6 +1206,7 @@ Suite *sl_store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_store_append_read_contiguous);
 	tcase_add_test(tc, test_store_idempotent_retry_and_conflict);
+	tcase_add_test(tc, test_store_hands_back_kept);
 	tcase_add_test(tc, test_store_append_check_stores_nothing);
 	tcase_add_test(tc, test_store_subject_and_thread_index);
 	tcase_add_test(tc, test_store_keeps_summaries_and_cases);

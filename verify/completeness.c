@@ -2289,6 +2289,32 @@ static void add_hits(struct sl_comp_open *out, size_t cap, size_t *n,
 			h[i].severity, h[i].field };
 }
 
+/*
+ * A decision's findings from its kept judgement @k: its open hits as of
+ * @now_ms, what sl_policy_eval() gives on its record (alone_of() keeps
+ * exactly sl_policy_eval_open()'s). 0 done; -1 when @k is not a
+ * decision's whole kept form, for the caller to judge the record.
+ */
+static int kept_decision(const struct sl_policy *p,
+    const struct sl_comp_entry *k, uint64_t seq, int64_t now_ms,
+    struct sl_comp_open *out, size_t cap, size_t *n)
+{
+	struct alone a;
+	size_t i;
+
+	if (alone_decode(&a, k->kept, k->kept_len, sl_policy_count(p)) ||
+	    a.etype != SL_ET_DECISION || (a.flags & U_BAD) ||
+	    a.recorded_ms != k->recorded_ms)
+		return -1;
+	for (i = 0; i < a.nhits; i++) {
+		struct sl_policy_hit h;
+
+		if (sl_policy_hit_at(&h, &a.hits[i], now_ms))
+			add_hits(out, cap, n, &h, 1, seq);
+	}
+	return 0;
+}
+
 int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
     uint64_t seq, const struct sl_comp_entry *known, int64_t now_ms,
     struct sl_comp_open *out, size_t cap, size_t *n, struct sl_err *e)
@@ -2311,6 +2337,9 @@ int sl_comp_thread(struct sl_store_txn *t, const struct sl_policy *p,
 	int rc;
 
 	*n = 0;
+	if (known && known->kept_len && known->type == SL_ET_DECISION &&
+	    !kept_decision(p, known, seq, now_ms, out, cap, n))
+		return 0;
 	if (known) {
 		etype = known->type;
 		tm.recorded_ms = known->recorded_ms;

@@ -197,12 +197,17 @@ struct sl_comp_open {
 #define SL_COMP_THREAD_MAX 512   /* records of one thread looked at */
 
 /* Entry @seq as the caller already holds it: its record in canonical
- * form (borrowed for the call), its SL_ET_* type and recorded time. */
+ * form (borrowed for the call), its SL_ET_* type and recorded time, and
+ * when the caller has it, the judgement of it kept by the keeper of the
+ * very policy it is judged by (sl_comp_keep; kept_len 0: none), from
+ * which a decision is judged without walking its record again. */
 struct sl_comp_entry {
 	const uint8_t *record;
 	size_t len;
 	int type;
 	int64_t recorded_ms;
+	const uint8_t *kept;
+	size_t kept_len;
 };
 
 /**
