@@ -63,6 +63,7 @@ struct sl_store {
 	const struct sl_store_keeper *keeper;
 	uint8_t *kbuf;
 	size_t klen;                /* of the last judgement kept in kbuf */
+	struct sl_record_view *dview;   /* derive()'s, kept between entries */
 	/* checkpoints signed inside appends (sl_store_set_sealer) */
 	struct sl_signer *sealer;
 	uint64_t seal_every;
@@ -678,6 +679,7 @@ void sl_store_close(struct sl_store *s)
 	sl_buf_free(&s->note);
 	free(s->raw_sub);
 	free(s->kbuf);
+	free(s->dview);
 	pthread_rwlock_destroy(&s->resize);
 	pthread_mutex_destroy(&s->map_mu);
 	free(s);
@@ -1085,8 +1087,11 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 	int walked;
 	int mrc = 0;
 
-	/* the view is ~2 KB: keep it off the writer's stack */
-	v = malloc(sizeof(*v));
+	/* the view is ~3 KB: off the writer's stack, and made once (derive
+	 * runs under the store's write lock, one entry at a time) */
+	if (!s->dview)
+		s->dview = malloc(sizeof(*s->dview));
+	v = s->dview;
 	if (!v)
 		return ENOMEM;
 	be64(kb, seq);
@@ -1115,7 +1120,6 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 		if (val.mv_size)
 			mrc = mdb_put(txn, s->refs, &k, &val, MDB_APPEND);
 	}
-	free(v);
 	return mrc;
 }
 
