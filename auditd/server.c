@@ -440,12 +440,15 @@ out:
  * call: where it is already, or copied into the loop's own buffer, which
  * is kept from one request to the next. evbuffer_pullup() would make a
  * fresh block of the body's size each time, whose pages are new to the
- * process (a page fault each, costly on a paravirtualised machine). NULL
- * when out of memory.
+ * process (a page fault each, costly on a paravirtualised machine). An
+ * empty body is "" (the parser says what is missing). NULL when out of
+ * memory.
  */
 static const char *whole_body(struct loop *lp, struct evbuffer *in,
     size_t len)
 {
+	if (len == 0)
+		return "";
 	if (evbuffer_get_contiguous_space(in) >= len)
 		return (const char *)evbuffer_pullup(in, -1);
 	if (lp->body_cap < len + 1) {
@@ -1318,6 +1321,10 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 	    "# HELP sharelog_checkpoints_total Checkpoints signed since start.\n"
 	    "# TYPE sharelog_checkpoints_total counter\n"
 	    "sharelog_checkpoints_total %llu\n"
+	    "# HELP sharelog_checkpoint_failures_total Checkpoints that could "
+	    "not be signed or stored (tried again after each commit).\n"
+	    "# TYPE sharelog_checkpoint_failures_total counter\n"
+	    "sharelog_checkpoint_failures_total %llu\n"
 	    "# HELP sharelog_derived_entries Entries the derived tables "
 	    "(store/derived: proofs, retries, threads, summaries) cover.\n"
 	    "# TYPE sharelog_derived_entries gauge\n"
@@ -1337,6 +1344,7 @@ static void get_metrics(struct server *sv, struct evhttp_request *req)
 	    (unsigned long long)sv->decisions_received,
 	    (unsigned long long)st.commits,
 	    (unsigned long long)st.checkpoints,
+	    (unsigned long long)st.checkpoint_failures,
 	    (unsigned long long)derived,
 	    (unsigned long long)st.derived_failures,
 	    (unsigned long long)st.append_failures, st.failing);

@@ -34,6 +34,7 @@ struct sl_writer {
 	int64_t cp_at_ms;
 	int64_t dfail_said_ms;      /* when a derived failure was last logged */
 	int64_t afail_said_ms;      /* when a refused commit was last logged */
+	int64_t cfail_said_ms;      /* when a failed checkpoint was last logged */
 	struct sl_writer_stats st;
 };
 
@@ -238,9 +239,26 @@ static void maybe_checkpoint(struct sl_writer *w, int force)
 	    now_ms() - w->cp_at_ms < (int64_t)w->cp_ms)
 		return;
 	if (sl_seal_checkpoint(&signed_size, w->s, w->signer, &e)) {
-		fprintf(stderr, "sharelogd: cannot sign a checkpoint: %s\n",
-		    e.msg);
+		uint64_t nf;
+
+		/* tried again after each commit and every 200 ms when idle:
+		 * said when it starts and at most once a minute after */
+		pthread_mutex_lock(&w->mu);
+		nf = ++w->st.checkpoint_failures;
+		pthread_mutex_unlock(&w->mu);
+		if (!w->cfail_said_ms || now_ms() - w->cfail_said_ms >= 60000) {
+			fprintf(stderr, "sharelogd: cannot sign a checkpoint "
+			    "(%llu time(s) since start; tried again after "
+			    "each commit): %s\n", (unsigned long long)nf,
+			    e.msg);
+			w->cfail_said_ms = now_ms();
+		}
 		return;
+	}
+	if (w->cfail_said_ms) {
+		fprintf(stderr, "sharelogd: checkpoints are signed again "
+		    "(size %llu)\n", (unsigned long long)signed_size);
+		w->cfail_said_ms = 0;
 	}
 	w->cp_size = signed_size;
 	w->cp_at_ms = now_ms();

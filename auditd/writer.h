@@ -32,6 +32,8 @@ struct sl_writer_stats {
 	uint64_t commits;
 	uint64_t entries;
 	uint64_t checkpoints;
+	uint64_t checkpoint_failures;  /* checkpoints that could not be
+					  signed or stored (tried again) */
 	uint64_t derived_failures;  /* see sl_store_derived_failures() */
 	uint64_t append_failures;   /* commits the store refused (a full disk,
 				       an I/O error): their jobs got the error */

@@ -416,6 +416,7 @@ int main(int argc, char **argv)
 	    PCT(0.99), PCT(0.999), errors, el);
 	/* the client's own share of the shared processors while it ran
 	 * (reading the records before is left out) */
+	fflush(stdout);
 	fprintf(stderr, "loadgen: %.2f s of CPU while running, %.1f us a "
 	    "decision\n", c0, acked ? c0 * 1e6 / (double)acked : 0.0);
 	return errors ? 1 : 0;

@@ -66,8 +66,8 @@ sync
 : > "$OUT/svc-raw"
 run_lg() { # CONNECTIONS BATCH PART
 	"$OUT/loadgen" -u "127.0.0.1:$PORT" -a "$P/ca.crt" -c "$P/school.crt" \
-		-k "$P/school.key" -f "$DATA/part-0$3" -n "$1" -b "$2" -t "$SECS" |
-		sed 's/^/sharelogd: /' | tee -a "$OUT/svc-raw"
+		-k "$P/school.key" -f "$DATA/part-0$3" -n "$1" -b "$2" -t "$SECS" \
+		2>&1 | sed 's/^/sharelogd: /' | tee -a "$OUT/svc-raw"
 }
 run_lg 1 1 0
 run_lg 16 1 1
@@ -93,7 +93,7 @@ floor() {
 		set -- $cb
 		"$OUT/loadgen" -u "127.0.0.1:$fport" -a "$P/ca.crt" \
 			-c "$P/school.crt" -k "$P/school.key" -f "$DATA/part-0$3" \
-			-n "$1" -b "$2" -t "$SECS" | sed "s/^/$LABEL: /" |
+			-n "$1" -b "$2" -t "$SECS" 2>&1 | sed "s/^/$LABEL: /" |
 			tee -a "$OUT/svc-raw"
 	done
 	kill -TERM $FPID; wait $FPID || true

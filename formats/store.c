@@ -1157,6 +1157,7 @@ static const MDB_val through_key = { 7, (void *)"through" };
 
 static char boot_override[64];
 static int fail_dcommit;
+static int fail_cp;
 
 /* Meta of store/derived naming who made its kept judgements. */
 static const MDB_val judged_key = { 9, (void *)"judged_by" };
@@ -1164,6 +1165,11 @@ static const MDB_val judged_key = { 9, (void *)"judged_by" };
 void sl_store__fail_derived_commit(int on)
 {
 	fail_dcommit = on;
+}
+
+void sl_store__fail_checkpoint(int on)
+{
+	fail_cp = on;
 }
 
 uint64_t sl_store_derived_failures(const struct sl_store *s,
@@ -1968,7 +1974,8 @@ int sl_store_put_checkpoint(struct sl_store *s, uint64_t size,
 		mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
 		if (mrc)
 			return lmdb_err(e, mrc, "cannot store the checkpoint");
-		mrc = mdb_put(txn, s->checkpoints, &k, &v, MDB_APPEND);
+		mrc = fail_cp ? EIO : mdb_put(txn, s->checkpoints, &k, &v,
+		    MDB_APPEND);
 		if (mrc == MDB_KEYEXIST) {
 			/* Already signed at this size (or an older size):
 			 * one checkpoint per size is enough. */

@@ -465,5 +465,8 @@ void sl_store__set_boot_id(const char *id);
 /* Tests: make store/derived's commits fail (1) or not (0), as a full
  * disk would after the log's commit. */
 void sl_store__fail_derived_commit(int on);
+/* Tests: make storing a checkpoint fail (1) or not (0), as an I/O error
+ * would. */
+void sl_store__fail_checkpoint(int on);
 
 #endif

@@ -6,6 +6,7 @@
 #include "formats/note.h"
 #include "formats/store.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -270,6 +271,73 @@ START_TEST(test_writer_refused_commit_is_no_commit)
 }
 END_TEST
 
+/* Lines of file @path that contain @s. */
+static size_t lines_with(const char *path, const char *s)
+{
+	char line[2048];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, s) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A time-based checkpoint that cannot be stored is tried again (every
+ * 200 ms when idle) and counted each time, but said once, not at every
+ * attempt; once it can be, it is signed and the log says so.
+ */
+START_TEST(test_writer_failed_checkpoint_said_once)
+{
+	struct sl_writer *w;
+	struct sl_writer_stats ws;
+	struct sl_job *left;
+	struct sl_err e;
+	char log[300];
+	int fd, saved;
+	int i;
+
+	snprintf(log, sizeof(log), "%s/stderr.log", dir);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
+	close(fd);
+	ck_assert_int_eq(sl_writer_start(&w, st, kk->signer, 1000000, 50,
+	    on_done, NULL, &e), 0);
+	sl_store__fail_checkpoint(1);
+	submit_n(w, 1, 2);
+	for (i = 0; i < 300; i++) {
+		sl_writer_stats(w, &ws);
+		if (ws.checkpoint_failures >= 3)
+			break;
+		usleep(10000);
+	}
+	ck_assert_uint_ge(ws.checkpoint_failures, 3);
+	ck_assert_uint_eq(ws.checkpoints, 0);
+	sl_store__fail_checkpoint(0);
+	for (i = 0; i < 300; i++) {
+		sl_writer_stats(w, &ws);
+		if (ws.checkpoints)
+			break;
+		usleep(10000);
+	}
+	ck_assert_uint_eq(ws.checkpoints, 1);
+	ck_assert_int_eq(sl_writer_stop(w, &left, &e), 0);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	ck_assert_uint_eq(lines_with(log, "cannot sign a checkpoint"), 1);
+	ck_assert_uint_eq(lines_with(log, "MiB free on the store's file "
+	    "system"), 1);
+	ck_assert_uint_eq(lines_with(log, "checkpoints are signed again"), 1);
+}
+END_TEST
+
 Suite *sl_writer_suite(void)
 {
 	Suite *s = suite_create("writer");
@@ -280,6 +348,7 @@ Suite *sl_writer_suite(void)
 	tcase_add_test(tc, test_writer_list_is_one_commit_in_its_order);
 	tcase_add_test(tc, test_writer_signs_checkpoints_inside_commits);
 	tcase_add_test(tc, test_writer_refused_commit_is_no_commit);
+	tcase_add_test(tc, test_writer_failed_checkpoint_said_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -221,6 +221,7 @@ check "a small reply is one TLS record (got $records)" [ "$records" = 1 ]
 # --- malformed bodies: the right status, the field named, nothing stored
 n2=$(entries)
 printf '{"schema_version":"1",' > "$D/m1"
+: > "$D/m0"
 printf '{"a":1,"a":2}' > "$D/m2"
 line $next
 python3 - "$D" <<'PY'
@@ -235,6 +236,8 @@ w("m4", dict(r, colour="red"))
 w("m5", dict(r, decision="perhaps"))
 w("m6", dict(r, rationale="x" * 300000))
 PY
+req school POST /v1/decisions "$D/m0"; check "empty body: 422" [ "$CODE" = 422 ]
+check "empty body said" grep -q 'empty input' "$D/body"
 req school POST /v1/decisions "$D/m1"; check "syntax error: 400" [ "$CODE" = 400 ]
 check "syntax error names line and column" grep -q 'line 1, column' "$D/body"
 req school POST /v1/decisions "$D/m2"; check "duplicate key: 400" [ "$CODE" = 400 ]
@@ -343,7 +346,7 @@ check "metrics: store size in bytes" grep -q '^sharelog_store_bytes [1-9]' "$D/b
 check "metrics: commit latency histogram" grep -q 'sharelog_commit_latency_seconds_bucket' "$D/body"
 check "metrics: derived tables cover the log" [ "$(sed -n 's/^sharelog_derived_entries //p' "$D/body")" = "$(sed -n 's/^sharelog_entries //p' "$D/body")" ]
 check "metrics: no derived commit failed" grep -q '^sharelog_derived_commit_failures_total 0$' "$D/body"
-check "metrics: errors by kind" grep -q 'sharelog_errors_total{kind="schema"} 3' "$D/body"
+check "metrics: errors by kind" grep -q 'sharelog_errors_total{kind="schema"} 4' "$D/body"
 # a number in a query is plain decimal: no sign, no space, no overflow
 for q in "seq=%2B3&size=7" "seq=%203&size=7" "seq=3&size=7%20" \
     "seq=3&size=18446744073709551623" "seq=0x3&size=7" "seq=3%00&size=7" \
