@@ -1000,11 +1000,13 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 			if (jb->trail)
 				send_error(sv, req, 503, K_STORE, "the read "
 				    "could not be recorded, so no trail is "
-				    "sent; retry later (%s)", why);
+				    "sent; retry later. The store said: %s",
+				    why);
 			else
 				send_error(sv, req, 503, K_STORE, "the store "
 				    "could not take the records, nothing was "
-				    "stored; retry later (%s)", why);
+				    "stored; retry later. The store said: %s",
+				    why);
 		} else {
 			send_results(sv, req, t, j, jb->batch);
 		}
