@@ -625,6 +625,16 @@ static void same_result(struct sl_comp_result *a, struct sl_comp_result *b,
 	ck_assert(!memcmp(x, y, sizeof(x)));
 }
 
+/* The fixtures are decided from 2026-03-02 09:00 on: as-of times before
+ * them, within the first day (grace), the working week (escalation),
+ * after, and long after. */
+static const char *const as_of_times[] = { "2000-01-01T00:00:00Z",
+    "2026-03-02T10:30:00Z", "2026-03-03T08:59:59Z",
+    "2026-03-03T09:00:00Z", "2026-03-06T12:00:00Z",
+    "2026-03-09T09:00:00Z", "2026-03-10T12:00:00Z",
+    "2026-04-01T00:00:00Z", "2100-01-01T00:00:00Z" };
+#define N_AS_OF (sizeof(as_of_times) / sizeof(as_of_times[0]))
+
 /*
  * Every fixture thread in one store that keeps judgements: the rules
  * read from them find exactly what they find walking every record, at
@@ -633,15 +643,8 @@ static void same_result(struct sl_comp_result *a, struct sl_comp_result *b,
  */
 START_TEST(kept_equals_walked)
 {
-	/* the fixtures are decided from 2026-03-02 09:00 on: before them,
-	 * within the first day (grace), the working week (escalation),
-	 * after, and long after */
-	static const char *const times[] = { "2000-01-01T00:00:00Z",
-	    "2026-03-02T10:30:00Z", "2026-03-03T08:59:59Z",
-	    "2026-03-03T09:00:00Z", "2026-03-06T12:00:00Z",
-	    "2026-03-09T09:00:00Z", "2026-03-10T12:00:00Z",
-	    "2026-04-01T00:00:00Z", "2100-01-01T00:00:00Z" };
-	const size_t nt = sizeof(times) / sizeof(times[0]);
+	const char *const *times = as_of_times;
+	const size_t nt = N_AS_OF;
 	uint64_t size = 0;
 	json_error_t je;
 	json_t *fx = json_load_file(FIXTURES, 0, &je);
@@ -737,11 +740,7 @@ static size_t thread_same(const struct sl_policy *p,
  */
 START_TEST(thread_kept_decision)
 {
-	static const char *const times[] = { "2000-01-01T00:00:00Z",
-	    "2026-03-02T10:30:00Z", "2026-03-03T08:59:59Z",
-	    "2026-03-03T09:00:00Z", "2026-03-06T12:00:00Z",
-	    "2026-03-09T09:00:00Z", "2026-03-10T12:00:00Z",
-	    "2100-01-01T00:00:00Z" };
+	const char *const *times = as_of_times;
 	json_error_t je;
 	json_t *fx = json_load_file(FIXTURES, 0, &je);
 	const json_t *cases = json_object_get(fx, "cases");
@@ -791,7 +790,7 @@ START_TEST(thread_kept_decision)
 			k = plain;
 			k.kept = kb;
 			k.kept_len = kl;
-			for (t = 0; t < sizeof(times) / sizeof(times[0]); t++)
+			for (t = 0; t < N_AS_OF; t++)
 				found += thread_same(p, &k, &plain, times[t]);
 			found += thread_same(p, &k, &plain, json_string_value(
 			    json_object_get(c, "as_of")) ?
