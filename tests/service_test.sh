@@ -487,6 +487,37 @@ kill -HUP "$SPID"; sleep 0.3
 req school GET /v1/healthz
 check "after reload again: 200" [ "$CODE" = 200 ]
 
+# --- a policy of the operator's own (reloadable) judges the 201's
+# findings, not the built-in rules the store keeps its judgements by;
+# back to the built-in ones, the kept judgement answers again
+incomplete() { # LINE OUT: a decision from line LINE without lawful_basis
+	python3 -c "
+import json; r=json.loads(open('$D/school.jsonl').readlines()[$1-1])
+r.update(decision='share', information_shared='Attendance record', info_categories=['education'],
+         recipients=[{'agency_type':'la_childrens_social_care','org':'LA-881'}],
+         shared_at=r['decided_at'], method='secure_email', necessity_statement='Needed to assess.')
+r.pop('lawful_basis', None)
+json.dump(r, open('$2','w'))"
+}
+v05() { python3 -c "import json; print(' '.join(f['severity'] for f in json.load(open('$D/body'))['findings'] if f['rule']=='V05'))"; }
+python3 -c "
+import json; p=json.load(open('verify/default-policy.json'))
+for r in p['rules']:
+    if r['id']=='V05': r['severity']='warning'
+json.dump(p, open('$D/pol.json','w'))"
+EXTRA="\"policy\": \"$D/pol.json\"," config
+kill -HUP "$SPID"; sleep 0.3
+incomplete $next "$D/own1.json"; next=$((next + 1))
+req school POST /v1/decisions "$D/own1.json"
+got=$(v05)
+check "own policy: the 201's findings are its own (V05 $got)" [ "$CODE:$got" = 201:warning ]
+config
+kill -HUP "$SPID"; sleep 0.3
+incomplete $next "$D/own2.json"; next=$((next + 1))
+req school POST /v1/decisions "$D/own2.json"
+got=$(v05)
+check "built-in policy again: its findings (V05 $got)" [ "$CODE:$got" = 201:error ]
+
 # --- A total request deadline and a connection cap (both reloadable):
 # a client trickling a request one byte at a time, well inside the read
 # timeout, is cut off; at the cap new clients wait until one leaves.
