@@ -2583,7 +2583,12 @@ static int by_child(const void *a, const void *b)
 {
 	const struct ixrow *x = a;
 	const struct ixrow *y = b;
-	int c = memcmp(x->p, y->p, SL_HASH_LEN);
+	/* the refs are hashes: their first eight bytes almost always
+	 * decide, compared as one number (big-endian, so in memcmp's order) */
+	uint64_t xh = rd64(x->p);
+	uint64_t yh = rd64(y->p);
+	int c = xh != yh ? (xh > yh) - (xh < yh) :
+	    memcmp(x->p + 8, y->p + 8, SL_HASH_LEN - 8);
 
 	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
@@ -2608,12 +2613,19 @@ static int ix_put(MDB_txn *ixt, MDB_dbi dbi, int which, struct ixrow *rows,
     size_t n)
 {
 	static const uint8_t zero[SL_HASH_LEN];
+	MDB_cursor *c;
 	size_t i;
 	int mrc = 0;
 
 	if (n == 0)
 		return 0;
 	qsort(rows, n, sizeof(*rows), which ? by_case : by_child);
+	/* one cursor for the run: the keys come in order, and LMDB puts
+	 * one that falls on the cursor's leaf page without searching the
+	 * tree from its root again */
+	mrc = mdb_cursor_open(ixt, dbi, &c);
+	if (mrc)
+		return mrc;
 	for (i = 0; i < n && !mrc; i++) {
 		uint8_t vb[8];
 		MDB_val k;
@@ -2631,8 +2643,9 @@ static int ix_put(MDB_txn *ixt, MDB_dbi dbi, int which, struct ixrow *rows,
 			k.mv_data = (void *)(rows[i].p + SL_HASH_LEN);
 		}
 		be64(vb, rows[i].seq);
-		mrc = mdb_put(ixt, dbi, &k, &v, 0);
+		mrc = mdb_cursor_put(c, &k, &v, 0);
 	}
+	mdb_cursor_close(c);
 	return mrc;
 }
 
