@@ -412,8 +412,9 @@ static int load_state(struct sl_store *s, MDB_txn *txn, MDB_txn *dt,
 	return 0;
 }
 
-static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
-    int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen);
+struct wstate;
+static int derive(struct wstate *w, uint64_t seq, int type,
+    int64_t recorded_ms, const uint8_t *rec, size_t reclen);
 
 static int open_derived(struct sl_store *s, const char *dir, int v1,
     int trusted, struct sl_err *e);
@@ -792,13 +793,36 @@ int sl_store_root(uint8_t out[SL_HASH_LEN], struct sl_store *s,
 
 /* ---- append --------------------------------------------------------- */
 
+/* The tables a writer appends to, each through a cursor of its own. */
+enum { WC_ENTRIES, WC_TREE, WC_SUMMARIES, WC_JUDGEMENTS, WC_REFS, WC_N };
+
 struct wstate {
 	struct sl_store *s;
 	MDB_txn *txn;           /* the log's */
 	MDB_txn *dtxn;          /* store/derived's */
 	uint64_t seq;           /* the leaf being appended */
 	int mrc;                /* LMDB error inside a callback */
+	MDB_cursor *cur[WC_N];  /* opened at first use, freed with their
+				   transaction */
 };
+
+/*
+ * Append k -> v to table @which (keys only grow) in @txn. One cursor a
+ * table for the whole transaction: it stays on the table's last page, so
+ * an append need not search the tree from its root, as mdb_put() does
+ * each time with a cursor of its own.
+ */
+static int wput(struct wstate *w, int which, MDB_txn *txn, MDB_dbi dbi,
+    MDB_val *k, MDB_val *v)
+{
+	if (!w->cur[which]) {
+		int mrc = mdb_cursor_open(txn, dbi, &w->cur[which]);
+
+		if (mrc)
+			return mrc;
+	}
+	return mdb_cursor_put(w->cur[which], k, v, MDB_APPEND);
+}
 
 static int put_node(void *ctx, unsigned level, const uint8_t h[SL_HASH_LEN])
 {
@@ -809,7 +833,7 @@ static int put_node(void *ctx, unsigned level, const uint8_t h[SL_HASH_LEN])
 
 	be64(kb, w->seq);
 	kb[8] = (uint8_t)level;
-	w->mrc = mdb_put(w->dtxn, w->s->tree, &k, &v, MDB_APPEND);
+	w->mrc = wput(w, WC_TREE, w->dtxn, w->s->tree, &k, &v);
 	return w->mrc ? SL_ESTORE : 0;
 }
 
@@ -1076,9 +1100,11 @@ size_t sl_store_refs_of(uint8_t out[SL_STORE_REFS_MAX],
  * and which lookups scan beyond the index. @rec is the entry's record in
  * canonical form. Writes are appends: seqs come in order.
  */
-static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
-    int type, int64_t recorded_ms, const uint8_t *rec, size_t reclen)
+static int derive(struct wstate *w, uint64_t seq, int type,
+    int64_t recorded_ms, const uint8_t *rec, size_t reclen)
 {
+	struct sl_store *s = w->s;
+	MDB_txn *txn = w->dtxn;
 	struct sl_record_view *v;
 	uint8_t kb[8];
 	uint8_t rb[SL_STORE_REFS_MAX];
@@ -1104,21 +1130,21 @@ static int derive(struct sl_store *s, MDB_txn *txn, uint64_t seq,
 		sl_summary_encode(sb, &sum);
 		val.mv_size = SL_SUMMARY_LEN;
 		val.mv_data = sb;
-		mrc = mdb_put(txn, s->summaries, &k, &val, MDB_APPEND);
+		mrc = wput(w, WC_SUMMARIES, txn, s->summaries, &k, &val);
 	}
 	s->klen = 0;
 	if (!mrc && s->keeper) {
 		val.mv_size = s->keeper->keep(s->keeper->ctx, s->kbuf, type,
 		    recorded_ms, walked ? v : NULL);
 		val.mv_data = s->kbuf;
-		mrc = mdb_put(txn, s->judgements, &k, &val, MDB_APPEND);
+		mrc = wput(w, WC_JUDGEMENTS, txn, s->judgements, &k, &val);
 		s->klen = val.mv_size;
 	}
 	if (!mrc) {
 		val.mv_size = sl_store_refs_of(rb, v);
 		val.mv_data = rb;
 		if (val.mv_size)
-			mrc = mdb_put(txn, s->refs, &k, &val, MDB_APPEND);
+			mrc = wput(w, WC_REFS, txn, s->refs, &k, &val);
 	}
 	return mrc;
 }
@@ -1328,7 +1354,7 @@ static int derive_rows(struct wstate *w, struct sl_merkle_range *range,
 	MDB_txn *dt = w->dtxn;
 	int mrc;
 
-	mrc = derive(s, dt, it->seq, it->type, it->recorded_ms, rb, rl);
+	mrc = derive(w, it->seq, it->type, it->recorded_ms, rb, rl);
 	if (mrc)
 		return mrc;
 	w->seq = it->seq;
@@ -1426,7 +1452,7 @@ static int derive_span(struct sl_store *s, MDB_txn *mt, struct wstate *w,
 static int derived_catch_up(struct sl_store *s, struct sl_err *e)
 {
 	for (;;) {
-		struct wstate w = { s, NULL, NULL, 0, 0 };
+		struct wstate w = { s, NULL, NULL, 0, 0, { NULL } };
 		MDB_txn *mt = NULL;
 		uint8_t leaf[SL_HASH_LEN];
 		uint8_t want[SL_HASH_LEN];
@@ -1641,7 +1667,7 @@ static int open_derived(struct sl_store *s, const char *dir, int v1,
 static int append_once(struct sl_store *s, struct sl_store_source *src,
     uint64_t *count, const char *origin, uint64_t *dry, struct sl_err *e)
 {
-	struct wstate w = { s, NULL, NULL, 0, 0 };
+	struct wstate w = { s, NULL, NULL, 0, 0, { NULL } };
 	struct sl_merkle_range range = s->range;
 	uint64_t sealed = 0;
 	uint8_t last[SL_HASH_LEN];
@@ -1771,7 +1797,7 @@ static int append_once(struct sl_store *s, struct sl_store_source *src,
 		be64(kb, it->seq);
 		v.mv_size = it->raw ? it->raw_len : s->ent.len;
 		v.mv_data = it->raw ? (void *)it->raw : s->ent.data;
-		mrc = mdb_put(w.txn, s->entries, &k, &v, MDB_APPEND);
+		mrc = wput(&w, WC_ENTRIES, w.txn, s->entries, &k, &v);
 		if (mrc)
 			goto lmdb;
 		mrc = derive_rows(&w, &range, it, rb, rl, rid, did, chash);
