@@ -635,6 +635,34 @@ static const char *const as_of_times[] = { "2000-01-01T00:00:00Z",
     "2026-04-01T00:00:00Z", "2100-01-01T00:00:00Z" };
 #define N_AS_OF (sizeof(as_of_times) / sizeof(as_of_times[0]))
 
+/* The fixtures, and the built-in policy with its keeper, for the kept
+ * judgements' tests. */
+struct kfix {
+	json_t *fx;
+	const json_t *cases;
+	struct sl_policy *p;
+	struct sl_comp_keeper *kp;
+};
+
+static void kfix_open(struct kfix *f)
+{
+	json_error_t je;
+	struct sl_err e;
+
+	f->fx = json_load_file(FIXTURES, 0, &je);
+	ck_assert_ptr_nonnull(f->fx);
+	f->cases = json_object_get(f->fx, "cases");
+	ck_assert_int_eq(sl_policy_load(&f->p, NULL, &e), 0);
+	ck_assert_int_eq(sl_comp_keeper_new(&f->kp, f->p, &e), 0);
+}
+
+static void kfix_close(struct kfix *f)
+{
+	sl_comp_keeper_free(f->kp);
+	sl_policy_free(f->p);
+	json_decref(f->fx);
+}
+
 /*
  * Every fixture thread in one store that keeps judgements: the rules
  * read from them find exactly what they find walking every record, at
@@ -646,11 +674,10 @@ START_TEST(kept_equals_walked)
 	const char *const *times = as_of_times;
 	const size_t nt = N_AS_OF;
 	uint64_t size = 0;
-	json_error_t je;
-	json_t *fx = json_load_file(FIXTURES, 0, &je);
-	const json_t *cases = json_object_get(fx, "cases");
-	struct sl_policy *p = NULL;
-	struct sl_comp_keeper *kp = NULL;
+	struct kfix f;
+	json_t *fx;
+	const json_t *cases;
+	struct sl_policy *p;
 	struct sl_store_keeper sk;
 	struct kstore k;
 	struct sl_keys *keys;
@@ -660,10 +687,11 @@ START_TEST(kept_equals_walked)
 	size_t ne = 0;
 	size_t i, t;
 
-	ck_assert_ptr_nonnull(fx);
-	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
-	ck_assert_int_eq(sl_comp_keeper_new(&kp, p, &e), 0);
-	ck_assert_int_eq(sl_comp_store_keeper(&sk, kp), 0);
+	kfix_open(&f);
+	fx = f.fx;
+	cases = f.cases;
+	p = f.p;
+	ck_assert_int_eq(sl_comp_store_keeper(&sk, f.kp), 0);
 	sl_store_set_keeper(&sk);
 	memset(&k, 0, sizeof(k));
 	tu_log_open(dir, "kept.test", &k.st, &keys);
@@ -701,9 +729,7 @@ START_TEST(kept_equals_walked)
 		sl_comp_free(b);
 	}
 	tu_log_close(dir, k.st, keys);
-	sl_comp_keeper_free(kp);
-	sl_policy_free(p);
-	json_decref(fx);
+	kfix_close(&f);
 }
 END_TEST
 
@@ -741,11 +767,7 @@ static size_t thread_same(const struct sl_policy *p,
 START_TEST(thread_kept_decision)
 {
 	const char *const *times = as_of_times;
-	json_error_t je;
-	json_t *fx = json_load_file(FIXTURES, 0, &je);
-	const json_t *cases = json_object_get(fx, "cases");
-	struct sl_policy *p = NULL;
-	struct sl_comp_keeper *kp = NULL;
+	struct kfix f;
 	struct sl_record_view v;
 	struct sl_buf rec;
 	struct sl_err e;
@@ -753,13 +775,11 @@ START_TEST(thread_kept_decision)
 	size_t found = 0, decisions = 0;
 	size_t i, j, t;
 
-	ck_assert_ptr_nonnull(fx);
 	ck_assert_ptr_nonnull(kb);
-	ck_assert_int_eq(sl_policy_load(&p, NULL, &e), 0);
-	ck_assert_int_eq(sl_comp_keeper_new(&kp, p, &e), 0);
+	kfix_open(&f);
 	sl_buf_init(&rec, SL_ENTRY_MAX);
-	for (i = 0; i < json_array_size(cases); i++) {
-		const json_t *c = json_array_get(cases, i);
+	for (i = 0; i < json_array_size(f.cases); i++) {
+		const json_t *c = json_array_get(f.cases, i);
 		const char *w[] = { "breaks", "satisfies", "resolved" };
 
 		for (j = 0; j < 3; j++) {
@@ -773,7 +793,7 @@ START_TEST(thread_kept_decision)
 
 			if (!th)
 				continue;
-			r = thread_record(fx, th, prev, 0, &idn, &rms);
+			r = thread_record(f.fx, th, prev, 0, &idn, &rms);
 			if (strcmp(json_string_value(json_object_get(r,
 			    "record_type")), "decision")) {
 				json_decref(r);
@@ -784,26 +804,26 @@ START_TEST(thread_kept_decision)
 			ck_assert_int_eq(sl_jcs_write(&rec, r, &e), 0);
 			ck_assert_int_eq(sl_record_view_scan(&v, rec.data,
 			    rec.len, &e), 0);
-			kl = sl_comp_keep(kp, kb, SL_ET_DECISION, rms, &v);
+			kl = sl_comp_keep(f.kp, kb, SL_ET_DECISION, rms, &v);
 			plain = (struct sl_comp_entry){ rec.data, rec.len,
 				SL_ET_DECISION, rms, NULL, 0 };
 			k = plain;
 			k.kept = kb;
 			k.kept_len = kl;
 			for (t = 0; t < N_AS_OF; t++)
-				found += thread_same(p, &k, &plain, times[t]);
-			found += thread_same(p, &k, &plain, json_string_value(
+				found += thread_same(f.p, &k, &plain, times[t]);
+			found += thread_same(f.p, &k, &plain, json_string_value(
 			    json_object_get(c, "as_of")) ?
 			    json_string_value(json_object_get(c, "as_of")) :
-			    json_string_value(json_object_get(fx, "as_of")));
+			    json_string_value(json_object_get(f.fx, "as_of")));
 			/* not a whole kept form, or not this entry's: judged
 			 * from the record, the same */
 			k.kept_len = kl - 1;
-			thread_same(p, &k, &plain, times[6]);
+			thread_same(f.p, &k, &plain, times[6]);
 			k.kept_len = kl;
 			k.recorded_ms = rms + 1;
 			plain.recorded_ms = rms + 1;
-			thread_same(p, &k, &plain, times[6]);
+			thread_same(f.p, &k, &plain, times[6]);
 			json_decref(r);
 		}
 	}
@@ -811,9 +831,7 @@ START_TEST(thread_kept_decision)
 	ck_assert_uint_gt(found, 10);
 	sl_buf_free(&rec);
 	free(kb);
-	sl_comp_keeper_free(kp);
-	sl_policy_free(p);
-	json_decref(fx);
+	kfix_close(&f);
 }
 END_TEST
 
