@@ -396,7 +396,8 @@ static int take_fast(struct loop *lp, struct job *jb,
 	/* the records once canonical are about the body's size, with their
 	 * ids beside them: one block for them rather than a chain of
 	 * doublings, each a copy into fresh pages */
-	if (sl_buf_room(&jb->data, len + len / 4 + 4096))
+	if (sl_buf_room(&jb->data, len + len / 4 + 4096 < jb->data.max ?
+	    len + len / 4 + 4096 : jb->data.max))
 		return 0;
 	n = sl_record_intake(&jb->data, t, cap, &batch, body, len,
 	    sv->keys->pseudo);
@@ -824,8 +825,10 @@ static int ans_u64(struct sl_buf *b, const char *key, uint64_t v)
 static int put_findings(struct sl_buf *b, struct server *sv,
     struct sl_store_txn *t, const struct sl_store_item *it)
 {
-	/* a record just appended is judged from its canonical bytes here;
-	 * a duplicate's is the stored original's */
+	/* a record just appended is judged from its canonical bytes here,
+	 * or a decision from the judgement the store kept of it when that
+	 * was made by this very policy; a duplicate's is the stored
+	 * original's */
 	const int kept = it->kept_len && it->kept_by && sv->policy_kid_ok &&
 	    !memcmp(it->kept_by, sv->policy_kid, SL_HASH_LEN);
 	const struct sl_comp_entry self = { it->canon, it->canon_len,
