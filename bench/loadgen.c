@@ -55,7 +55,6 @@ struct conn {
 	long body;            /* body bytes read */
 	int status;
 	double t0;
-	double c0;
 };
 
 struct worker {
