@@ -64,7 +64,16 @@ part 4 900001 500000
 # (64 connections went from about 19k/s to 13k/s, p999 0.3 s)
 sync
 : > "$OUT/svc-raw"
+# how many entries the store holds before a run: the batch figures fall
+# as it grows (docs/BENCHMARKS.md, twentieth session)
+entries() {
+	curl -s --cacert "$P/ca.crt" --cert "$P/admin.crt" --key "$P/admin.key" \
+		"https://127.0.0.1:$PORT/v1/healthz" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'
+}
 run_lg() { # CONNECTIONS BATCH PART
+	echo "sharelogd: the store holds $(entries) entries before the run" |
+		tee -a "$OUT/svc-raw"
 	"$OUT/loadgen" -u "127.0.0.1:$PORT" -a "$P/ca.crt" -c "$P/school.crt" \
 		-k "$P/school.key" -f "$DATA/part-0$3" -n "$1" -b "$2" -t "$SECS" \
 		2>&1 | sed 's/^/sharelogd: /' | tee -a "$OUT/svc-raw"
