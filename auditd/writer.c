@@ -32,9 +32,11 @@ struct sl_writer {
 	int stop;
 	uint64_t cp_size;           /* size of the last checkpoint signed */
 	int64_t cp_at_ms;
-	int64_t dfail_said_ms;      /* when a derived failure was last logged */
-	int64_t afail_said_ms;      /* when a refused commit was last logged */
-	int64_t cfail_said_ms;      /* when a failed checkpoint was last logged */
+	/* when each repeating failure was last logged (say_due), 0 when not
+	 * since it last ended */
+	int64_t dfail_said_ms;      /* derived tables' commits */
+	int64_t afail_said_ms;      /* refused commits */
+	int64_t cfail_said_ms;      /* checkpoints */
 	struct sl_writer_stats st;
 };
 
@@ -44,6 +46,19 @@ static int64_t now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * 1 when a failure that repeats is to be logged now: when it starts
+ * (*said_ms 0: not said since it last ended) or a minute after it was
+ * last said; *said_ms is then @now_ms. A full disk fails every commit.
+ */
+static int say_due(int64_t *said_ms, int64_t now_ms)
+{
+	if (*said_ms && now_ms - *said_ms < 60000)
+		return 0;
+	*said_ms = now_ms;
+	return 1;
 }
 
 /* A pthread_cond_timedwait deadline @ms from now. */
@@ -161,14 +176,12 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 	df = sl_store_derived_failures(w->s, &why);
 	/* the records are stored; only what is derived from them lags. At
 	 * most one line a minute: a full disk fails every commit. */
-	if (df != w->st.derived_failures && (!w->dfail_said_ms ||
-	    now_us() / 1000 - w->dfail_said_ms >= 60000)) {
+	if (df != w->st.derived_failures && say_due(&w->dfail_said_ms,
+	    t / 1000))
 		fprintf(stderr, "sharelogd: the derived tables (store/derived) "
 		    "could not be committed after the log (%llu time(s) since "
 		    "start): %s; the next commit derives them again\n",
 		    (unsigned long long)df, why ? why : "unknown error");
-		w->dfail_said_ms = now_us() / 1000;
-	}
 	pthread_mutex_lock(&w->mu);
 	/* A refused commit (most often a full disk) is answered 503 to its
 	 * clients; the operator hears of it here, when it starts, at most
@@ -176,15 +189,13 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 	 * again. The store's own message names no record. */
 	if (refused) {
 		w->st.append_failures++;
-		if (!w->st.failing || t / 1000 - w->afail_said_ms >= 60000) {
+		if (say_due(&w->afail_said_ms, t / 1000))
 			snprintf(said, sizeof(said), "sharelogd: the store "
 			    "refused a commit (%llu time(s) since start), its "
 			    "requests are answered 503 and nothing of them is "
 			    "stored: %s\n",
 			    (unsigned long long)w->st.append_failures,
 			    failure.msg);
-			w->afail_said_ms = t / 1000;
-		}
 		w->st.failing = 1;
 		w->st.failure = failure;
 	} else if (w->st.failing) {
@@ -192,6 +203,7 @@ static void commit(struct sl_writer *w, struct sl_job *list)
 		    "records again (%llu refused commit(s) since start)\n",
 		    (unsigned long long)w->st.append_failures);
 		w->st.failing = 0;
+		w->afail_said_ms = 0;
 		sl_err_clear(&w->st.failure);
 	}
 	if (sl_store_sealed_size(w->s) > w->cp_size) {
@@ -246,13 +258,11 @@ static void maybe_checkpoint(struct sl_writer *w, int force)
 		pthread_mutex_lock(&w->mu);
 		nf = ++w->st.checkpoint_failures;
 		pthread_mutex_unlock(&w->mu);
-		if (!w->cfail_said_ms || now_ms() - w->cfail_said_ms >= 60000) {
+		if (say_due(&w->cfail_said_ms, now_ms()))
 			fprintf(stderr, "sharelogd: cannot sign a checkpoint "
 			    "(%llu time(s) since start; tried again after "
 			    "each commit): %s\n", (unsigned long long)nf,
 			    e.msg);
-			w->cfail_said_ms = now_ms();
-		}
 		return;
 	}
 	if (w->cfail_said_ms) {
