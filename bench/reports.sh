@@ -5,9 +5,10 @@
 # of each phase; one child's trail (the whole command, proofs included);
 # and the peer in the same run: PostgreSQL computing one report
 # (decisions_by_agency: a GROUP BY over the same rows) with COPY ... TO CSV.
-# And this machine's floor under any pack that proves the log first
-# (bench/map_hash.c): the store's data file mapped and hashed once, on as
-# many threads as the pack's integrity pass.
+# And this machine's floor under any pack that proves the log first, two
+# ways, on as many threads as the pack's integrity pass: the store's data
+# file mapped and hashed once (bench/map_hash.c), and its entries walked
+# with LMDB's cursors and leaf-hashed (bench/walk_hash.c).
 # Writes bench/out/reports.md.
 set -eu
 cd "$(dirname "$0")/.."
@@ -85,6 +86,18 @@ while [ $i -lt "$ROUNDS" ]; do
 	i=$((i + 1))
 done
 FLOOR="median $(med < "$OUT/floor-runs") s ($(sed 's/: [0-9.]* s,/,/' "$OUT/floor.txt"))"
+# and the entries walked with LMDB's cursors and leaf-hashed: the least a
+# pack that proves the log can do (bench/walk_hash.c)
+gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/walk_hash" bench/walk_hash.c \
+	-llmdb -lcrypto -pthread
+: > "$OUT/walk-runs"
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+	"$OUT/walk_hash" "$S" "$(nproc)" | tee "$OUT/walk.txt" |
+		sed 's/.*: \([0-9.]*\) s,.*/\1/' >> "$OUT/walk-runs"
+	i=$((i + 1))
+done
+WFLOOR="median $(med < "$OUT/walk-runs") s ($(sed 's/: [0-9.]* s,/,/' "$OUT/walk.txt"))"
 TFLOOR=$(med < "$OUT/trail-floor")
 TROWS=$(($(wc -l < "$OUT/trail.csv") - 1))
 
@@ -135,6 +148,7 @@ N=$(($(wc -l < "$D/comp-1m.jsonl")))
 	echo "    the reports from the kept summaries (summaries + reports): internal $(agg "$OUT/rep-int") s, published $(agg "$OUT/rep-pub") s"
 	echo "    postgresql: $PG"
 	echo "    floor, the log's data file mapped and hashed once: $FLOOR"
+	echo "    floor, the log's entries walked with LMDB and leaf-hashed: $WFLOOR"
 	echo "    one child's trail ($TROWS rows, proofs included, whole command): median $TRAIL ms (starting /bin/true, timed the same way: $TFLOOR ms)"
 } > "$OUT/reports.md"
 cat "$OUT/reports.md"
