@@ -75,29 +75,29 @@ with open(out + "/trail-floor", "w") as f:
 PY
 TRAIL=$(med < "$OUT/trail-runs")
 
-# --- the floor: every byte of the log's file mapped and hashed once
+# --- the floors, each tool ROUNDS times: "median S s (its last line)";
+# the runs in $OUT/NAME-runs, the last line in $OUT/NAME.txt
+floor() { # floor NAME COMMAND...
+	name=$1
+	shift
+	: > "$OUT/$name-runs"
+	i=0
+	while [ $i -lt "$ROUNDS" ]; do
+		"$@" | tee "$OUT/$name.txt" |
+			sed 's/.*: \([0-9.]*\) s,.*/\1/' >> "$OUT/$name-runs"
+		i=$((i + 1))
+	done
+	echo "median $(med < "$OUT/$name-runs") s ($(sed 's/: [0-9.]* s,/,/' "$OUT/$name.txt"))"
+}
+# every byte of the log's file mapped and hashed once
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/map_hash" bench/map_hash.c \
 	-lcrypto -pthread
-: > "$OUT/floor-runs"
-i=0
-while [ $i -lt "$ROUNDS" ]; do
-	"$OUT/map_hash" "$S/data.mdb" "$(nproc)" | tee "$OUT/floor.txt" |
-		sed 's/.*: \([0-9.]*\) s,.*/\1/' >> "$OUT/floor-runs"
-	i=$((i + 1))
-done
-FLOOR="median $(med < "$OUT/floor-runs") s ($(sed 's/: [0-9.]* s,/,/' "$OUT/floor.txt"))"
-# and the entries walked with LMDB's cursors and leaf-hashed: the least a
-# pack that proves the log can do (bench/walk_hash.c)
+FLOOR=$(floor floor "$OUT/map_hash" "$S/data.mdb" "$(nproc)")
+# the entries walked with LMDB's cursors and leaf-hashed: the least a pack
+# that proves the log can do
 gcc -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/walk_hash" bench/walk_hash.c \
 	-llmdb -lcrypto -pthread
-: > "$OUT/walk-runs"
-i=0
-while [ $i -lt "$ROUNDS" ]; do
-	"$OUT/walk_hash" "$S" "$(nproc)" | tee "$OUT/walk.txt" |
-		sed 's/.*: \([0-9.]*\) s,.*/\1/' >> "$OUT/walk-runs"
-	i=$((i + 1))
-done
-WFLOOR="median $(med < "$OUT/walk-runs") s ($(sed 's/: [0-9.]* s,/,/' "$OUT/walk.txt"))"
+WFLOOR=$(floor walk "$OUT/walk_hash" "$S" "$(nproc)")
 TFLOOR=$(med < "$OUT/trail-floor")
 TROWS=$(($(wc -l < "$OUT/trail.csv") - 1))
 
