@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 static char **lines;
 static size_t *lens;
 static size_t nlines;
@@ -77,14 +79,6 @@ static double cpu_now(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static SSL *connect_tls(void)

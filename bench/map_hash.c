@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 #define SLICE ((size_t)1 << 20)
 
 static const unsigned char *map;
@@ -58,14 +60,6 @@ static void *work(void *arg)
 	atomic_fetch_add(&sink, acc);
 	(void)arg;
 	return NULL;
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)

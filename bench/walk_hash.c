@@ -24,6 +24,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "now.h"
+
 struct share {
 	pthread_t th;
 	uint64_t from, to;          /* seqs [from, to) */
@@ -75,14 +77,6 @@ static void *walk(void *arg)
 	if (txn)
 		mdb_txn_abort(txn);
 	return NULL;
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
